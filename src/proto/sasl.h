@@ -51,7 +51,7 @@ int sofa__sasl_start(sofa__sasl *s, const uint8_t **msg, size_t *len);
  * Feed a SASL_AUTH/SASL_STEP reply (status and value). On 0x21 with server-first: produces the
  * client-final message. On 0x21 with v= (Cyrus): verifies and produces an empty SASL_STEP
  * payload. On 0x00: verifies v= (if SCRAM and not yet verified) and sets *done = 1.
- * Returns 0 (with *msg/*len the next SASL_STEP value when *done == 0), or
+ * Returns 0 (with *msg and *len the next SASL_STEP value when *done == 0), or
  * SOFA_E_AUTH_FAILED (status 0x20, e= from the server, 0x00 with no proof for SCRAM),
  * SOFA_E_AUTH_SERVER_PROOF (bad v=), SOFA_E_PROTOCOL (malformed server message, bad nonce,
  * unexpected status), SOFA_E_BAD_STATE (step after done/failure).
