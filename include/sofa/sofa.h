@@ -9,6 +9,7 @@
 #include "sofa/visibility.h"
 #include "sofa/status.h"
 #include "sofa/log.h"
+#include "sofa/connstr.h"
 #include "sofa/iops.h"
 
 #define SOFA_VERSION_MAJOR 0

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/connstr.h"
+#include "sofa/connstr.h"
 #include "sofa/status.h"
 
 /* A canonical one-line description of a parsed string:
@@ -452,6 +453,22 @@ static void password_never_appears_in_messages(void **state)
     }
 }
 
+static void public_check_reports_the_same_results(void **state)
+{
+    (void)state;
+    char err[128];
+    assert_int_equal(sofa_connstr_check("couchbase://a,b/bkt?operation_timeout=1s", err,
+                                        sizeof(err)),
+                     SOFA_OK);
+    assert_string_equal(err, "");
+    assert_int_equal(sofa_connstr_check("couchbase://h?operation_timeout=1&operation_timeout=2",
+                                        err, sizeof(err)),
+                     SOFA_E_CONNSTR_DUPLICATE);
+    assert_string_equal(err, "option 'operation_timeout' given twice");
+    assert_int_equal(sofa_connstr_check("couchbase://h?x=1", NULL, 0), SOFA_E_CONNSTR_OPTION);
+    assert_int_equal(sofa_connstr_check(NULL, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +477,7 @@ int main(void)
         cmocka_unit_test(defaults_match_the_documented_values),
         cmocka_unit_test(bad_arguments_and_limits),
         cmocka_unit_test(password_never_appears_in_messages),
+        cmocka_unit_test(public_check_reports_the_same_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
