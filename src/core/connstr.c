@@ -338,9 +338,8 @@ static int parse_host(sofa__cs_ctx *ctx, const char *s, size_t n, size_t pos, so
             name_end++;
         }
         after = name_end;
-        const char *second = after < end && *after == ':' ? memchr(after + 1, ':',
-                                                                   (size_t)(end - after - 1))
-                                                          : NULL;
+        size_t tail = after < end ? (size_t)(end - after) : 0;
+        const char *second = tail > 1 && *after == ':' ? memchr(after + 1, ':', tail - 1) : NULL;
         if (second != NULL) {
             sofa__cs_quote(q, sizeof(q), s, n);
             return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST,
@@ -349,7 +348,8 @@ static int parse_host(sofa__cs_ctx *ctx, const char *s, size_t n, size_t pos, so
                                  q, pos);
         }
     }
-    const char *eq = memchr(after, '=', (size_t)(end - after));
+    size_t tail = after < end ? (size_t)(end - after) : 0;
+    const char *eq = tail > 0 ? memchr(after, '=', tail) : NULL;
     const char *port_s = NULL, *port_e = NULL;
     if (after < end && *after == ':') {
         port_s = after + 1;
