@@ -174,9 +174,14 @@ static int parse_scheme(sofa__cs_ctx *ctx, const char *text, const char **rest)
                    {"couchbases", SOFA__SCHEME_COUCHBASES},
                    {"http", SOFA__SCHEME_HTTP},
                    {"memcached", SOFA__SCHEME_MEMCACHED}};
-    const char *sep = strstr(text, "://");
+    /* A scheme is letters, digits, '+', '-', '.' followed by "://" (RFC 3986). */
+    const char *sep = text;
+    while ((*sep >= 'a' && *sep <= 'z') || (*sep >= 'A' && *sep <= 'Z') ||
+           (*sep >= '0' && *sep <= '9') || *sep == '+' || *sep == '-' || *sep == '.') {
+        sep++;
+    }
     char q[SOFA__CONNSTR_QUOTE_MAX + 4];
-    if (sep == NULL) {
+    if (strncmp(sep, "://", 3) != 0) {
         sofa__cs_quote(q, sizeof(q), text, strlen(text));
         return sofa__cs_fail(ctx, SOFA_E_CONNSTR_SCHEME,
                              "missing scheme in '%s' (write couchbase://, couchbases://, http:// "
@@ -297,6 +302,10 @@ static int check_hostname(sofa__cs_ctx *ctx, const char *h, int ipv6, size_t pos
                                  "invalid character at byte %zu of host '%s' at position %zu",
                                  i + 1, q, pos);
         }
+    }
+    if (!ipv6 && (h[0] == '-' || h[0] == '.' || strstr(h, "..") != NULL)) {
+        return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST,
+                             "host '%s' at position %zu has an empty or malformed label", q, pos);
     }
     if (ipv6 && colons < 2) {
         return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST,
@@ -500,7 +509,7 @@ static int finish(sofa__cs_ctx *ctx)
     }
     /* http:// on a port other than 8091 says nothing about where KV listens:
      * unless bootstrap_on was given, bootstrap over HTTP only. */
-    if (cs->scheme == SOFA__SCHEME_HTTP && !(ctx->seen & 1ul)) {
+    if (cs->scheme == SOFA__SCHEME_HTTP && !ctx->bootstrap_given) {
         for (size_t i = 0; i < cs->nhosts; i++) {
             if (cs->hosts[i].type == SOFA__HOST_HTTP && cs->hosts[i].port != PORT_MGMT) {
                 cs->bootstrap_on = SOFA__BOOTSTRAP_HTTP;

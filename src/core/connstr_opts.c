@@ -91,7 +91,6 @@ typedef struct opt_def {
 } opt_def;
 
 #define F(field) offsetof(sofa__connstr, field)
-/* Index 0 must stay bootstrap_on: finish() in connstr.c tests its "seen" bit. */
 static const opt_def options[] = {
     {"bootstrap_on", K_SPECIAL, 0},
     {"bucket", K_SPECIAL, 0},
@@ -115,6 +114,7 @@ static const opt_def options[] = {
 };
 #undef F
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(NOPTIONS <= 32, "sofa__cs_ctx.seen has one bit per option");
 
 void sofa__cs_defaults(sofa__connstr *cs)
 {
@@ -172,6 +172,7 @@ static int apply_special(sofa__cs_ctx *ctx, const opt_def *o, char *v)
     sofa__connstr *cs = ctx->cs;
     int rc = SOFA_OK;
     if (strcmp(o->name, "bootstrap_on") == 0) {
+        ctx->bootstrap_given = 1;
         if (strcasecmp(v, "cccp") == 0) {
             cs->bootstrap_on = SOFA__BOOTSTRAP_CCCP;
         } else if (strcasecmp(v, "http") == 0) {

@@ -16,6 +16,7 @@ typedef struct sofa__cs_ctx {
     size_t errlen;
     unsigned long seen; /* bit per option already given */
     int bucket_in_path;
+    int bootstrap_given; /* bootstrap_on was in the string */
 } sofa__cs_ctx;
 
 /* Writes the formatted message to ctx->errbuf and returns @code. */
