@@ -105,6 +105,8 @@ int sofa_client_new(sofa_client **out, const sofa_client_options *opts, char *er
         seterr(errbuf, errlen, "out of memory");
         return SOFA_E_NO_MEMORY;
     }
+    sofa__tentry_init(&c->boot_timer, NULL, c);
+    sofa__tentry_init(&c->poll_timer, NULL, c);
     const char *cstr = o.connstr && *o.connstr ? o.connstr : DEFAULT_CONNSTR;
     int rc = sofa__connstr_parse(cstr, &c->cs, errbuf, errlen);
     if (rc != 0) {

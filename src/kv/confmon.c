@@ -227,8 +227,11 @@ void sofa__boot_node_failed(sofa_client *c, sofa__kvnode *n, int status, const c
         return;
     sofa__client_report(c, "seed %zu %s: %s (%s)\n", c->seed, n->name, why ? why : "failed",
                         sofa_status_name(status));
-    /* The final status is specific when every seed failed the same way (auth, bucket). */
-    int specific = status == SOFA_E_AUTH_FAILED || status == SOFA_E_BUCKET_NOT_FOUND ||
+    /* The final status is specific when every seed failed the same way (auth, bucket,
+     * timeout). */
+    if (status == SOFA_E_TIMEOUT || status == SOFA_E_TIMEOUT_READ)
+        status = SOFA_E_BOOTSTRAP_TIMEOUT;
+    int specific = status == SOFA_E_BOOTSTRAP_TIMEOUT || status == SOFA_E_AUTH_FAILED || status == SOFA_E_BUCKET_NOT_FOUND ||
                    status == SOFA_E_AUTH_NO_MECHANISM || status == SOFA_E_AUTH_SERVER_PROOF;
     if (c->seed == 1 || c->boot_status == 0)
         c->boot_status = specific ? status : SOFA_E_BOOTSTRAP_FAILED;

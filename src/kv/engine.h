@@ -182,6 +182,7 @@ struct sofa__kvnode {
     char mech[SOFA__SASL_MAX_MECH_NAME];
     unsigned features;   /* SOFA__NF_* */
     int hs_status;       /* first handshake failure */
+    sofa__tentry hs_timer; /* connect + handshake must finish within config_node_timeout */
     /* reconnect */
     sofa__tentry reconnect;
     uint64_t backoff_us;
