@@ -20,7 +20,44 @@ struct mock_bucket {
     char *name;
     fake_doc *docs;
     size_t n, cap;
+    size_t *slots; /* open addressing: index + 1, 0 = empty */
+    size_t nslots;
 };
+
+static size_t hash_key(const char *k, size_t n)
+{
+    size_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ull;
+    }
+    return h;
+}
+
+static void index_insert(mock_bucket *b, size_t idx)
+{
+    size_t m = b->nslots - 1, h = hash_key(b->docs[idx].key, b->docs[idx].nkey) & m;
+    while (b->slots[h] != 0) {
+        h = (h + 1) & m;
+    }
+    b->slots[h] = idx + 1;
+}
+
+static void index_grow(mock_bucket *b)
+{
+    if ((b->n + 1) * 2 <= b->nslots) {
+        return;
+    }
+    free(b->slots);
+    b->nslots = b->nslots ? b->nslots * 2 : 64;
+    while ((b->n + 1) * 2 > b->nslots) {
+        b->nslots *= 2;
+    }
+    b->slots = calloc(b->nslots, sizeof(*b->slots));
+    assert_non_null(b->slots);
+    for (size_t i = 0; i < b->n; i++) {
+        index_insert(b, i);
+    }
+}
 
 struct mock_cluster {
     mock_bucket *b;
@@ -51,6 +88,7 @@ void fake_cluster_free(mock_cluster *c)
             free(c->b[i].docs[j].val);
         }
         free(c->b[i].docs);
+        free(c->b[i].slots);
         free(c->b[i].name);
     }
     free(c->b);
@@ -74,10 +112,16 @@ const char *mock_bucket_name(const mock_bucket *b)
 
 static fake_doc *find(mock_bucket *b, const char *key, size_t nkey)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->docs[i].nkey == nkey && memcmp(b->docs[i].key, key, nkey) == 0) {
-            return &b->docs[i];
+    if (b->nslots == 0) {
+        return NULL;
+    }
+    size_t m = b->nslots - 1, h = hash_key(key, nkey) & m;
+    while (b->slots[h] != 0) {
+        fake_doc *d = &b->docs[b->slots[h] - 1];
+        if (d->nkey == nkey && memcmp(d->key, key, nkey) == 0) {
+            return d;
         }
+        h = (h + 1) & m;
     }
     return NULL;
 }
@@ -97,11 +141,13 @@ int mock_bucket_store(mock_bucket *b, const char *key, size_t nkey, const char *
             b->docs = nd;
             b->cap = ncap;
         }
+        index_grow(b);
         d = &b->docs[b->n++];
         d->key = malloc(nkey + 1);
         memcpy(d->key, key, nkey);
         d->key[nkey] = '\0';
         d->nkey = nkey;
+        index_insert(b, b->n - 1);
     } else {
         free(d->val);
     }

@@ -12,7 +12,14 @@ if(NOT TARGET sofa_mock_query)
     ${CMAKE_CURRENT_LIST_DIR}/view_query.c
     ${CMAKE_CURRENT_LIST_DIR}/view_js.c
     ${CMAKE_CURRENT_LIST_DIR}/view_exec.c
-    ${CMAKE_CURRENT_LIST_DIR}/views.c)
+    ${CMAKE_CURRENT_LIST_DIR}/views.c
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql_lex.c
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql_parse.c
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql_eval.c
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql_exec.c
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql_request.c
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql_prepared.c
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql.c)
   target_include_directories(sofa_mock_query PUBLIC ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(sofa_mock_query PUBLIC PkgConfig::JANSSON PkgConfig::DUKTAPE m)
 endif()

@@ -153,3 +153,71 @@ unsigned long long mock_q_now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
+
+static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+char *mock_q_base64_encode(const void *data, size_t n)
+{
+    const unsigned char *in = data;
+    if (n > ((size_t)1 << 30)) {
+        return NULL;
+    }
+    char *out = malloc((n + 2) / 3 * 4 + 1);
+    size_t o = 0;
+    if (out == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0) | (i + 2 < n ? in[i + 2] : 0);
+        out[o++] = b64chars[(v >> 18) & 63];
+        out[o++] = b64chars[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? b64chars[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? b64chars[v & 63] : '=';
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int b64val(char c)
+{
+    const char *p = c != '\0' ? strchr(b64chars, c) : NULL;
+    return p != NULL ? (int)(p - b64chars) : -1;
+}
+
+unsigned char *mock_q_base64_decode(const char *s, size_t n, size_t *outlen, int *bad)
+{
+    *bad = 1;
+    if (n % 4 != 0) {
+        return NULL;
+    }
+    *bad = 0;
+    unsigned char *out = malloc(n / 4 * 3 + 1);
+    if (out == NULL) {
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4];
+        int last = i + 4 == n;
+        for (int k = 0; k < 4; k++) {
+            v[k] = b64val(s[i + k]);
+            if (v[k] < 0 && !(last && k >= 2 && s[i + k] == '=' && (k == 3 || s[i + 3] == '='))) {
+                free(out);
+                *bad = 1;
+                return NULL;
+            }
+        }
+        unsigned x = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)(v[2] < 0 ? 0 : v[2]) << 6 |
+                     (unsigned)(v[3] < 0 ? 0 : v[3]);
+        out[o++] = (unsigned char)(x >> 16);
+        if (v[2] >= 0) {
+            out[o++] = (unsigned char)(x >> 8);
+        }
+        if (v[3] >= 0) {
+            out[o++] = (unsigned char)x;
+        }
+    }
+    out[o] = '\0';
+    *outlen = o;
+    return out;
+}

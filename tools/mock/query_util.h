@@ -29,4 +29,11 @@ char *mock_q_url_decode(const char *s, size_t n, size_t *outlen, int *bad);
 /* Monotonic clock in nanoseconds. */
 unsigned long long mock_q_now_ns(void);
 
+
+
+/* Standard base64 (with padding). encode: new NUL-terminated string or NULL (OOM).
+ * decode: new buffer (NUL-terminated, length in *outlen) or NULL when the input is
+ * not valid base64 (*bad = 1) or out of memory (*bad = 0). */
+char *mock_q_base64_encode(const void *data, size_t n);
+unsigned char *mock_q_base64_decode(const char *s, size_t n, size_t *outlen, int *bad);
 #endif /* SOFA_TOOLS_MOCK_QUERY_UTIL_H */
