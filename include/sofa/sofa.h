@@ -11,6 +11,8 @@
 #include "sofa/log.h"
 #include "sofa/connstr.h"
 #include "sofa/iops.h"
+#include "sofa/client.h"
+#include "sofa/kv.h"
 
 #define SOFA_VERSION_MAJOR 0
 #define SOFA_VERSION_MINOR 1
