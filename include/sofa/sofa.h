@@ -10,6 +10,8 @@
 #include "sofa/status.h"
 #include "sofa/log.h"
 #include "sofa/iops.h"
+#include "sofa/client.h"
+#include "sofa/kv.h"
 
 #define SOFA_VERSION_MAJOR 0
 #define SOFA_VERSION_MINOR 1
