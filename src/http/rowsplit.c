@@ -138,6 +138,7 @@ static int row_end(sofa__rowsplit *rs, chunk *c, size_t end)
             return set_error(rs, SOFA_E_ROW_TOO_LARGE, "row larger than %zu bytes", rs->max_row);
         }
         rs->nrows++;
+        rs->batch_pending = 1;
         rc = rs->on_row(rs->arg, c->data + c->row_from, part);
     } else {
         rc = append(rs, &rs->rowbuf, &rs->row_len, &rs->row_cap, c->data + c->row_from, part,
@@ -146,8 +147,9 @@ static int row_end(sofa__rowsplit *rs, chunk *c, size_t end)
             return rc;
         }
         rs->nrows++;
+        rs->batch_pending = 1;
         rc = rs->on_row(rs->arg, rs->rowbuf, rs->row_len);
-        rs->row_len = 0;
+        rs->row_len = 0; /* bytes stay until the end of this feed: only appended to there */
     }
     if (rc != 0) {
         return set_error(rs, rc < 0 ? rc : SOFA_E_INTERNAL, "stopped by the row callback");
@@ -452,7 +454,14 @@ int sofa__rowsplit_feed(sofa__rowsplit *rs, const char *data, size_t len)
             return rc;
         }
     }
-    /* carry the unfinished spans over to the next piece */
+    if (rs->batch_pending) {
+        rs->batch_pending = 0;
+        if (rs->on_batch && (rc = rs->on_batch(rs->arg)) != 0) {
+            return set_error(rs, rc < 0 ? rc : SOFA_E_INTERNAL, "stopped by the row callback");
+        }
+    }
+    /* carry the unfinished spans over to the next piece (the rows handed over
+     * in this feed are no longer needed) */
     if (!rs->in_rows) {
         rc = meta_append(rs, data + c.meta_from, len - c.meta_from);
     }

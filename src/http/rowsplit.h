@@ -32,9 +32,14 @@
 /* Longest rows-array key name. */
 #define SOFA__ROWSPLIT_MAX_KEY 31u
 
-/* Called once per row with the row's raw JSON text (valid only during the call).
+/* Called once per row with the row's raw JSON text. The bytes stay valid until
+ * the end of the sofa__rowsplit_feed() call that produced the row (so a caller
+ * may collect the rows of one feed and hand them on together, see on_batch).
  * Return 0 to go on or a negative sofa_status to stop the splitter. */
 typedef int (*sofa__row_cb)(void *arg, const char *row, size_t len);
+/* Optional: called at the end of a feed that produced rows, while they are still
+ * valid. Return 0 or a negative sofa_status (which the feed then returns). */
+typedef int (*sofa__row_batch_cb)(void *arg);
 
 typedef struct sofa__rowsplit {
     /* configuration */
@@ -42,7 +47,9 @@ typedef struct sofa__rowsplit {
     size_t rows_key_len;
     size_t max_row;
     sofa__row_cb on_row;
+    sofa__row_batch_cb on_batch;
     void *arg;
+    int batch_pending; /* rows produced in this feed */
     /* tokenizer */
     uint8_t stack[SOFA__ROWSPLIT_MAX_DEPTH]; /* '{' or '[' per open container */
     unsigned depth;
@@ -81,6 +88,12 @@ typedef struct sofa__rowsplit {
  */
 int sofa__rowsplit_init(sofa__rowsplit *rs, const char *rows_key, size_t max_row,
                         sofa__row_cb on_row, void *arg);
+
+/* Set the optional end-of-batch callback (same @c arg as on_row). */
+static inline void sofa__rowsplit_set_batch_cb(sofa__rowsplit *rs, sofa__row_batch_cb cb)
+{
+    rs->on_batch = cb;
+}
 
 /* Release the buffers. Safe on a zeroed or already released struct. */
 void sofa__rowsplit_free(sofa__rowsplit *rs);

@@ -17,16 +17,47 @@ typedef struct rows_seen {
     size_t count;
     size_t stop_after; /* 0: never stop */
     size_t max_len;
+    const char *pend[64]; /* batch mode: rows of the current feed */
+    size_t pend_len[64];
+    size_t npend;
 } rows_seen;
 
-static int collect(void *arg, const char *row, size_t len)
+static void keep_row(rows_seen *s, const char *row, size_t len)
 {
-    rows_seen *s = arg;
     assert_true(s->len + len + 1 <= sizeof(s->text));
     memcpy(s->text + s->len, row, len);
     s->len += len;
     s->text[s->len++] = '\n';
     s->text[s->len] = '\0';
+}
+
+/* Batch mode: remember the pointers only; copy when the batch ends, which
+ * checks that rows stay valid until the end of the feed. */
+static int remember(void *arg, const char *row, size_t len)
+{
+    rows_seen *s = arg;
+    assert_true(s->npend < 64);
+    s->pend[s->npend] = row;
+    s->pend_len[s->npend++] = len;
+    s->count++;
+    return 0;
+}
+
+static int flush_batch(void *arg)
+{
+    rows_seen *s = arg;
+    assert_true(s->npend > 0);
+    for (size_t i = 0; i < s->npend; i++) {
+        keep_row(s, s->pend[i], s->pend_len[i]);
+    }
+    s->npend = 0;
+    return 0;
+}
+
+static int collect(void *arg, const char *row, size_t len)
+{
+    rows_seen *s = arg;
+    keep_row(s, row, len);
     s->count++;
     if (len > s->max_len) {
         s->max_len = len;
@@ -38,13 +69,16 @@ static int collect(void *arg, const char *row, size_t len)
 }
 
 /* Split @p doc at the points in @p cuts (ascending, 0 terminated); check rows and meta. */
-static void run_split(const char *key, const char *doc, const size_t *cuts, size_t ncuts,
-                      const char *want_rows, const char *want_meta)
+static void run_split_mode(const char *key, const char *doc, const size_t *cuts, size_t ncuts,
+                           const char *want_rows, const char *want_meta, int batch)
 {
     rows_seen s;
     memset(&s, 0, sizeof(s));
     sofa__rowsplit rs;
-    assert_int_equal(sofa__rowsplit_init(&rs, key, 0, collect, &s), 0);
+    assert_int_equal(sofa__rowsplit_init(&rs, key, 0, batch ? remember : collect, &s), 0);
+    if (batch) {
+        sofa__rowsplit_set_batch_cb(&rs, flush_batch);
+    }
     size_t len = strlen(doc), from = 0;
     for (size_t k = 0; k <= ncuts; k++) {
         size_t to = k < ncuts ? cuts[k] : len;
@@ -67,6 +101,13 @@ static void run_split(const char *key, const char *doc, const size_t *cuts, size
     json_decref(want);
     json_decref(meta);
     sofa__rowsplit_free(&rs);
+}
+
+static void run_split(const char *key, const char *doc, const size_t *cuts, size_t ncuts,
+                      const char *want_rows, const char *want_meta)
+{
+    run_split_mode(key, doc, cuts, ncuts, want_rows, want_meta, 0);
+    run_split_mode(key, doc, cuts, ncuts, want_rows, want_meta, 1);
 }
 
 /* Whole, byte by byte, every single split point, and every pair of split points. */
