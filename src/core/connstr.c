@@ -314,17 +314,13 @@ static int check_hostname(sofa__cs_ctx *ctx, const char *h, int ipv6, size_t pos
     return SOFA_OK;
 }
 
-/* Splits one raw host spec into name / port / type pieces and fills *h. */
-static int parse_host(sofa__cs_ctx *ctx, const char *s, size_t n, size_t pos, sofa__host *h)
+/* Finds the name in one raw host spec: [ipv6] or a plain name. On success *name..*name_end
+ * is the (still encoded) name and *after what follows it (":port", "=type" or the end). */
+static int split_name(sofa__cs_ctx *ctx, const char *s, size_t n, size_t pos, const char **name,
+                      const char **name_end, const char **after, int *is_ipv6)
 {
     char q[SOFA__CONNSTR_QUOTE_MAX + 4];
     const char *end = s + n;
-    const char *name = s, *name_end;
-    const char *after;
-    memset(h, 0, sizeof(*h));
-    if (n == 0) {
-        return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST, "empty host at position %zu", pos);
-    }
     if (s[0] == '[') {
         const char *rb = memchr(s, ']', n);
         if (rb == NULL) {
@@ -332,30 +328,49 @@ static int parse_host(sofa__cs_ctx *ctx, const char *s, size_t n, size_t pos, so
             return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST,
                                  "missing ']' in host '%s' at position %zu", q, pos);
         }
-        name = s + 1;
-        name_end = rb;
-        after = rb + 1;
-        h->is_ipv6 = 1;
-        if (after < end && *after != ':' && *after != '=') {
+        *name = s + 1;
+        *name_end = rb;
+        *after = rb + 1;
+        *is_ipv6 = 1;
+        if (rb + 1 < end && rb[1] != ':' && rb[1] != '=') {
             sofa__cs_quote(q, sizeof(q), s, n);
             return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST,
                                  "unexpected text after ']' in host '%s' at position %zu", q, pos);
         }
-    } else {
-        name_end = s;
-        while (name_end < end && *name_end != ':' && *name_end != '=') {
-            name_end++;
-        }
-        after = name_end;
-        size_t tail = after < end ? (size_t)(end - after) : 0;
-        const char *second = tail > 1 && *after == ':' ? memchr(after + 1, ':', tail - 1) : NULL;
-        if (second != NULL) {
-            sofa__cs_quote(q, sizeof(q), s, n);
-            return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST,
-                                 "host '%s' at position %zu: write IPv6 addresses in brackets, "
-                                 "e.g. [::1]:11210",
-                                 q, pos);
-        }
+        return SOFA_OK;
+    }
+    const char *e = s;
+    while (e < end && *e != ':' && *e != '=') {
+        e++;
+    }
+    size_t tail = (size_t)(end - e);
+    if (tail > 1 && *e == ':' && memchr(e + 1, ':', tail - 1) != NULL) {
+        sofa__cs_quote(q, sizeof(q), s, n);
+        return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST,
+                             "host '%s' at position %zu: write IPv6 addresses in brackets, "
+                             "e.g. [::1]:11210",
+                             q, pos);
+    }
+    *name = s;
+    *name_end = e;
+    *after = e;
+    *is_ipv6 = 0;
+    return SOFA_OK;
+}
+
+/* Parses one raw host spec (name, port, type) into *h. */
+static int parse_host(sofa__cs_ctx *ctx, const char *s, size_t n, size_t pos, sofa__host *h)
+{
+    char q[SOFA__CONNSTR_QUOTE_MAX + 4];
+    const char *end = s + n;
+    const char *name = s, *name_end = s, *after = s;
+    memset(h, 0, sizeof(*h));
+    if (n == 0) {
+        return sofa__cs_fail(ctx, SOFA_E_CONNSTR_HOST, "empty host at position %zu", pos);
+    }
+    int rc = split_name(ctx, s, n, pos, &name, &name_end, &after, &h->is_ipv6);
+    if (rc != SOFA_OK) {
+        return rc;
     }
     size_t tail = after < end ? (size_t)(end - after) : 0;
     const char *eq = tail > 0 ? memchr(after, '=', tail) : NULL;
@@ -369,7 +384,7 @@ static int parse_host(sofa__cs_ctx *ctx, const char *s, size_t n, size_t pos, so
         return sofa__cs_fail(ctx, SOFA_E_CONNSTR_PORT,
                              "host '%s' at position %zu has a port type but no port", q, pos);
     }
-    int rc = sofa__cs_decode(ctx, name, (size_t)(name_end - name), "host", &h->host);
+    rc = sofa__cs_decode(ctx, name, (size_t)(name_end - name), "host", &h->host);
     if (rc == SOFA_OK) {
         rc = check_hostname(ctx, h->host, h->is_ipv6, pos);
     }

@@ -29,7 +29,9 @@ def strip_c(text):
 def declared(header_dirs):
     names = {}
     for d in header_dirs:
-        for root, _, files in os.walk(d):
+        for root, dirs, files in os.walk(d):
+            # include/sofa/plugins/*.h declare the plugin libraries' API, not libsofa's.
+            dirs[:] = [x for x in dirs if x != "plugins"]
             for f in sorted(files):
                 if not f.endswith(".h"):
                     continue

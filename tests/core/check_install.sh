@@ -43,6 +43,12 @@ echo "$flags"
   -Wl,-rpath,"$libdir"
 run "$tmp/hello_pc" shared
 
+step "every installed .pc file is valid"
+for pc in "$libdir"/pkgconfig/*.pc; do
+  pkg-config --validate "$pc" || { echo "invalid: $pc"; exit 1; }
+  echo "$(basename "$pc"): $(pkg-config --libs "$pc")"
+done
+
 step "find_package(sofa) with sofa::sofa and sofa::sofa_static"
 "$cmake" -S "$smoke" -B "$tmp/smoke" -G "$gen" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="$extra" -DCMAKE_EXE_LINKER_FLAGS="$extra" \

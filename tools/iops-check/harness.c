@@ -60,7 +60,7 @@ int harness_begin(harness *h, const iopscheck_factory *f, char *err, size_t errl
     }
     int rc = f->create(f->ctx, &h->io);
     if (rc != 0 || h->io == NULL) {
-        harness_fail(h, __LINE__, "creating the plugin failed: %s (%d)", sofa_strerror(rc), rc);
+        harness_fail(h, __LINE__, "creating the plugin failed: status %d", rc);
         h->io = NULL;
         return -1;
     }
