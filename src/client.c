@@ -107,6 +107,7 @@ int sofa_client_new(sofa_client **out, const sofa_client_options *opts, char *er
     }
     sofa__tentry_init(&c->boot_timer, NULL, c);
     sofa__tentry_init(&c->poll_timer, NULL, c);
+    sofa__tentry_init(&c->hb_timer, NULL, c);
     const char *cstr = o.connstr && *o.connstr ? o.connstr : DEFAULT_CONNSTR;
     int rc = sofa__connstr_parse(cstr, &c->cs, errbuf, errlen);
     if (rc != 0) {
@@ -294,8 +295,10 @@ static void destroy_now(sofa_client *c)
         if (cb)
             cb(c, SOFA_E_CANCELED, c->connect_cookie);
     }
-    if (c->io)
+    if (c->io) {
+        sofa__httpboot_free(c);
         sofa__op_cancel_all(c);
+    }
     for (size_t i = 0; i < c->nnodes; i++)
         if (c->nodes[i])
             sofa__node_free(c->nodes[i]);

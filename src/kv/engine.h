@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/connstr.h"
+#include "http/client.h"
 #include "core/log.h"
 #include "io/conn.h"
 #include "io/timerq.h"
@@ -228,6 +229,15 @@ struct sofa_client {
     sofa__tentry boot_timer; /* total bootstrap timeout */
     sofa_connect_cb connect_cb;
     void *connect_cookie;
+    /* HTTP bootstrap (httpboot.c): a streaming config request to one seed */
+    sofa__http *http;
+    sofa__http_req *hreq;
+    sofa__buf hbuf;
+    char hhost[SOFA__CONN_HOST_MAX];
+    uint16_t hport;
+    int hfail;               /* failure to process from hb_timer (never inside HTTP callbacks) */
+    char hwhy[160];
+    sofa__tentry hb_timer;   /* per-seed timeout and deferred failure */
     char report[SOFA__REPORT_MAX];
     size_t report_len;
     /* config refresh */
@@ -360,6 +370,19 @@ int sofa__config_apply(sofa_client *c, sofa__config *cfg);
 void sofa__config_refresh(sofa_client *c);
 /* Fail every waiting op and the connect callback when bootstrap fails. */
 void sofa__boot_finish(sofa_client *c, int status);
+
+/* A seed failed (KV or HTTP): report it, aggregate the final status, try the next. */
+void sofa__boot_seed_failed(sofa_client *c, const char *name, int status, const char *why);
+/* Try the next seed (or finish with the aggregated failure). */
+void sofa__boot_next_seed(sofa_client *c);
+
+/* ------------------------------------------------------------ HTTP bootstrap (httpboot.c) */
+/* Maximum bytes buffered from the config stream before a separator. */
+#define SOFA__HTTPBOOT_MAX_BUF (16u * 1024u * 1024u)
+/* Start streaming configs from host:port (the seed). 0 or a negative status. */
+int sofa__httpboot_start(sofa_client *c, const char *host, uint16_t port);
+/* Stop the stream and release the HTTP pool (not from inside its callbacks). */
+void sofa__httpboot_free(sofa_client *c);
 
 /* ------------------------------------------------------------ routing (router.c) */
 /* The node for an op under the current config, or NULL (with *status why). */

@@ -171,6 +171,48 @@ static void test_unconnected_client_free(void **state)
     assert_int_equal(sofa_client_new(&bad, &o, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
 }
 
+static void test_http_bootstrap(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client(mock.http_connstr, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_int_equal(kt_upsert(c, "viahttp", "yes"), SOFA_OK);
+    kt_res r;
+    assert_int_equal(kt_get(c, "viahttp", &r), SOFA_OK);
+    assert_string_equal(r.value, "yes");
+    sofa_client_free(c);
+
+    c = kt_client(mock.http_connstr, "Administrator", "nope", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_E_AUTH_FAILED);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "401"));
+    sofa_client_free(c);
+}
+
+static void test_cccp_refused_then_http_seed(void **state)
+{
+    (void)state;
+    char cs[512];
+    snprintf(cs, sizeof(cs), "couchbase://127.0.0.1:%d,127.0.0.1:%d=http/default", closed_port(),
+             mock.http_ports[1]);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "refused"));
+    kt_res r;
+    assert_int_equal(kt_get(c, "viahttp", &r), SOFA_OK);
+    sofa_client_free(c);
+    /* bootstrap_on=cccp skips the HTTP seed */
+    snprintf(cs, sizeof(cs), "couchbase://127.0.0.1:%d=http/default?bootstrap_on=cccp",
+             mock.http_ports[0]);
+    c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_E_BOOTSTRAP_FAILED);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "bootstrap_on"));
+    sofa_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +223,8 @@ int main(void)
         cmocka_unit_test(test_hung_seed_times_out),
         cmocka_unit_test(test_free_during_bootstrap_cancels),
         cmocka_unit_test(test_unconnected_client_free),
+        cmocka_unit_test(test_http_bootstrap),
+        cmocka_unit_test(test_cccp_refused_then_http_seed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

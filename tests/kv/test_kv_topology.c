@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "kv/engine.h"
 #include "kv/kvtest.h"
 #include "support/mockproc.h"
 
@@ -211,6 +212,33 @@ static void test_tmpfail_is_retried(void **state)
     assert_string_equal(r.value, "w");
 }
 
+/* With no traffic at all, polling (config_poll_interval) picks up a new config, and
+ * connections to nodes that stayed are kept. */
+static void test_polling_sees_rebalance(void **state)
+{
+    (void)state;
+    char cs[1200];
+    snprintf(cs, sizeof(cs), "%s?config_poll_interval=0.1", mock.connstr);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    kt_res r;
+    (void)kt_get(c, "warm", &r); /* connect to the nodes */
+    int64_t rev = c->config->rev;
+    sofa__kvnode *n0 = c->nodes[0];
+    sofa__conn *conn0 = n0->conn;
+    ctl("/mock/rebalance");
+    for (int i = 0; i < 100 && c->config->rev == rev; i++) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        sofa_client_tick(c);
+    }
+    assert_true(c->config->rev > rev);
+    assert_ptr_equal(c->nodes[0], n0); /* same node object ... */
+    assert_ptr_equal(c->nodes[0]->conn, conn0); /* ... and the same connection */
+    sofa_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -221,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_dropped_connections),
         cmocka_unit_test(test_garbage_packet),
         cmocka_unit_test(test_tmpfail_is_retried),
+        cmocka_unit_test(test_polling_sees_rebalance),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
