@@ -62,6 +62,17 @@ void sofa__client_op_done(sofa_client *c)
     }
 }
 
+void sofa__client_pending_add(sofa_client *c)
+{
+    c->npending++;
+}
+
+void sofa__client_add_ext(sofa_client *c, sofa__client_ext *ext)
+{
+    ext->next = c->exts;
+    c->exts = ext;
+}
+
 static void on_timer(sofa_io_timer *t, void *arg)
 {
     sofa_client *c = arg;
@@ -294,6 +305,11 @@ static void destroy_now(sofa_client *c)
         c->connect_cb = NULL;
         if (cb)
             cb(c, SOFA_E_CANCELED, c->connect_cookie);
+    }
+    while (c->exts) {
+        sofa__client_ext *e = c->exts;
+        c->exts = e->next;
+        e->on_teardown(c, e->arg);
     }
     if (c->io) {
         sofa__httpboot_free(c);

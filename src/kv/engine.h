@@ -197,6 +197,14 @@ struct sofa__kvnode {
 
 /* ------------------------------------------------------------ client */
 
+/* A subsystem living on the client (HTTP queries, durability...): its teardown hook runs
+ * first in the client's destroy, where it answers its own pending requests (E_CANCELED). */
+typedef struct sofa__client_ext {
+    void (*on_teardown)(sofa_client *c, void *arg);
+    void *arg;
+    struct sofa__client_ext *next;
+} sofa__client_ext;
+
 enum sofa__boot_state {
     SOFA__BOOT_IDLE,    /* connect not called */
     SOFA__BOOT_RUNNING,
@@ -256,6 +264,7 @@ struct sofa_client {
     int stop_called;
     int free_asked;
     int destroying;
+    sofa__client_ext *exts;
     void (*destroyed_cb)(void *);
     void *destroyed_cookie;
     uint64_t op_timeout_us;
@@ -269,8 +278,15 @@ sofa__op *sofa__list_pop(sofa__op_list *l);
 /* ------------------------------------------------------------ client internals */
 void sofa__client_enter(sofa_client *c);
 void sofa__client_leave(sofa_client *c);
+/* Other subsystems' requests take part in wait/tick through these two: count one more
+ * user-visible request (wait keeps running), and its end (wait stops at zero). Their
+ * callbacks into user code must run between sofa__client_enter/leave so that
+ * sofa_client_free() inside them is deferred. */
+void sofa__client_pending_add(sofa_client *c);
 /* A user-visible operation finished (pending count bookkeeping, wait stop). */
 void sofa__client_op_done(sofa_client *c);
+/* Register @p ext (storage owned by the caller, alive until its on_teardown ran). */
+void sofa__client_add_ext(sofa_client *c, sofa__client_ext *ext);
 /* Append a line to the bootstrap report. */
 void sofa__client_report(sofa_client *c, const char *fmt, ...)
 #if defined(__GNUC__)
