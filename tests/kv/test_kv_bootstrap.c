@@ -171,6 +171,24 @@ static void test_unconnected_client_free(void **state)
     assert_int_equal(sofa_client_new(&bad, &o, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
 }
 
+static void test_forced_mechanisms(void **state)
+{
+    (void)state;
+    const char *mechs[] = {"SCRAM-SHA1", "SCRAM-SHA256", "SCRAM-SHA512", "PLAIN"};
+    for (size_t i = 0; i < 4; i++) {
+        char cs[1200];
+        snprintf(cs, sizeof(cs), "%s?sasl_mech_force=%s", mock.connstr, mechs[i]);
+        sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+        assert_non_null(c);
+        assert_int_equal(kt_connect(c), SOFA_OK);
+        sofa_client_free(c);
+        c = kt_client(cs, "Administrator", "bad", NULL);
+        assert_non_null(c);
+        assert_int_equal(kt_connect(c), SOFA_E_AUTH_FAILED);
+        sofa_client_free(c);
+    }
+}
+
 static void test_http_bootstrap(void **state)
 {
     (void)state;
@@ -223,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_hung_seed_times_out),
         cmocka_unit_test(test_free_during_bootstrap_cancels),
         cmocka_unit_test(test_unconnected_client_free),
+        cmocka_unit_test(test_forced_mechanisms),
         cmocka_unit_test(test_http_bootstrap),
         cmocka_unit_test(test_cccp_refused_then_http_seed),
     };

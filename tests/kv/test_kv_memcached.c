@@ -193,12 +193,40 @@ static void test_ketama_two_servers(void **state)
     sofa_test_memcached_stop(&b);
 }
 
+/* The server goes away: operations in flight and after are answered once each with a
+ * failure, nothing hangs past the deadlines. */
+static void test_server_killed(void **state)
+{
+    (void)state;
+    sofa_test_memcached m;
+    assert_int_equal(sofa_test_memcached_start(&m, 0, NULL, NULL), 0);
+    char cs[256];
+    snprintf(cs, sizeof(cs), "%s?operation_timeout=0.5", m.connstr);
+    sofa_client *c = kt_client(cs, NULL, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_int_equal(kt_upsert(c, "k", "v"), SOFA_OK);
+    sofa_test_memcached_stop(&m);
+    enum { N = 50 };
+    kt_res r[N];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < N; i++)
+        assert_int_equal(sofa_kv_get(c, "k", 1, NULL, kt_get_cb, &r[i]), 0);
+    assert_int_equal(sofa_client_wait(c), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_true(r[i].status != SOFA_OK);
+    }
+    sofa_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_operations),
         cmocka_unit_test(test_sasl),
         cmocka_unit_test(test_ketama_two_servers),
+        cmocka_unit_test(test_server_killed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
