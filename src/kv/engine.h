@@ -324,7 +324,7 @@ void sofa__op_fail_later(sofa__op *op, int status);
 /* A child of a collector finished: count it; completes the collector after the last. */
 void sofa__op_child_done(sofa__op *child, int parent_status);
 /* Accept a collector op (counted as pending; @p n children follow). 0 or NO_MEMORY. */
-int sofa__op_submit_parent(sofa__op *parent, size_t n, uint64_t timeout_us);
+int sofa__op_submit_parent(sofa__op *parent, size_t n);
 /* Release a finished record. */
 void sofa__op_free(sofa__op *op);
 /* Deliver SOFA_E_CANCELED to every live op (destroy). */

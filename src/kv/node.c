@@ -183,7 +183,6 @@ void sofa__node_ready(sofa__kvnode *n)
 void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
 {
     sofa_client *c = n->client;
-    int was = n->state;
     SOFA_LOG(&c->logger, SOFA_LOG_INFO, "kv", "%s: connection lost: %s (%s)", n->name,
              why ? why : "", sofa_status_name(status));
     if (n->conn) {
@@ -216,7 +215,6 @@ void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
             sofa__op_fail_later(op, status);
         }
     }
-    (void)was;
     n->failures++;
     n->backoff_us = n->backoff_us ? n->backoff_us * 2 : SOFA__RECONNECT_MIN_US;
     if (n->backoff_us > SOFA__RECONNECT_MAX_US)

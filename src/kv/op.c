@@ -159,10 +159,9 @@ int sofa__op_submit(sofa__op *op, uint64_t timeout_us)
     return 0;
 }
 
-int sofa__op_submit_parent(sofa__op *parent, size_t n, uint64_t timeout_us)
+int sofa__op_submit_parent(sofa__op *parent, size_t n)
 {
     sofa_client *c = parent->client;
-    (void)timeout_us;
     parent->is_parent = 1;
     parent->remaining = n;
     parent->start = sofa__now(c->io);
