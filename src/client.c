@@ -340,6 +340,7 @@ static void destroy_now(sofa_client *c)
             sofa_iops_free(c->io);
     }
     sofa__config_unref(c->config);
+    sofa__errmap_free(c->errmap);
     sofa__connstr_free(&c->cs);
     if (c->password)
         memset(c->password, 0, strlen(c->password));

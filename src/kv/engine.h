@@ -28,6 +28,7 @@
 #include "io/conn.h"
 #include "io/timerq.h"
 #include "proto/config.h"
+#include "proto/errmap.h"
 #include "proto/packet.h"
 #include "proto/sasl.h"
 #include "sofa/client.h"
@@ -223,6 +224,7 @@ struct sofa_client {
     sofa__timerq tq;
     sofa_io_timer *timer;
     sofa_io_timer *tick_timer;
+    sofa__errmap *errmap; /* newest server error map (GET_ERROR_MAP), or NULL */
     /* topology */
     sofa__config *config;
     uint32_t config_gen;
@@ -346,6 +348,10 @@ typedef enum sofa__retry_action { SOFA__RETRY_NO, SOFA__RETRY_NOW, SOFA__RETRY_B
 sofa__retry_action sofa__retry_decide(int status, unsigned op_flags, uint32_t attempts,
                                       uint64_t *delay_us);
 uint64_t sofa__retry_backoff(uint32_t attempts);
+/* For a status sofa does not know (SOFA_E_SERVER_ERROR): the server's error-map attributes
+ * decide. *refresh = 1 when the map asks for a new config. */
+sofa__retry_action sofa__retry_decide_attrs(unsigned attrs, uint32_t attempts, uint64_t *delay_us,
+                                            int *refresh);
 /* The status to report when the deadline passes. */
 int sofa__timeout_status(unsigned op_flags, int sent, int maybe_executed);
 

@@ -326,6 +326,17 @@ void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp)
     }
     uint64_t delay = 0;
     sofa__retry_action a = sofa__retry_decide(st, op->type->flags, op->attempts, &delay);
+    if (st == SOFA_E_SERVER_ERROR && c->errmap) { /* a status newer than sofa: ask the map */
+        const sofa__errmap_entry *e = sofa__errmap_lookup(c->errmap, resp->status);
+        int refresh = 0;
+        if (e) {
+            a = sofa__retry_decide_attrs(e->attrs, op->attempts, &delay, &refresh);
+            if (refresh)
+                sofa__config_refresh(c);
+            SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "kv", "status 0x%x (%s) per error map: %s",
+                     (unsigned)resp->status, e->name, a == SOFA__RETRY_NO ? "fail" : "retry");
+        }
+    }
     if (a != SOFA__RETRY_NO) {
         op->maybe_executed = 0;
         sofa__op_retry_later(op, delay);

@@ -190,6 +190,11 @@ static void test_garbage_packet(void **state)
 static void test_tmpfail_is_retried(void **state)
 {
     (void)state;
+    assert_non_null(cli->errmap); /* fetched during the handshake */
+    /* a status neither sofa nor the server's error map knows: failed once, not retried */
+    ctl("/mock/fail?opcode=0&status=0x60&count=1");
+    kt_res u;
+    assert_int_equal(kt_get(cli, "tk1", &u), SOFA_E_SERVER_ERROR);
     assert_int_equal(kt_upsert(cli, "tf", "v"), SOFA_OK);
     ctl("/mock/fail?opcode=0&status=0x86&count=3");
     kt_res r;
