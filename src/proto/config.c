@@ -616,6 +616,8 @@ int sofa__config_parse(const char *json, size_t len, const char *host, sofa__con
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         free(x.host_url);
+        if (json_error_code(&jerr) == json_error_out_of_memory)
+            return SOFA_E_NO_MEMORY;
         return fail(&x, "config: invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
                     jerr.text);
     }

@@ -226,6 +226,8 @@ int sofa__errmap_parse(const char *json, size_t len, sofa__errmap **out, char *e
         return fail(&x, "error map: larger than %u bytes", SOFA__ERRMAP_MAX_JSON);
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root && json_error_code(&jerr) == json_error_out_of_memory)
+        return SOFA_E_NO_MEMORY;
     if (!root)
         return fail(&x, "error map: invalid JSON at line %d column %d: %s", jerr.line,
                     jerr.column, jerr.text);
