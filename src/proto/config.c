@@ -65,7 +65,7 @@ static int parse_vbmap(sofa__cfg_ctx *x, json_t *map, const char *name, int16_t 
             if (idx < -1 || idx >= (json_int_t)c->nkv) {
                 free(m);
                 return sofa__cfg_fail(x, "%s[%zu][%zu]: not a server index (-1..%zu)", name, i, j,
-                            c->nkv ? c->nkv - 1 : 0);
+                                      c->nkv ? c->nkv - 1 : 0);
             }
             m[i * width + j] = (int16_t)idx;
         }
@@ -86,7 +86,7 @@ static int parse_vbucket_map(sofa__cfg_ctx *x, json_t *vbsm)
     if (!json_is_integer(nr) || json_integer_value(nr) < 0 ||
         json_integer_value(nr) > SOFA__CONFIG_MAX_REPLICAS)
         return sofa__cfg_fail(x, "vBucketServerMap.numReplicas: missing or not 0..%d",
-                    SOFA__CONFIG_MAX_REPLICAS);
+                              SOFA__CONFIG_MAX_REPLICAS);
     x->c->nreplicas = (int)json_integer_value(nr);
     json_t *sl = json_object_get(vbsm, "serverList");
     if (!sl)
@@ -285,8 +285,8 @@ int sofa__config_parse(const char *json, size_t len, const char *host, sofa__con
         free(x.host_url);
         if (json_error_code(&jerr) == json_error_out_of_memory)
             return SOFA_E_NO_MEMORY;
-        return sofa__cfg_fail(&x, "config: invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-                    jerr.text);
+        return sofa__cfg_fail(&x, "config: invalid JSON at line %d column %d: %s", jerr.line,
+                              jerr.column, jerr.text);
     }
     int rc = SOFA_E_NO_MEMORY;
     if ((x.c = config_alloc()) != NULL)

@@ -222,12 +222,12 @@ int sofa__cfg_parse_node_ext(sofa__cfg_ctx *x, size_t idx, json_t *e, int kv_fro
     static const struct {
         const char *key;
         size_t off;
-    } ports[] = {{"kv", offsetof(sofa__node, kv)},       {"kvSSL", offsetof(sofa__node, kv_tls)},
-                 {"mgmt", offsetof(sofa__node, mgmt)},   {"mgmtSSL", offsetof(sofa__node, mgmt_tls)},
-                 {"capi", offsetof(sofa__node, capi)},   {"capiSSL", offsetof(sofa__node, capi_tls)},
-                 {"n1ql", offsetof(sofa__node, n1ql)},   {"n1qlSSL", offsetof(sofa__node, n1ql_tls)},
-                 {"fts", offsetof(sofa__node, fts)},     {"ftsSSL", offsetof(sofa__node, fts_tls)},
-                 {"cbas", offsetof(sofa__node, cbas)},   {"cbasSSL", offsetof(sofa__node, cbas_tls)}};
+    } ports[] = {{"kv", offsetof(sofa__node, kv)},     {"kvSSL", offsetof(sofa__node, kv_tls)},
+                 {"mgmt", offsetof(sofa__node, mgmt)}, {"mgmtSSL", offsetof(sofa__node, mgmt_tls)},
+                 {"capi", offsetof(sofa__node, capi)}, {"capiSSL", offsetof(sofa__node, capi_tls)},
+                 {"n1ql", offsetof(sofa__node, n1ql)}, {"n1qlSSL", offsetof(sofa__node, n1ql_tls)},
+                 {"fts", offsetof(sofa__node, fts)},   {"ftsSSL", offsetof(sofa__node, fts_tls)},
+                 {"cbas", offsetof(sofa__node, cbas)}, {"cbasSSL", offsetof(sofa__node, cbas_tls)}};
     for (size_t i = 0; svc && i < sizeof(ports) / sizeof(ports[0]); i++) {
         uint16_t *dst = (uint16_t *)(void *)((char *)&tmp + ports[i].off);
         char sfield[80];

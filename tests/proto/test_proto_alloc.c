@@ -204,7 +204,7 @@ static int sasl_scenario(void)
     if (rc == SOFA_OK)
         rc = sofa__sasl_step(s, 0x21, (const uint8_t *)first, strlen(first), &msg, &len, &done);
     if (rc == SOFA_OK)
-        rc = sofa__sasl_step(s, 0x00, (const uint8_t *)final, strlen(final), &msg, &len, &done);
+        rc = sofa__sasl_step(s, 0x00, (const uint8_t *) final, strlen(final), &msg, &len, &done);
     if (rc == SOFA_OK)
         assert_int_equal(done, 1);
     sofa__sasl_free(s);
