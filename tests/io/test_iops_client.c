@@ -225,6 +225,19 @@ static void sync_on_custom_poll(void **state)
     io->destroy(io);
 }
 
+static char logged[8192];
+static void capture_log(void *arg, sofa_log_level level, const char *subsystem, const char *file,
+                        int line, const char *msg)
+{
+    (void)arg;
+    (void)level;
+    (void)subsystem;
+    (void)file;
+    (void)line;
+    size_t n = strlen(logged);
+    snprintf(logged + n, sizeof(logged) - n, "%s\n", msg);
+}
+
 /* Named at run time: iops= in the connection string, then SOFA_IOPS. */
 static void sync_on_plugins_named_at_run_time(void **state)
 {
@@ -233,6 +246,25 @@ static void sync_on_plugins_named_at_run_time(void **state)
     sync_workload(NULL, "connstr-libev", "?iops=libev", "libev");
     setenv("SOFA_IOPS", "libevent", 1);
     sync_workload(NULL, "env-libevent", NULL, "libevent");
+    /* the choice is visible at debug level */
+    setenv("SOFA_IOPS", "libev", 1);
+    sofa_client_options d = SOFA_CLIENT_OPTIONS_INIT;
+    d.connstr = mock.connstr;
+    d.username = USER;
+    d.password = PASS;
+    d.logger = capture_log;
+    d.log_level = SOFA_LOG_DEBUG;
+    sofa_client *dc = NULL;
+    logged[0] = '\0';
+    assert_int_equal(sofa_client_new(&dc, &d, NULL, 0), 0);
+    assert_non_null(strstr(logged, "event loop plugin: libev"));
+    run dr = {0};
+    assert_int_equal(sofa_client_connect(dc, on_connect, &dr), 0);
+    assert_int_equal(sofa_client_wait(dc), 0);
+    assert_int_equal(dr.connected, 1);
+    assert_int_equal(dr.connect_status, SOFA_OK);
+    sofa_client_free(dc);
+
     setenv("SOFA_IOPS", "nosuch", 1);
     sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
     o.connstr = mock.connstr;
