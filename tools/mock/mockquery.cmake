@@ -19,7 +19,8 @@ if(NOT TARGET sofa_mock_query)
     ${CMAKE_CURRENT_LIST_DIR}/n1ql_exec.c
     ${CMAKE_CURRENT_LIST_DIR}/n1ql_request.c
     ${CMAKE_CURRENT_LIST_DIR}/n1ql_prepared.c
-    ${CMAKE_CURRENT_LIST_DIR}/n1ql.c)
+    ${CMAKE_CURRENT_LIST_DIR}/n1ql.c
+    ${CMAKE_CURRENT_LIST_DIR}/sample.c)
   target_include_directories(sofa_mock_query PUBLIC ${CMAKE_CURRENT_LIST_DIR})
   target_link_libraries(sofa_mock_query PUBLIC PkgConfig::JANSSON PkgConfig::DUKTAPE m)
 endif()
