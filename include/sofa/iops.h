@@ -33,10 +33,15 @@
  *    (a plugin that owns its loop) or returns at once (a loop that the
  *    application runs: then callbacks fire from the application's loop).
  *    stop_watching() makes a running start_watching() return after the current
- *    callback. Calling stop_watching() when not running is a no-op.
+ *    callback. Calling stop_watching() when not running is a no-op. An owned
+ *    loop also returns when nothing is watched and no timer is armed (no
+ *    callback could ever stop it). start_watching() called from inside a
+ *    callback of the same plugin returns at once.
  * 7. Loop ownership. A plugin created around a loop the application passed in
  *    never frees that loop. destroy() releases the plugin; the engine calls it
- *    only after CLEANUP of every event and timer it created.
+ *    only after CLEANUP of every event and timer it created. Plugins still free
+ *    (and remove from the loop) whatever is left, and defer the release when
+ *    destroy() is called from inside one of their callbacks.
  * 8. Errors. update_event/update_timer return 0 or a negative sofa_status
  *    (e.g. SOFA_E_FD_TOO_LARGE from the select plugin); they never abort.
  *

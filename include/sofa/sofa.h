@@ -9,7 +9,10 @@
 #include "sofa/visibility.h"
 #include "sofa/status.h"
 #include "sofa/log.h"
+#include "sofa/connstr.h"
 #include "sofa/iops.h"
+#include "sofa/client.h"
+#include "sofa/kv.h"
 
 #define SOFA_VERSION_MAJOR 0
 #define SOFA_VERSION_MINOR 1

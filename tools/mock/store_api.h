@@ -1,6 +1,6 @@
-/* The contract between the mock's store/HTTP server (mockkv) and its query engines
- * (views, N1QL, sample data). Copied verbatim from the agreed API; mockkv owns the
- * implementation. */
+/* sofa-mock: the store API the query modules (views.c, n1ql.c, sample.c) use.
+ * The contract between the KV/cluster core and the query helpers; keep it stable.
+ * All functions run on the mock's single event-loop thread. */
 #ifndef SOFA_TOOLS_MOCK_STORE_API_H
 #define SOFA_TOOLS_MOCK_STORE_API_H
 
@@ -16,10 +16,13 @@ void mock_bucket_foreach(mock_bucket *b, mock_doc_visit_fn fn, void *arg); /* li
 int mock_bucket_lookup(mock_bucket *b, const char *key, size_t nkey, mock_doc_visit_fn fn, void *arg); /* 0 found, -1 not */
 int mock_bucket_store(mock_bucket *b, const char *key, size_t nkey, const char *val, size_t nval, uint32_t flags); /* 0/-1 */
 const char *mock_bucket_name(const mock_bucket *b);
+/* HTTP streaming: the query helper's producers are PULLED by your server: when the connection's
+ * write buffer is below a threshold, call produce(); it appends up to max bytes; returns 1 if more
+ * remains, 0 when finished. Chunked encoding is yours. */
 typedef struct mock_strbuf { char *data; size_t len, cap; } mock_strbuf;
 int mock_strbuf_append(mock_strbuf *b, const void *data, size_t len); /* 0 / -1 OOM */
-typedef struct mock_http_producer {   /* PULLED by the HTTP server when its write buffer drains; */
-    int (*produce)(void *ctx, mock_strbuf *out, size_t max); /* append <= ~max bytes; 1 more, 0 done */
+typedef struct mock_http_producer {
+    int (*produce)(void *ctx, mock_strbuf *out, size_t max);
     void (*free)(void *ctx);
     void *ctx;
 } mock_http_producer;

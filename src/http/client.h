@@ -1,0 +1,83 @@
+/* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
+/*
+ * HTTP/1.1 client on the IOPS: one pool per sofa client with keep-alive
+ * connections per host:port, basic auth, a deadline per request, cancel.
+ * Response bodies are streamed to the caller as they arrive (chunked encoding
+ * removed), never buffered here.
+ *
+ * Every started request ends with exactly one on_done, unless the caller
+ * cancels it first (sofa__http_cancel(): then nothing more is called).
+ * on_done never fires from inside sofa__http_start().
+ */
+#ifndef SOFA_HTTP_CLIENT_H
+#define SOFA_HTTP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "http/response.h"
+#include "sofa/iops.h"
+
+#define SOFA__HTTP_MAX_IDLE 16u        /* idle keep-alive connections kept per pool */
+#define SOFA__HTTP_MAX_PATH (1024u * 1024u)
+#define SOFA__HTTP_MAX_CREDENTIAL 1024u /* bytes of user name and of password */
+
+typedef struct sofa__http sofa__http;
+typedef struct sofa__http_req sofa__http_req;
+
+typedef struct sofa__http_req_cbs {
+    /* The response head (status, headers); return 0 or a negative status to abort. */
+    int (*on_head)(void *arg, const sofa__http_head *head);
+    /* Body bytes as they arrive; return 0 or a negative status to abort. */
+    int (*on_body)(void *arg, const char *data, size_t len);
+    /*
+     * The end: @p status 0 = the whole response arrived; else SOFA_E_QUERY_TIMEOUT,
+     * SOFA_E_HTTP, a network status, the status returned by on_head/on_body, or
+     * SOFA_E_CANCELED (pool freed). @p sent = 0 when the request certainly did
+     * not reach a server (the connection was never established), 1 otherwise.
+     * @p msg: a one-line reason ("" on success).
+     */
+    void (*on_done)(void *arg, int status, int sent, const char *msg);
+} sofa__http_req_cbs;
+
+typedef struct sofa__http_spec {
+    const char *method;       /* "GET", "POST", ... */
+    const char *host;         /* name or numeric address (IPv6 without brackets) */
+    uint16_t port;
+    const char *path;         /* encoded, starts with '/' */
+    const char *content_type; /* NULL = no Content-Type */
+    const void *body;
+    size_t nbody;
+    uint64_t timeout_us;      /* 0 = no deadline */
+    int no_auth;              /* 1: send no Authorization header */
+} sofa__http_spec;
+
+/* A pool. @p user NULL = no basic auth. @return NULL when out of memory or a
+ * credential is longer than SOFA__HTTP_MAX_CREDENTIAL. */
+sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *user,
+                           const char *password);
+
+/* Close every connection; each request still running gets on_done(SOFA_E_CANCELED).
+ * NULL is a no-op. Must not be called from inside one of its callbacks. */
+void sofa__http_free(sofa__http *h);
+
+/*
+ * Start a request. The request text is built and copied before this returns.
+ * @return 0 (and *out if @p out is not NULL); SOFA_E_INVALID_ARGUMENT (bad
+ *         method, host, path); SOFA_E_NO_MEMORY.
+ */
+int sofa__http_start(sofa__http *h, const sofa__http_spec *spec, const sofa__http_req_cbs *cbs,
+                     void *arg, sofa__http_req **out);
+
+/* Stop a request: no callback fires afterwards (safe from inside its callbacks). */
+void sofa__http_cancel(sofa__http_req *r);
+
+/* Requests running. */
+size_t sofa__http_running(const sofa__http *h);
+/* Idle keep-alive connections. */
+size_t sofa__http_idle(const sofa__http *h);
+/* Connections opened so far (for tests of connection reuse). */
+uint64_t sofa__http_opened(const sofa__http *h);
+
+#endif

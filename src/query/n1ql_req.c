@@ -1,0 +1,329 @@
+/* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
+#include "query/n1ql_req.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sofa/status.h"
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static int bad(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return SOFA_E_INVALID_ARGUMENT;
+}
+
+void sofa__n1ql_duration(uint64_t us, char *buf, size_t len)
+{
+    snprintf(buf, len, "%" PRIu64 "us", us);
+}
+
+/* Parse one JSON value given by the user. */
+static json_t *user_json(const char *text, const char *what, size_t index, char *err,
+                         size_t errlen, int *rc)
+{
+    if (!text) {
+        *rc = bad(err, errlen, "%s %zu is NULL", what, index);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    if (!v) {
+        *rc = bad(err, errlen, "%s %zu is not JSON: %s", what, index, je.text);
+    }
+    return v;
+}
+
+int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char *err,
+                          size_t errlen)
+{
+    if (!statement || !*statement) {
+        return bad(err, errlen, "empty statement");
+    }
+    if (strlen(statement) > SOFA__N1QL_MAX_STATEMENT) {
+        return bad(err, errlen, "statement longer than %u bytes", SOFA__N1QL_MAX_STATEMENT);
+    }
+    if (!o) {
+        return 0;
+    }
+    if (o->struct_size != sizeof(*o)) {
+        return bad(err, errlen, "sofa_query_opts.struct_size is %zu, expected %zu",
+                   o->struct_size, sizeof(*o));
+    }
+    if ((o->nargs && !o->args) || (o->nnamed && !o->named) || (o->ntokens && !o->tokens)) {
+        return bad(err, errlen, "a count is set but its array is NULL");
+    }
+    if (o->nargs > SOFA__N1QL_MAX_PARAMS || o->nnamed > SOFA__N1QL_MAX_PARAMS) {
+        return bad(err, errlen, "more than %u parameters", SOFA__N1QL_MAX_PARAMS);
+    }
+    if (o->ntokens > SOFA__N1QL_MAX_TOKENS) {
+        return bad(err, errlen, "more than %u mutation tokens", SOFA__N1QL_MAX_TOKENS);
+    }
+    if (o->consistency != SOFA_SCAN_NOT_BOUNDED && o->consistency != SOFA_SCAN_REQUEST_PLUS &&
+        o->consistency != SOFA_SCAN_AT_PLUS) {
+        return bad(err, errlen, "unknown scan consistency %d", (int)o->consistency);
+    }
+    if (o->consistency == SOFA_SCAN_AT_PLUS) {
+        size_t usable = 0;
+        for (size_t i = 0; i < o->ntokens; i++) {
+            usable += o->tokens[i].vbuuid != 0;
+        }
+        if (usable == 0) {
+            return bad(err, errlen, "at_plus needs at least one mutation token");
+        }
+    }
+    if (o->client_context_id && strlen(o->client_context_id) > SOFA__N1QL_MAX_CONTEXT_ID) {
+        return bad(err, errlen, "client_context_id longer than %u bytes",
+                   SOFA__N1QL_MAX_CONTEXT_ID);
+    }
+    if (o->max_row > 256u * 1024u * 1024u) {
+        return bad(err, errlen, "max_row larger than 256 MiB");
+    }
+    int rc = 0;
+    for (size_t i = 0; i < o->nargs; i++) {
+        json_t *v = user_json(o->args[i], "positional parameter", i + 1, err, errlen, &rc);
+        if (!v) {
+            return rc;
+        }
+        json_decref(v);
+    }
+    for (size_t i = 0; i < o->nnamed; i++) {
+        const char *name = o->named[i].name;
+        if (!name || !*name || (name[0] == '$' && !name[1])) {
+            return bad(err, errlen, "named parameter %zu has no name", i + 1);
+        }
+        json_t *v = user_json(o->named[i].json, "named parameter", i + 1, err, errlen, &rc);
+        if (!v) {
+            return rc;
+        }
+        json_decref(v);
+    }
+    if (o->raw) {
+        json_error_t je;
+        json_t *v = json_loads(o->raw, 0, &je);
+        if (!v || !json_is_object(v)) {
+            json_decref(v);
+            return bad(err, errlen, "raw options are not a JSON object%s%s", v ? "" : ": ",
+                       v ? "" : je.text);
+        }
+        json_decref(v);
+    }
+    return 0;
+}
+
+/* {"BUCKET":{"<vbid>":[seqno,"<vbuuid>"]}}; the highest seqno per vBucket wins. */
+static json_t *scan_vectors(const sofa_query_opts *o, const char *bucket)
+{
+    json_t *vb = json_object();
+    json_t *all = json_object();
+    if (!vb || !all || json_object_set(all, bucket, vb) != 0) {
+        json_decref(vb);
+        json_decref(all);
+        return NULL;
+    }
+    json_decref(vb); /* owned by all now */
+    for (size_t i = 0; i < o->ntokens; i++) {
+        const sofa_mutation_token *t = &o->tokens[i];
+        if (t->vbuuid == 0) {
+            continue; /* no token */
+        }
+        char id[8], uuid[24];
+        snprintf(id, sizeof(id), "%u", (unsigned)t->vbid);
+        snprintf(uuid, sizeof(uuid), "%" PRIu64, t->vbuuid);
+        json_t *old = json_object_get(vb, id);
+        if (old && (uint64_t)json_integer_value(json_array_get(old, 0)) >= t->seqno) {
+            continue;
+        }
+        json_t *pair = json_pack("[Is]", (json_int_t)t->seqno, uuid);
+        if (!pair || json_object_set_new(vb, id, pair) != 0) {
+            json_decref(all);
+            return NULL;
+        }
+    }
+    return all;
+}
+
+static int set_new(json_t *obj, const char *key, json_t *v)
+{
+    return v ? json_object_set_new(obj, key, v) : -1;
+}
+
+/* Parameters, consistency, context id, timeout, readonly, raw members. */
+static int add_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t errlen)
+{
+    const sofa_query_opts *o = req->opts;
+    int rc = 0;
+    if (req->context_id && set_new(body, "client_context_id", json_string(req->context_id))) {
+        return SOFA_E_NO_MEMORY;
+    }
+    if (req->timeout_us) {
+        char d[32];
+        sofa__n1ql_duration(req->timeout_us, d, sizeof(d));
+        if (set_new(body, "timeout", json_string(d))) {
+            return SOFA_E_NO_MEMORY;
+        }
+    }
+    if (!o) {
+        return 0;
+    }
+    if (o->nargs) {
+        json_t *args = json_array();
+        if (!args || json_object_set_new(body, "args", args) != 0) {
+            return SOFA_E_NO_MEMORY;
+        }
+        for (size_t i = 0; i < o->nargs; i++) {
+            json_t *v = user_json(o->args[i], "positional parameter", i + 1, err, errlen, &rc);
+            if (!v || json_array_append_new(args, v) != 0) {
+                return v ? SOFA_E_NO_MEMORY : rc;
+            }
+        }
+    }
+    for (size_t i = 0; i < o->nnamed; i++) {
+        const char *name = o->named[i].name;
+        char key[300];
+        if (!name || !*name || strlen(name) > 256) {
+            return bad(err, errlen, "named parameter %zu: bad name", i + 1);
+        }
+        snprintf(key, sizeof(key), "%s%s", name[0] == '$' ? "" : "$", name);
+        json_t *v = user_json(o->named[i].json, "named parameter", i + 1, err, errlen, &rc);
+        if (!v) {
+            return rc;
+        }
+        if (json_object_set_new(body, key, v) != 0) {
+            return SOFA_E_NO_MEMORY;
+        }
+    }
+    static const char *const names[] = {NULL, "request_plus", "at_plus"};
+    if (o->consistency == SOFA_SCAN_REQUEST_PLUS || o->consistency == SOFA_SCAN_AT_PLUS) {
+        if (set_new(body, "scan_consistency", json_string(names[o->consistency]))) {
+            return SOFA_E_NO_MEMORY;
+        }
+    }
+    if (o->consistency == SOFA_SCAN_AT_PLUS) {
+        if (!req->bucket || !*req->bucket) {
+            return bad(err, errlen, "at_plus needs the bucket name");
+        }
+        if (set_new(body, "scan_vectors", scan_vectors(o, req->bucket))) {
+            return SOFA_E_NO_MEMORY;
+        }
+    }
+    if (o->scan_wait && set_new(body, "scan_wait", json_string(o->scan_wait))) {
+        return bad(err, errlen, "scan_wait is not valid UTF-8");
+    }
+    if (o->readonly && set_new(body, "readonly", json_true())) {
+        return SOFA_E_NO_MEMORY;
+    }
+    if (o->raw) {
+        json_error_t je;
+        json_t *raw = json_loads(o->raw, 0, &je);
+        if (!raw || !json_is_object(raw)) {
+            json_decref(raw);
+            return bad(err, errlen, "raw options are not a JSON object");
+        }
+        rc = json_object_update(body, raw) == 0 ? 0 : SOFA_E_NO_MEMORY;
+        json_decref(raw);
+    }
+    return rc;
+}
+
+static int add_statement(json_t *body, const char *prefix, const char *statement, char *err,
+                         size_t errlen)
+{
+    if (!statement || !*statement) {
+        return bad(err, errlen, "empty statement");
+    }
+    size_t plen = strlen(prefix), slen = strlen(statement);
+    if (slen > SOFA__N1QL_MAX_STATEMENT) {
+        return bad(err, errlen, "statement longer than %u bytes", SOFA__N1QL_MAX_STATEMENT);
+    }
+    char *s = malloc(plen + slen + 1);
+    if (!s) {
+        return SOFA_E_NO_MEMORY;
+    }
+    memcpy(s, prefix, plen);
+    memcpy(s + plen, statement, slen + 1);
+    json_t *v = json_string(s);
+    free(s);
+    if (!v) {
+        return bad(err, errlen, "statement is not valid UTF-8");
+    }
+    return json_object_set_new(body, "statement", v) == 0 ? 0 : SOFA_E_NO_MEMORY;
+}
+
+int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    *outlen = 0;
+    json_t *body = json_object();
+    if (!body) {
+        return SOFA_E_NO_MEMORY;
+    }
+    int rc;
+    switch (req->mode) {
+    case SOFA__N1QL_ADHOC:
+        rc = add_statement(body, "", req->statement, err, errlen);
+        if (rc == 0) {
+            rc = add_common(body, req, err, errlen);
+        }
+        break;
+    case SOFA__N1QL_PREPARE: { /* no parameters: only the plan is wanted */
+        sofa__n1ql_req plain = *req;
+        plain.opts = NULL;
+        rc = add_statement(body, "PREPARE ", req->statement, err, errlen);
+        if (rc == 0) {
+            rc = add_common(body, &plain, err, errlen);
+        }
+        break;
+    }
+    case SOFA__N1QL_PREPARE_EXECUTE:
+        rc = add_statement(body, "PREPARE ", req->statement, err, errlen);
+        if (rc == 0) {
+            rc = set_new(body, "auto_execute", json_true()) ? SOFA_E_NO_MEMORY : 0;
+        }
+        if (rc == 0) {
+            rc = add_common(body, req, err, errlen);
+        }
+        break;
+    case SOFA__N1QL_EXECUTE:
+        if (!req->prepared || !*req->prepared) {
+            rc = bad(err, errlen, "no prepared statement name");
+            break;
+        }
+        rc = set_new(body, "prepared", json_string(req->prepared)) ? SOFA_E_NO_MEMORY : 0;
+        if (rc == 0 && req->encoded_plan) {
+            rc = set_new(body, "encoded_plan", json_string(req->encoded_plan)) ? SOFA_E_NO_MEMORY
+                                                                                 : 0;
+        }
+        if (rc == 0) {
+            rc = add_common(body, req, err, errlen);
+        }
+        break;
+    default:
+        rc = bad(err, errlen, "unknown request mode");
+        break;
+    }
+    if (rc == 0) {
+        *out = json_dumps(body, JSON_COMPACT);
+        if (!*out) {
+            rc = SOFA_E_NO_MEMORY;
+        } else {
+            *outlen = strlen(*out);
+        }
+    }
+    json_decref(body);
+    return rc;
+}
