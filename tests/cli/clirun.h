@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 typedef struct clirun_result {
-    int code;      /* exit code; 128+N when killed by signal N; -1 when it could not run */
-    char *out;     /* NUL-terminated stdout (may contain NULs before the end: see nout) */
+    int code;  /* exit code; 128+N when killed by signal N; -1 when it could not run */
+    char *out; /* NUL-terminated stdout (may contain NULs before the end: see nout) */
     size_t nout;
-    char *err;     /* NUL-terminated stderr */
+    char *err; /* NUL-terminated stderr */
     size_t nerr;
 } clirun_result;
 

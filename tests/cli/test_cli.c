@@ -22,8 +22,16 @@ static sofa_test_mock mock;
 static clirun_result R;
 
 /* exit codes (docs/cli.md) */
-enum { OK = 0, FAILURE = 1, USAGE = 2, NOT_FOUND = 3, AUTH = 4, TIMEOUT = 5, NETWORK = 6,
-       CONFLICT = 7 };
+enum {
+    OK = 0,
+    FAILURE = 1,
+    USAGE = 2,
+    NOT_FOUND = 3,
+    AUTH = 4,
+    TIMEOUT = 5,
+    NETWORK = 6,
+    CONFLICT = 7
+};
 
 static int vrun(const void *in, size_t nin, const char *const *env, int connect, va_list ap)
 {
@@ -166,9 +174,9 @@ static void set_and_get_raw_and_json(void **state)
 
     /* binary value from stdin, with a NUL and invalid UTF-8, kept byte for byte */
     static const unsigned char bin[] = {0x00, 0xff, 'a', 0xc3, 0x28, '\n', 0x00};
-    assert_int_equal(run_with(bin, sizeof(bin), NULL, 1, "set", "bin", "-", "--flags", "0x10",
-                              NOARGS),
-                     USAGE); /* flags are decimal only */
+    assert_int_equal(
+        run_with(bin, sizeof(bin), NULL, 1, "set", "bin", "-", "--flags", "0x10", NOARGS),
+        USAGE); /* flags are decimal only */
     assert_int_equal(run_with(bin, sizeof(bin), NULL, 1, "set", "bin", "-", "--flags", "16",
                               "--expiry", "1000", NOARGS),
                      OK);
@@ -386,8 +394,7 @@ static void connection_failures(void **state)
     /* bad connection strings */
     assert_int_equal(run_with(NULL, 0, NULL, 0, "-U", "bogus://host", "get", "k", NOARGS), USAGE);
     assert_non_null(strstr(R.err, "E_CONNSTR_SCHEME"));
-    assert_int_equal(run_with(NULL, 0, NULL, 0, "-U", "couchbase://h:99999/b", "get", "k",
-                              NOARGS),
+    assert_int_equal(run_with(NULL, 0, NULL, 0, "-U", "couchbase://h:99999/b", "get", "k", NOARGS),
                      USAGE);
     assert_non_null(strstr(R.err, "E_CONNSTR_PORT"));
     /* nothing listens: the per-seed report is printed */
@@ -404,8 +411,7 @@ static void connection_failures(void **state)
     assert_int_equal(run_with(NULL, 0, env, 0, "set", "envkey", "from-env", NOARGS), OK);
     assert_int_equal(run_with(NULL, 0, env, 0, "get", "envkey", NOARGS), OK);
     assert_string_equal(R.out, "from-env");
-    const char *badenv[] = {env_connstr, "SOFA_USERNAME=Administrator", "SOFA_PASSWORD=nope",
-                            NULL};
+    const char *badenv[] = {env_connstr, "SOFA_USERNAME=Administrator", "SOFA_PASSWORD=nope", NULL};
     assert_int_equal(run_with(NULL, 0, badenv, 0, "get", "envkey", NOARGS), AUTH);
 }
 

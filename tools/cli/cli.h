@@ -45,16 +45,16 @@ enum {
 };
 
 typedef enum cli_argtype {
-    CLI_ARG_NONE,    /* a flag; may be repeated (-vv) */
-    CLI_ARG_STRING,  /* any text */
-    CLI_ARG_U32,     /* decimal 0..4294967295 */
-    CLI_ARG_U64,     /* decimal, or hexadecimal with 0x */
-    CLI_ARG_SECONDS  /* a positive decimal number of seconds, e.g. 2.5 */
+    CLI_ARG_NONE,   /* a flag; may be repeated (-vv) */
+    CLI_ARG_STRING, /* any text */
+    CLI_ARG_U32,    /* decimal 0..4294967295 */
+    CLI_ARG_U64,    /* decimal, or hexadecimal with 0x */
+    CLI_ARG_SECONDS /* a positive decimal number of seconds, e.g. 2.5 */
 } cli_argtype;
 
 typedef struct cli_option {
-    const char *name;  /* long name without "--"; NULL ends a set */
-    char short_name;   /* 0 = none */
+    const char *name; /* long name without "--"; NULL ends a set */
+    char short_name;  /* 0 = none */
     cli_argtype type;
     const char *metavar;
     const char *help;
@@ -88,13 +88,13 @@ struct cli_command;
 
 /** What a command's run function gets. */
 typedef struct cli_ctx {
-    sofa_client *client;           /* connected; NULL for commands with needs_client == 0 */
+    sofa_client *client; /* connected; NULL for commands with needs_client == 0 */
     const struct cli_command *cmd;
     const cli_args *args;
-    sofa_kv_opts kvopts;           /* timeout from -T; commands add their own fields */
-    int json;                      /* --json */
-    int verbose;                   /* number of -v */
-    FILE *out, *err;               /* stdout, stderr */
+    sofa_kv_opts kvopts; /* timeout from -T; commands add their own fields */
+    int json;            /* --json */
+    int verbose;         /* number of -v */
+    FILE *out, *err;     /* stdout, stderr */
 } cli_ctx;
 
 /** Returns a CLI_EXIT_* code. */
@@ -105,9 +105,9 @@ typedef struct cli_command {
     const char *usage;   /* positional part, e.g. "KEY VALUE" */
     const char *summary; /* one line */
     unsigned min_pos, max_pos;
-    unsigned kinds;      /* CLI_K_* bits: which option sets apply */
+    unsigned kinds; /* CLI_K_* bits: which option sets apply */
     int needs_client;
-    int param;           /* command-specific (e.g. the store mode) */
+    int param; /* command-specific (e.g. the store mode) */
     cli_run_fn run;
 } cli_command;
 

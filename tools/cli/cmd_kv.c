@@ -49,8 +49,7 @@ typedef struct kv_res {
     sofa_mutation_token token;
 } kv_res;
 
-static void on_get(sofa_client *client, sofa_status status, const sofa_get_result *r,
-                   void *cookie)
+static void on_get(sofa_client *client, sofa_status status, const sofa_get_result *r, void *cookie)
 {
     kv_res *res = cookie;
     res->calls++;
@@ -404,8 +403,7 @@ static int run_unlock(cli_ctx *ctx)
         return x;
     }
     kv_res res = {0};
-    int rc =
-        sofa_kv_unlock(ctx->client, key, strlen(key), cas, &ctx->kvopts, on_mutation, &res);
+    int rc = sofa_kv_unlock(ctx->client, key, strlen(key), cas, &ctx->kvopts, on_mutation, &res);
     rc = finish(ctx, rc, &res);
     if (rc != SOFA_OK) {
         return cli_fail(ctx, key, strlen(key), rc);
@@ -424,8 +422,8 @@ const cli_command cli_kv_commands[] = {
      SOFA_STORE_UPSERT, run_store},
     {"add", "KEY VALUE|-", "create a document; fails if it exists", 2, 2, STORE_KINDS, 1,
      SOFA_STORE_INSERT, run_store},
-    {"replace", "KEY VALUE|-", "overwrite a document; fails if it is missing", 2, 2, STORE_KINDS,
-     1, SOFA_STORE_REPLACE, run_store},
+    {"replace", "KEY VALUE|-", "overwrite a document; fails if it is missing", 2, 2, STORE_KINDS, 1,
+     SOFA_STORE_REPLACE, run_store},
     {"append", "KEY VALUE|-", "add bytes at the end of a document", 2, 2, STORE_KINDS, 1,
      SOFA_STORE_APPEND, run_store},
     {"prepend", "KEY VALUE|-", "add bytes at the start of a document", 2, 2, STORE_KINDS, 1,
@@ -435,8 +433,8 @@ const cli_command cli_kv_commands[] = {
      CLI_K_COUNTER | CLI_K_MUTATION, 1, 1, run_counter},
     {"decr", "KEY", "subtract from a counter (floors at 0) and print its new value", 1, 1,
      CLI_K_COUNTER | CLI_K_MUTATION, 1, -1, run_counter},
-    {"touch", "KEY EXPIRY", "set a document's expiry (seconds or Unix time; 0 = never)", 2, 2, 0,
-     1, 0, run_touch},
+    {"touch", "KEY EXPIRY", "set a document's expiry (seconds or Unix time; 0 = never)", 2, 2, 0, 1,
+     0, run_touch},
     {"lock", "KEY SECONDS", "lock a document and print the lock CAS (pass it to unlock)", 2, 2, 0,
      1, 1, run_get},
     {"unlock", "KEY CAS", "unlock a document locked with lock", 2, 2, 0, 1, 0, run_unlock},

@@ -8,8 +8,8 @@ static void print_option(FILE *f, const cli_option *o)
 {
     char lhs[64];
     if (o->short_name != 0) {
-        snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", o->short_name, o->name,
-                 o->metavar ? " " : "", o->metavar ? o->metavar : "");
+        snprintf(lhs, sizeof(lhs), "-%c, --%s%s%s", o->short_name, o->name, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "");
     } else {
         snprintf(lhs, sizeof(lhs), "    --%s%s%s", o->name, o->metavar ? " " : "",
                  o->metavar ? o->metavar : "");

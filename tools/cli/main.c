@@ -33,8 +33,7 @@ static void on_connect(sofa_client *client, sofa_status status, void *cookie)
     r->status = status;
 }
 
-static const char *setting(const cli_args *a, const char *name, const char *env,
-                           const char *def)
+static const char *setting(const cli_args *a, const char *name, const char *env, const char *def)
 {
     const char *v = cli_arg_str(a, name, NULL);
     if (v == NULL && env != NULL) {

@@ -99,8 +99,7 @@ static const char *type_hint(cli_argtype t)
     }
 }
 
-static int add_value(cli_args *out, const cli_option *o, const char *text, char *err,
-                     size_t errlen)
+static int add_value(cli_args *out, const cli_option *o, const char *text, char *err, size_t errlen)
 {
     if (out->nvals >= CLI_MAX_ARGS) {
         return fail(err, errlen, "too many options (at most %d)", CLI_MAX_ARGS);
