@@ -17,6 +17,8 @@ typedef struct mock_httpconn {
     mock_node *node;             /* NULL on the control port */
     int fd;
     struct event *rev, *wev;
+    struct event *delay_timer;   /* node response delay: the next request waits for it */
+    int delay_done;              /* the delay for the request at the front has passed */
     mock_strbuf rbuf, wbuf;
     size_t woff;
     int want_write;
@@ -49,6 +51,9 @@ static void free_conn(mock_httpconn *c)
     }
     if (c->wev) {
         event_free(c->wev);
+    }
+    if (c->delay_timer) {
+        event_free(c->delay_timer);
     }
     close(c->fd);
     mock_strbuf_free(&c->rbuf);
@@ -473,10 +478,60 @@ respond:
     return consumed;
 }
 
+/* Control requests are exempt from a node's hang and delay faults. */
+static int is_control_request(const mock_httpconn *c)
+{
+    const char *sp = memchr(c->rbuf.data, ' ', c->rbuf.len < 16 ? c->rbuf.len : 16);
+    size_t rest = sp ? c->rbuf.len - (size_t)(sp + 1 - c->rbuf.data) : 0;
+    return sp != NULL && rest >= 5 && memcmp(sp + 1, "/mock", 5) == 0;
+}
+
+static void delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mock_httpconn *c = arg;
+    c->delay_done = 1;
+    process(c);
+}
+
+/* Node faults: 1 if the request at the front must not be handled now. */
+static int held_by_fault(mock_httpconn *c)
+{
+    if (c->node == NULL || is_control_request(c)) {
+        return 0;
+    }
+    if (c->node->hang) {
+        c->rbuf.len = 0; /* swallowed, never answered */
+        return 1;
+    }
+    if (c->node->delay_ms <= 0 || c->delay_done) {
+        return 0;
+    }
+    if (c->delay_timer == NULL) {
+        c->delay_timer = evtimer_new(c->cluster->base, delay_cb, c);
+        if (c->delay_timer == NULL) {
+            return 0;
+        }
+    }
+    if (!evtimer_pending(c->delay_timer, NULL)) {
+        int ms = c->node->delay_ms;
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        evtimer_add(c->delay_timer, &tv);
+    }
+    return 1;
+}
+
 static void process(mock_httpconn *c)
 {
     while (!c->busy && !c->closing && c->rbuf.len > 0) {
+        if (held_by_fault(c)) {
+            break;
+        }
         long n = handle_one(c);
+        if (n != 0) {
+            c->delay_done = 0;
+        }
         if (n == 0) {
             break;
         }
