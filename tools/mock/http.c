@@ -27,6 +27,7 @@ typedef struct mock_httpconn {
     int busy;                    /* a streamed response is in progress */
     int resume;                  /* a streamed response ended: parse queued requests */
     mock_bucket *stream;         /* config stream subscription */
+    int stream_verbose;
     mock_http_producer producer;
 } mock_httpconn;
 
@@ -259,6 +260,7 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
         c->busy = 1;
         if (resp->config_stream) {
             c->stream = resp->config_stream;
+            c->stream_verbose = resp->stream_verbose;
         } else {
             c->producer = resp->producer;
             memset(&resp->producer, 0, sizeof(resp->producer));
@@ -615,7 +617,7 @@ void mock_http_ctl_accept(void *cluster, int fd)
 
 static void push_one(mock_httpconn *h)
 {
-    char *js = mock_config_json(h->cluster, h->stream, h->node->index, 1);
+    char *js = mock_config_json(h->cluster, h->stream, h->node->index, !h->stream_verbose);
     if (js == NULL) {
         return;
     }
