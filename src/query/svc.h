@@ -9,7 +9,8 @@
  * layer needs nothing from the client's internals:
  *   config()    the current cluster configuration (borrowed) or NULL;
  *   op_begin()  a user-visible operation started (sofa_client_wait waits for it);
- *   op_end()    it ended (after its terminal callback returned).
+ *   op_end()    it ended (after its terminal callback returned);
+ *   get_doc()   fetch one document over KV (views with include_docs).
  */
 #ifndef SOFA_QUERY_SVC_H
 #define SOFA_QUERY_SVC_H
@@ -28,10 +29,18 @@
 #define SOFA__PREPARED_CACHE_MAX 1024u
 #define SOFA__SVC_MAX_BUCKET 100u
 
+/* Result of a document fetch for include_docs; value valid only during the call. */
+typedef void (*sofa__svc_doc_cb)(void *cookie, int status, const void *value, size_t nvalue,
+                                 uint64_t cas);
+
 typedef struct sofa__svc_hooks {
     const sofa__config *(*config)(void *arg);
     void (*op_begin)(void *arg);
     void (*op_end)(void *arg);
+    /* Fetch a document over KV (include_docs). Returns 0 and calls @p cb exactly
+     * once later, or a negative status and never calls it. May be NULL
+     * (include_docs then fails with SOFA_E_NOT_SUPPORTED). */
+    int (*get_doc)(void *arg, const char *key, size_t nkey, sofa__svc_doc_cb cb, void *cookie);
 } sofa__svc_hooks;
 
 typedef enum sofa__service { SOFA__SVC_MGMT = 0, SOFA__SVC_CAPI = 1, SOFA__SVC_N1QL = 2 } sofa__service;

@@ -355,7 +355,7 @@ static void serve_conn(test_server *s, int fd)
         s->nrequests = idx + 1;
         const srv_step *st = idx < s->nscripts ? s->scripts[idx] : NULL;
         int closed = 0;
-        for (; st && st->action != SRV_END && !closed; st++) {
+        for (; !closed && st && st->action != SRV_END; st++) {
             switch (st->action) {
             case SRV_SEND:
                 closed = send_all(fd, st->text, strlen(st->text)) != 0;
