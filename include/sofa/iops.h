@@ -33,10 +33,15 @@
  *    (a plugin that owns its loop) or returns at once (a loop that the
  *    application runs: then callbacks fire from the application's loop).
  *    stop_watching() makes a running start_watching() return after the current
- *    callback. Calling stop_watching() when not running is a no-op.
+ *    callback. Calling stop_watching() when not running is a no-op. An owned
+ *    loop also returns when nothing is watched and no timer is armed (no
+ *    callback could ever stop it). start_watching() called from inside a
+ *    callback of the same plugin returns at once.
  * 7. Loop ownership. A plugin created around a loop the application passed in
  *    never frees that loop. destroy() releases the plugin; the engine calls it
- *    only after CLEANUP of every event and timer it created.
+ *    only after CLEANUP of every event and timer it created. Plugins still free
+ *    (and remove from the loop) whatever is left, and defer the release when
+ *    destroy() is called from inside one of their callbacks.
  * 8. Errors. update_event/update_timer return 0 or a negative sofa_status
  *    (e.g. SOFA_E_FD_TOO_LARGE from the select plugin); they never abort.
  *
@@ -135,16 +140,23 @@ SOFA_API int sofa_iops_select_new(sofa_iops **out);
 
 /**
  * Load a plugin at run time.
- * @param name    a short name ("select", "libevent", "libev": opens
- *                libsofa_<name>.so from sofa's install libdir, then the loader
- *                path), or a path containing '/' to a third-party library.
- * @param symbol  the entry symbol, or NULL for SOFA_IOPS_ENTRY_SYMBOL.
+ * @param name    a short name ("select", "libevent", "libev"; 1..64 of A-Z a-z
+ *                0-9 _ -): opens libsofa_<name>.so from each directory in the
+ *                environment variable SOFA_PLUGIN_PATH (colon-separated), then
+ *                from sofa's install libdir, then through the dynamic loader's
+ *                own search (LD_LIBRARY_PATH, ld.so.cache). A missing file is
+ *                skipped; a file that exists but fails to load ends the search.
+ *                Or a path containing '/' to a third-party library, opened as given.
+ * @param symbol  the entry symbol (a C identifier), or NULL for SOFA_IOPS_ENTRY_SYMBOL.
  * @param loop    passed to the entry point (NULL: the plugin owns its loop).
- * @param out     receives the table; release it with sofa_iops_free().
+ * @param out     receives the table (NULL on error); release it with sofa_iops_free().
  * @param errbuf  if not NULL, receives a message naming each file tried and the
- *                loader's error.
- * @return 0, SOFA_E_PLUGIN_NOT_FOUND, SOFA_E_PLUGIN_SYMBOL, SOFA_E_PLUGIN_VERSION
- *         or SOFA_E_PLUGIN_INIT. Never falls back silently to another plugin.
+ *                loader's error (dlerror()); truncated to @p errlen.
+ * @return 0; SOFA_E_INVALID_ARGUMENT (NULL name/out, malformed name or symbol);
+ *         SOFA_E_PLUGIN_NOT_FOUND (no file could be loaded); SOFA_E_PLUGIN_SYMBOL
+ *         (no entry symbol); SOFA_E_PLUGIN_INIT (the entry point failed or a
+ *         required member is NULL); SOFA_E_PLUGIN_VERSION (struct_size too small);
+ *         SOFA_E_NO_MEMORY. Never falls back silently to another plugin.
  */
 SOFA_API int sofa_iops_load(const char *name, const char *symbol, void *loop, sofa_iops **out,
                             char *errbuf, size_t errlen);

@@ -9,6 +9,7 @@
 #include "sofa/visibility.h"
 #include "sofa/status.h"
 #include "sofa/log.h"
+#include "sofa/connstr.h"
 #include "sofa/iops.h"
 #include "sofa/client.h"
 #include "sofa/kv.h"

@@ -39,8 +39,8 @@ const char *sofa__sasl_mech_name(sofa__mech mech);
 
 typedef struct sofa__sasl sofa__sasl;
 
-/* Copies @p user and @p pass. Returns 0, SOFA_E_INVALID_ARGUMENT (NULL, too long, or a NUL-less
- * PLAIN constraint broken), SOFA_E_NO_MEMORY. */
+/* Copies @p user and @p pass. Returns 0, SOFA_E_INVALID_ARGUMENT (NULL, longer than
+ * SOFA__SASL_MAX_CRED, unknown mechanism), SOFA_E_NO_MEMORY. No SASLprep is applied. */
 int sofa__sasl_new(sofa__sasl **out, sofa__mech mech, const char *user, const char *pass);
 /* For tests: fixed client nonce (printable, no ','), before sofa__sasl_start. */
 int sofa__sasl_set_nonce(sofa__sasl *s, const char *nonce);
@@ -52,8 +52,8 @@ int sofa__sasl_start(sofa__sasl *s, const uint8_t **msg, size_t *len);
  * client-final message. On 0x21 with v= (Cyrus): verifies and produces an empty SASL_STEP
  * payload. On 0x00: verifies v= (if SCRAM and not yet verified) and sets *done = 1.
  * Returns 0 (with *msg and *len the next SASL_STEP value when *done == 0), or
- * SOFA_E_AUTH_FAILED (status 0x20, e= from the server, 0x00 with no proof for SCRAM),
- * SOFA_E_AUTH_SERVER_PROOF (bad v=), SOFA_E_PROTOCOL (malformed server message, bad nonce,
+ * SOFA_E_AUTH_FAILED (status 0x20/0x1f, or e= from the server even with status 0x00),
+ * SOFA_E_AUTH_SERVER_PROOF (missing or wrong v=), SOFA_E_PROTOCOL (malformed server message, bad nonce,
  * unexpected status), SOFA_E_BAD_STATE (step after done/failure).
  */
 int sofa__sasl_step(sofa__sasl *s, uint16_t server_status, const uint8_t *data, size_t n,

@@ -62,6 +62,58 @@ static void ambiguous_timeout_is_flagged(void **state)
                         "network");
 }
 
+/* The number ranges documented in status.h, so a code added in the wrong range fails. */
+static void numbers_lie_in_their_category_range(void **state)
+{
+    (void)state;
+    static const sofa_category by_hundred[10][2] = {
+        {SOFA_CAT_INPUT, SOFA_CAT_INPUT},           {SOFA_CAT_IO, SOFA_CAT_IO},
+        {SOFA_CAT_NETWORK, SOFA_CAT_NETWORK},       {SOFA_CAT_TIMEOUT, SOFA_CAT_TIMEOUT},
+        {SOFA_CAT_AUTH, SOFA_CAT_AUTH},             {SOFA_CAT_ITEM, SOFA_CAT_SERVER},
+        {SOFA_CAT_DURABILITY, SOFA_CAT_DURABILITY}, {SOFA_CAT_QUERY, SOFA_CAT_QUERY},
+        {SOFA_CAT_LIFECYCLE, SOFA_CAT_LIFECYCLE},   {SOFA_CAT_INTERNAL, SOFA_CAT_INTERNAL},
+    };
+    for (size_t i = 0; i < NCODES; i++) {
+        int c = all_codes[i];
+        if (c == 0) {
+            continue;
+        }
+        assert_true(c >= -999);
+        int h = -c / 100;
+        sofa_category cat = sofa_status_category(c);
+        if (cat != by_hundred[h][0] && cat != by_hundred[h][1]) {
+            print_error("%s (%d) has category %s, outside its number range\n",
+                        sofa_status_name(c), c, sofa_category_name(cat));
+            fail();
+        }
+        assert_string_not_equal(sofa_category_name(cat), "?");
+    }
+}
+
+/* Flags and texts follow one form: retryable implies transient, names start with E_,
+ * messages are one line without a final period. */
+static void flags_and_texts_are_consistent(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < NCODES; i++) {
+        int c = all_codes[i];
+        unsigned f = sofa_status_flags(c);
+        if (f & SOFA_F_RETRYABLE) {
+            assert_true(f & SOFA_F_TRANSIENT);
+        }
+        assert_int_equal(f & ~(unsigned)(SOFA_F_TRANSIENT | SOFA_F_RETRYABLE | SOFA_F_AMBIGUOUS |
+                                         SOFA_F_FATAL),
+                         0);
+        const char *name = sofa_status_name(c);
+        if (c != 0) {
+            assert_memory_equal(name, "E_", 2);
+        }
+        const char *msg = sofa_strerror(c);
+        assert_null(strchr(msg, '\n'));
+        assert_int_not_equal(msg[strlen(msg) - 1], '.');
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -69,6 +121,8 @@ int main(void)
         cmocka_unit_test(codes_and_names_are_unique),
         cmocka_unit_test(unknown_codes_are_reported_as_unknown),
         cmocka_unit_test(ambiguous_timeout_is_flagged),
+        cmocka_unit_test(numbers_lie_in_their_category_range),
+        cmocka_unit_test(flags_and_texts_are_consistent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,7 @@ static int read_ready(sofa_test_mock *m, const char *file)
             goto done;
         }
     }
+    m->ctl_port = (int)json_integer_value(json_object_get(root, "control"));
     rc = 1;
 done:
     if (rc < 0) {
@@ -229,10 +230,12 @@ static size_t dechunk(char *body, size_t len)
 int sofa_test_mock_ctl_node(sofa_test_mock *m, int node, const char *method, const char *path,
                             const char *body, char *out, size_t outlen)
 {
-    if (node < 0 || node >= m->nnodes || path == NULL || path[0] != '/') {
+    if (node < -1 || node >= m->nnodes || path == NULL || path[0] != '/' || method == NULL ||
+        (node == -1 && m->ctl_port <= 0)) {
         return -1;
     }
-    int fd = sofa_test_connect(m->http_ports[node], 5000);
+    int port = node < 0 ? m->ctl_port : m->http_ports[node];
+    int fd = sofa_test_connect(port, 5000);
     if (fd < 0) {
         return -1;
     }
@@ -243,7 +246,7 @@ int sofa_test_mock_ctl_node(sofa_test_mock *m, int node, const char *method, con
     int n = snprintf(head, sizeof(head),
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
                      "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                     method, path, m->http_ports[node], blen);
+                     method, path, port, blen);
     if (n < 0 || (size_t)n >= sizeof(head) || send_all(fd, head, (size_t)n) != 0 ||
         (blen > 0 && send_all(fd, body, blen) != 0)) {
         close(fd);
@@ -298,5 +301,5 @@ int sofa_test_mock_ctl_node(sofa_test_mock *m, int node, const char *method, con
 int sofa_test_mock_ctl(sofa_test_mock *m, const char *method, const char *path, const char *body,
                        char *out, size_t outlen)
 {
-    return sofa_test_mock_ctl_node(m, 0, method, path, body, out, outlen);
+    return sofa_test_mock_ctl_node(m, m->ctl_port > 0 ? -1 : 0, method, path, body, out, outlen);
 }

@@ -16,6 +16,7 @@ typedef struct sofa_test_mock {
     int nnodes;
     int kv_ports[SOFA_TEST_MOCK_MAX_NODES];
     int http_ports[SOFA_TEST_MOCK_MAX_NODES];
+    int ctl_port;             /* control-only HTTP port (never stopped); 0 if the mock has none */
 } sofa_test_mock;
 
 /* Start the mock (path: env SOFA_MOCK, else the compile definition SOFA_MOCK_PATH) with
@@ -27,14 +28,15 @@ int sofa_test_mock_start(sofa_test_mock *m, const char *const *args);
 /* SIGTERM, waitpid (SIGKILL after 5 s), remove the temp dir. Safe on a zeroed struct. */
 void sofa_test_mock_stop(sofa_test_mock *m);
 
-/* Control API call: an HTTP/1.1 request (Connection: close) to node 0's /mock/... endpoint
- * (path must start with '/'). body may be NULL. Returns the HTTP status (e.g. 200), or -1
+/* Control API call: an HTTP/1.1 request (Connection: close) to the mock's /mock/... endpoint
+ * (path must start with '/', e.g. "/mock/failover?node=1"), sent to the control port (which
+ * stays open when nodes are stopped), or node 0's HTTP port if there is none. body may be NULL. Returns the HTTP status (e.g. 200), or -1
  * on a connection error. The response body is copied NUL-terminated into out (truncated
  * to outlen-1) when out != NULL. */
 int sofa_test_mock_ctl(sofa_test_mock *m, const char *method, const char *path, const char *body,
                        char *out, size_t outlen);
 
-/* Same as sofa_test_mock_ctl against any node's HTTP port (0-based node index). */
+/* Same as sofa_test_mock_ctl against a node's HTTP port (0-based index; -1 = control port). */
 int sofa_test_mock_ctl_node(sofa_test_mock *m, int node, const char *method, const char *path,
                             const char *body, char *out, size_t outlen);
 

@@ -1,0 +1,373 @@
+/* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
+#include "io/conn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sofa/status.h"
+
+static void on_event(sofa_io_event *ev, int fired, void *arg);
+static void on_timer(sofa__tentry *e, void *arg);
+
+static int status_of_errno(int err)
+{
+    switch (err) {
+    case ECONNREFUSED:
+        return SOFA_E_CONNECT_REFUSED;
+    case ECONNRESET:
+    case EPIPE:
+        return SOFA_E_CONNECTION_RESET;
+    case ENOMEM:
+    case ENOBUFS:
+        return SOFA_E_NO_MEMORY;
+    default:
+        return SOFA_E_NETWORK;
+    }
+}
+
+static void release_socket(sofa__conn *c)
+{
+    if (c->ev) {
+        c->io->update_event(c->io, c->ev, SOFA_IO_CLEANUP, 0);
+        c->ev = NULL;
+    }
+    if (c->fd >= 0) {
+        close(c->fd);
+        c->fd = -1;
+    }
+    c->watching = 0;
+}
+
+static void destroy(sofa__conn *c)
+{
+    release_socket(c);
+    sofa__timerq_remove(c->tq, &c->timeout);
+    if (c->addrs)
+        freeaddrinfo(c->addrs);
+    sofa__buf_free(&c->rbuf);
+    sofa__buf_free(&c->wbuf);
+    free(c);
+}
+
+/* Report a failure once: closes the socket, then calls on_error. */
+static void fail(sofa__conn *c, int status, const char *what)
+{
+    if (c->state == SOFA__CONN_CLOSED)
+        return;
+    if (!c->errmsg[0])
+        snprintf(c->errmsg, sizeof(c->errmsg), "%s", what);
+    SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "io", "%s:%u: %s (%s)", c->host, (unsigned)c->port,
+             c->errmsg, sofa_status_name(status));
+    c->state = SOFA__CONN_CLOSED;
+    release_socket(c);
+    sofa__timerq_remove(c->tq, &c->timeout);
+    c->h->on_error(c, status, c->arg);
+}
+
+static int want(sofa__conn *c)
+{
+    if (!c->ev)
+        return 0;
+    int flags;
+    if (c->state == SOFA__CONN_CONNECTING)
+        flags = SOFA_IO_WRITE;
+    else
+        flags = SOFA_IO_READ | (sofa__buf_used(&c->wbuf) ? SOFA_IO_WRITE : 0);
+    /* Events are one-shot: ask again after every delivery (watching is reset then). */
+    if (flags == c->watching)
+        return 0;
+    int rc = c->io->update_event(c->io, c->ev, SOFA_IO_WATCH, flags);
+    if (rc != 0)
+        return rc;
+    c->watching = flags;
+    return 0;
+}
+
+static void try_next_address(sofa__conn *c);
+
+static void start_connect(sofa__conn *c, const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+    if (fd < 0) {
+        c->last_errno = errno;
+        snprintf(c->errmsg, sizeof(c->errmsg), "socket: %s", strerror(errno));
+        try_next_address(c);
+        return;
+    }
+    if (c->opts.nodelay) {
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    c->fd = fd;
+    c->ev = c->io->event_new(c->io, fd, on_event, c);
+    if (!c->ev) {
+        fail(c, SOFA_E_NO_MEMORY, "out of memory (event)");
+        return;
+    }
+    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc == 0) {
+        c->state = SOFA__CONN_CONNECTED;
+    } else if (errno != EINPROGRESS) {
+        c->last_errno = errno;
+        snprintf(c->errmsg, sizeof(c->errmsg), "connect: %s", strerror(errno));
+        release_socket(c);
+        try_next_address(c);
+        return;
+    }
+    int wrc = want(c);
+    if (wrc != 0) {
+        fail(c, wrc, "event loop refused the socket");
+        return;
+    }
+    if (c->state == SOFA__CONN_CONNECTED) {
+        sofa__timerq_remove(c->tq, &c->timeout);
+        c->h->on_connected(c, c->arg);
+    }
+}
+
+static void try_next_address(sofa__conn *c)
+{
+    const struct addrinfo *ai = c->next_addr;
+    if (!ai) {
+        int st = c->last_errno ? status_of_errno(c->last_errno) : SOFA_E_CONNECT_FAILED;
+        if (st == SOFA_E_NETWORK)
+            st = SOFA_E_CONNECT_FAILED;
+        fail(c, st, "connect failed");
+        return;
+    }
+    c->next_addr = ai->ai_next;
+    c->errmsg[0] = '\0';
+    start_connect(c, ai);
+}
+
+static void resolve_and_connect(sofa__conn *c)
+{
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = c->opts.ipv6 == 0 ? AF_INET : c->opts.ipv6 == 2 ? AF_INET6 : AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+    char port[8];
+    snprintf(port, sizeof(port), "%u", (unsigned)c->port);
+    /* Numeric hosts never block; names go through the system resolver. */
+    hints.ai_flags |= AI_NUMERICHOST;
+    int rc = getaddrinfo(c->host, port, &hints, &c->addrs);
+    if (rc == EAI_NONAME) {
+        hints.ai_flags &= ~AI_NUMERICHOST;
+        rc = getaddrinfo(c->host, port, &hints, &c->addrs);
+    }
+    if (rc != 0) {
+        c->addrs = NULL;
+        snprintf(c->errmsg, sizeof(c->errmsg), "cannot resolve: %s", gai_strerror(rc));
+        fail(c, rc == EAI_MEMORY ? SOFA_E_NO_MEMORY : SOFA_E_NAME_RESOLUTION, c->errmsg);
+        return;
+    }
+    c->next_addr = c->addrs;
+    if (c->opts.connect_timeout_us &&
+        sofa__timerq_add(c->tq, &c->timeout, sofa__now(c->io) + c->opts.connect_timeout_us) != 0) {
+        fail(c, SOFA_E_NO_MEMORY, "out of memory (timer)");
+        return;
+    }
+    try_next_address(c);
+}
+
+static void on_timer(sofa__tentry *e, void *arg)
+{
+    sofa__conn *c = arg;
+    (void)e;
+    c->busy++;
+    if (c->fd < 0 && c->state == SOFA__CONN_CONNECTING && !c->addrs) {
+        resolve_and_connect(c); /* the deferred start */
+    } else if (c->state == SOFA__CONN_CONNECTING) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "connect timed out after %llu ms",
+                 (unsigned long long)(c->opts.connect_timeout_us / 1000));
+        fail(c, SOFA_E_CONNECT_FAILED, c->errmsg);
+    }
+    if (--c->busy == 0 && c->free_asked)
+        destroy(c);
+}
+
+static void do_write(sofa__conn *c)
+{
+    while (sofa__buf_used(&c->wbuf)) {
+        ssize_t n = send(c->fd, sofa__buf_head(&c->wbuf), sofa__buf_used(&c->wbuf), MSG_NOSIGNAL);
+        if (n > 0) {
+            c->writes++;
+            c->bytes_out += (uint64_t)n;
+            sofa__buf_consume(&c->wbuf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        c->last_errno = errno;
+        snprintf(c->errmsg, sizeof(c->errmsg), "send: %s", strerror(errno));
+        fail(c, status_of_errno(errno), c->errmsg);
+        return;
+    }
+    sofa__buf_shrink(&c->wbuf, 1u << 20);
+}
+
+static void do_read(sofa__conn *c)
+{
+    size_t limit = c->opts.rbuf_max ? c->opts.rbuf_max : SOFA__CONN_RBUF_MAX;
+    int got = 0;
+    for (int i = 0; i < 16; i++) {
+        uint8_t *p = sofa__buf_reserve(&c->rbuf, SOFA__CONN_READ_CHUNK, limit);
+        if (!p) {
+            fail(c, SOFA_E_NO_MEMORY, "read buffer over its limit or out of memory");
+            return;
+        }
+        size_t room = c->rbuf.cap - c->rbuf.len;
+        ssize_t n = recv(c->fd, p, room, 0);
+        if (n > 0) {
+            sofa__buf_commit(&c->rbuf, (size_t)n);
+            c->bytes_in += (uint64_t)n;
+            got = 1;
+            if ((size_t)n < room)
+                break;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (got) /* deliver what arrived before the close; the close comes next time */
+            break;
+        if (n == 0) {
+            fail(c, SOFA_E_CONNECTION_CLOSED, "connection closed by peer");
+        } else {
+            c->last_errno = errno;
+            snprintf(c->errmsg, sizeof(c->errmsg), "recv: %s", strerror(errno));
+            fail(c, status_of_errno(errno), c->errmsg);
+        }
+        return;
+    }
+    if (got)
+        c->h->on_data(c, c->arg);
+}
+
+static void on_event(sofa_io_event *ev, int fired, void *arg)
+{
+    sofa__conn *c = arg;
+    (void)ev;
+    c->busy++;
+    c->watching = 0; /* one-shot */
+    if (c->state == SOFA__CONN_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+            err = errno;
+        if (err) {
+            c->last_errno = err;
+            snprintf(c->errmsg, sizeof(c->errmsg), "connect: %s", strerror(err));
+            release_socket(c);
+            try_next_address(c);
+        } else {
+            c->state = SOFA__CONN_CONNECTED;
+            sofa__timerq_remove(c->tq, &c->timeout);
+            c->h->on_connected(c, c->arg);
+        }
+    } else if (c->state == SOFA__CONN_CONNECTED) {
+        if (fired & SOFA_IO_WRITE)
+            do_write(c);
+        if (c->state == SOFA__CONN_CONNECTED && !c->free_asked && (fired & SOFA_IO_READ))
+            do_read(c);
+    }
+    if (c->state != SOFA__CONN_CLOSED && !c->free_asked) {
+        int rc = want(c);
+        if (rc != 0)
+            fail(c, rc, "event loop error");
+    }
+    if (--c->busy == 0 && c->free_asked)
+        destroy(c);
+}
+
+int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa__logger *lg,
+                   const char *host, uint16_t port, const sofa__conn_opts *opts,
+                   const sofa__conn_handler *h, void *arg)
+{
+    *out = NULL;
+    if (!host || strlen(host) >= SOFA__CONN_HOST_MAX)
+        return SOFA_E_INVALID_ARGUMENT;
+    sofa__conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return SOFA_E_NO_MEMORY;
+    snprintf(c->host, sizeof(c->host), "%s", host);
+    c->port = port;
+    c->fd = -1;
+    c->io = io;
+    c->tq = tq;
+    c->lg = lg;
+    c->opts = *opts;
+    c->h = h;
+    c->arg = arg;
+    c->state = SOFA__CONN_CONNECTING;
+    sofa__tentry_init(&c->timeout, on_timer, c);
+    /* Start on the next loop turn so errors never surface inside this call. */
+    if (sofa__timerq_add(tq, &c->timeout, sofa__now(io)) != 0) {
+        free(c);
+        return SOFA_E_NO_MEMORY;
+    }
+    *out = c;
+    return 0;
+}
+
+uint8_t *sofa__conn_wreserve(sofa__conn *c, size_t n)
+{
+    if (c->state == SOFA__CONN_CLOSED)
+        return NULL;
+    return sofa__buf_reserve(&c->wbuf, n, SOFA__CONN_WBUF_MAX);
+}
+
+void sofa__conn_wcommit(sofa__conn *c, size_t n)
+{
+    sofa__buf_commit(&c->wbuf, n);
+    if (c->state == SOFA__CONN_CONNECTED) {
+        int rc = want(c);
+        if (rc != 0)
+            SOFA_LOG(c->lg, SOFA_LOG_WARN, "io", "%s:%u: cannot watch for writing: %s", c->host,
+                     (unsigned)c->port, sofa_status_name(rc));
+    }
+}
+
+int sofa__conn_write(sofa__conn *c, const void *data, size_t n)
+{
+    uint8_t *p = sofa__conn_wreserve(c, n);
+    if (!p)
+        return SOFA_E_NO_MEMORY;
+    memcpy(p, data, n);
+    sofa__conn_wcommit(c, n);
+    return 0;
+}
+
+void sofa__conn_close(sofa__conn *c)
+{
+    if (!c || c->state == SOFA__CONN_CLOSED)
+        return;
+    c->state = SOFA__CONN_CLOSED;
+    release_socket(c);
+    sofa__timerq_remove(c->tq, &c->timeout);
+}
+
+void sofa__conn_free(sofa__conn *c)
+{
+    if (!c)
+        return;
+    sofa__conn_close(c);
+    if (c->busy) {
+        c->free_asked = 1;
+        return;
+    }
+    destroy(c);
+}

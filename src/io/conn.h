@@ -1,0 +1,101 @@
+/* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
+/*
+ * The connection layer: one non-blocking TCP connection driven by the IOPS table.
+ * Generic: the KV pipelines and the HTTP client both sit on it.
+ *
+ *   sofa__conn_new()     resolve host (numeric hosts never block; names use getaddrinfo),
+ *                        start a non-blocking connect to each address in turn, bounded by
+ *                        the connect timeout (an entry in the client's deadline queue).
+ *   on_connected         the socket is connected; writes may already have been queued.
+ *   write                sofa__conn_wreserve() + sofa__conn_wcommit() encode straight into
+ *                        the send buffer; it is flushed on the next write readiness, so
+ *                        everything queued in one loop turn goes out in one send().
+ *   on_data              new bytes are in conn->rbuf; the handler consumes what it parsed
+ *                        (sofa__buf_consume) and leaves partial packets for next time.
+ *   on_error             connect failure, timeout, EOF, reset or a buffer over its cap: the
+ *                        socket is closed; the object lives until sofa__conn_free().
+ *
+ * Re-entrancy: a handler may call sofa__conn_close()/sofa__conn_free() on its own
+ * connection; the free is deferred until the dispatch returns. No handler is called
+ * after sofa__conn_free(). Errors are never reported from inside sofa__conn_new().
+ */
+#ifndef SOFA_IO_CONN_H
+#define SOFA_IO_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/log.h"
+#include "io/buf.h"
+#include "io/timerq.h"
+#include "sofa/iops.h"
+
+/* Named limits. */
+#define SOFA__CONN_RBUF_MAX (64u * 1024u * 1024u) /* > the largest packet sofa accepts */
+#define SOFA__CONN_WBUF_MAX (512u * 1024u * 1024u)
+#define SOFA__CONN_READ_CHUNK (64u * 1024u)
+#define SOFA__CONN_HOST_MAX 256u
+
+typedef struct sofa__conn sofa__conn;
+
+typedef struct sofa__conn_handler {
+    void (*on_connected)(sofa__conn *c, void *arg);
+    void (*on_data)(sofa__conn *c, void *arg);
+    void (*on_error)(sofa__conn *c, int status, void *arg);
+} sofa__conn_handler;
+
+typedef struct sofa__conn_opts {
+    uint64_t connect_timeout_us; /* 0 = none */
+    int ipv6;                    /* 0 IPv4 only, 1 both, 2 IPv6 only */
+    int nodelay;                 /* set TCP_NODELAY */
+    size_t rbuf_max;             /* 0 = SOFA__CONN_RBUF_MAX */
+} sofa__conn_opts;
+
+typedef enum sofa__conn_state {
+    SOFA__CONN_CONNECTING,
+    SOFA__CONN_CONNECTED,
+    SOFA__CONN_CLOSED
+} sofa__conn_state;
+
+struct sofa__conn {
+    sofa__buf rbuf;
+    sofa__buf wbuf;
+    sofa__conn_state state;
+    char host[SOFA__CONN_HOST_MAX];
+    uint16_t port;
+    char errmsg[160]; /* why the connection failed, for reports */
+    /* private */
+    int fd;
+    sofa_iops *io;
+    sofa__timerq *tq;
+    const sofa__logger *lg;
+    sofa_io_event *ev;
+    int watching; /* flags currently asked for */
+    sofa__tentry timeout;
+    sofa__conn_opts opts;
+    const sofa__conn_handler *h;
+    void *arg;
+    struct addrinfo *addrs, *next_addr;
+    int busy;       /* > 0 while inside a dispatch */
+    int free_asked; /* sofa__conn_free() called while busy */
+    int last_errno;
+    uint64_t bytes_in, bytes_out, writes;
+};
+
+/* Create and start connecting. 0, SOFA_E_INVALID_ARGUMENT (host too long),
+ * SOFA_E_NO_MEMORY. Resolution and connect failures arrive through on_error later. */
+int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa__logger *lg,
+                   const char *host, uint16_t port, const sofa__conn_opts *opts,
+                   const sofa__conn_handler *h, void *arg);
+/* Room for @p n bytes at the end of the send buffer, or NULL (out of memory / over cap). */
+uint8_t *sofa__conn_wreserve(sofa__conn *c, size_t n);
+/* Queue @p n reserved bytes for sending (flushed on the next write readiness). */
+void sofa__conn_wcommit(sofa__conn *c, size_t n);
+/* Copy and queue. 0 or SOFA_E_NO_MEMORY. */
+int sofa__conn_write(sofa__conn *c, const void *data, size_t n);
+/* Close the socket now (no callback); pending output is dropped. */
+void sofa__conn_close(sofa__conn *c);
+/* Close and release (deferred while a handler of this connection runs). NULL is a no-op. */
+void sofa__conn_free(sofa__conn *c);
+
+#endif

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Compare the dynamic symbols libsofa.so exports with the SOFA_API declarations.
+
+usage: check_exports.py LIBRARY HEADER_DIR [HEADER_DIR...]
+
+Every *.h under each HEADER_DIR is read; each declaration that starts with SOFA_API
+names one exported function (the identifier before its parameter list) or variable.
+The test fails when the library exports a symbol no header declares with SOFA_API, or
+a header declares one the library does not export. Nothing is hard-coded: new APIs are
+picked up from the headers as they are added.
+"""
+import os
+import re
+import subprocess
+import sys
+
+# Symbols the linker itself may add to a shared object.
+LINKER_SYMBOLS = {"_init", "_fini", "_edata", "_end", "__bss_start"}
+
+
+def strip_c(text):
+    """Remove comments and preprocessor lines (with their continuations)."""
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    text = re.sub(r"//[^\n]*", " ", text)
+    text = re.sub(r"\\\n", " ", text)
+    return "\n".join(l for l in text.split("\n") if not l.lstrip().startswith("#"))
+
+
+def declared(header_dirs):
+    names = {}
+    for d in header_dirs:
+        for root, dirs, files in os.walk(d):
+            # include/sofa/plugins/*.h declare the plugin libraries' API, not libsofa's.
+            dirs[:] = [x for x in dirs if x != "plugins"]
+            for f in sorted(files):
+                if not f.endswith(".h"):
+                    continue
+                path = os.path.join(root, f)
+                with open(path, encoding="utf-8") as fh:
+                    text = strip_c(fh.read())
+                for m in re.finditer(r"\bSOFA_API\b([^;{]*)", text):
+                    decl = m.group(1)
+                    paren = decl.find("(")
+                    head = decl if paren < 0 else decl[:paren]
+                    ids = re.findall(r"[A-Za-z_]\w*", head)
+                    if not ids:
+                        sys.exit(f"{path}: cannot read the SOFA_API declaration '{decl.strip()}'")
+                    names[ids[-1]] = path
+    return names
+
+
+def exported(lib):
+    out = subprocess.run(["nm", "-D", "--defined-only", lib], check=True,
+                         capture_output=True, text=True).stdout
+    syms = set()
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        kind, name = parts[-2], parts[-1].split("@")[0]
+        if kind in ("A", "a") or name in LINKER_SYMBOLS:
+            continue
+        syms.add(name)
+    return syms
+
+
+def main():
+    if len(sys.argv) < 3:
+        sys.exit(__doc__)
+    decl = declared(sys.argv[2:])
+    exp = exported(sys.argv[1])
+    if not decl:
+        sys.exit("no SOFA_API declarations found: wrong header directory?")
+    undeclared = sorted(exp - set(decl))
+    missing = sorted(set(decl) - exp)
+    for s in undeclared:
+        print(f"exported but not declared with SOFA_API: {s}")
+    for s in missing:
+        print(f"declared with SOFA_API in {decl[s]} but not exported: {s}")
+    print(f"{len(decl)} declared, {len(exp)} exported")
+    return 1 if undeclared or missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

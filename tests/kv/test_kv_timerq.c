@@ -1,0 +1,137 @@
+/* The deadline queue: heap order, removal from the middle, moving entries, and that it
+ * arms exactly one IOPS timer for the earliest entry (a fake plugin records the calls). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "io/timerq.h"
+
+typedef struct fake {
+    sofa_iops io;
+    uint64_t now;
+    int arms, unwatches;
+    uint64_t last_delay;
+} fake;
+
+static uint64_t fake_now(sofa_iops *io)
+{
+    return ((fake *)io)->now;
+}
+
+static int fake_update_timer(sofa_iops *io, sofa_io_timer *t, sofa_io_action a, uint64_t us)
+{
+    fake *f = (fake *)io;
+    (void)t;
+    if (a == SOFA_IO_WATCH) {
+        f->arms++;
+        f->last_delay = us;
+    } else {
+        f->unwatches++;
+    }
+    return 0;
+}
+
+static void init_fake(fake *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->io.struct_size = sizeof(sofa_iops);
+    f->io.update_timer = fake_update_timer;
+    f->io.now = fake_now;
+    f->now = 1000;
+}
+
+static int order[64];
+static int norder;
+
+static void record(sofa__tentry *e, void *arg)
+{
+    (void)e;
+    order[norder++] = (int)(intptr_t)arg;
+}
+
+static void test_fires_in_deadline_order(void **state)
+{
+    (void)state;
+    fake f;
+    init_fake(&f);
+    sofa__timerq q;
+    sofa__timerq_init(&q, &f.io);
+    sofa_io_timer t;
+    q.timer = &t;
+    sofa__tentry e[10];
+    uint64_t whens[10] = {50, 10, 90, 30, 70, 20, 80, 40, 60, 100};
+    for (int i = 0; i < 10; i++) {
+        sofa__tentry_init(&e[i], record, (void *)(intptr_t)i);
+        assert_int_equal(sofa__timerq_add(&q, &e[i], 1000 + whens[i]), 0);
+    }
+    assert_int_equal(sofa__timerq_top(&q)->when, 1010);
+    /* armed only when the earliest entry changed: 50, then 10 */
+    assert_int_equal(f.arms, 2);
+    assert_int_equal(f.last_delay, 10);
+    sofa__timerq_remove(&q, &e[2]); /* 90: from the middle */
+    assert_false(sofa__tentry_queued(&e[2]));
+    assert_int_equal(sofa__timerq_add(&q, &e[9], 1005), 0); /* move 100 to the front */
+    norder = 0;
+    f.now = 1075;
+    sofa__timerq_run(&q, 1075, NULL);
+    int want[] = {9, 1, 5, 3, 7, 0, 8, 4};
+    assert_int_equal(norder, 8);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(order[i], want[i]);
+    sofa__timerq_arm(&q);
+    assert_int_equal(f.last_delay, 80 - 75);
+    norder = 0;
+    sofa__timerq_run(&q, 5000, NULL);
+    assert_int_equal(norder, 1);
+    assert_int_equal(order[0], 6);
+    int arms = f.arms;
+    sofa__timerq_arm(&q); /* empty after a run: the one-shot timer is left unarmed */
+    assert_int_equal(f.arms, arms);
+    assert_int_equal(q.armed_for, 0);
+    sofa__timerq_free(&q);
+}
+
+static void test_large_heap_random(void **state)
+{
+    (void)state;
+    fake f;
+    init_fake(&f);
+    sofa__timerq q;
+    sofa__timerq_init(&q, &f.io);
+    enum { N = 20000 };
+    sofa__tentry *e = calloc(N, sizeof(*e));
+    assert_non_null(e);
+    srand(7);
+    for (int i = 0; i < N; i++) {
+        sofa__tentry_init(&e[i], record, NULL);
+        assert_int_equal(sofa__timerq_add(&q, &e[i], (uint64_t)(rand() % 100000)), 0);
+    }
+    for (int i = 0; i < N; i += 3)
+        sofa__timerq_remove(&q, &e[i]);
+    uint64_t last = 0;
+    size_t popped = 0;
+    while (sofa__timerq_top(&q)) {
+        sofa__tentry *t = sofa__timerq_top(&q);
+        assert_true(t->when >= last);
+        last = t->when;
+        sofa__timerq_remove(&q, t);
+        popped++;
+    }
+    assert_int_equal(popped, N - (N + 2) / 3);
+    sofa__timerq_free(&q);
+    free(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fires_in_deadline_order),
+        cmocka_unit_test(test_large_heap_random),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,473 @@
+/* sofa-mock: cluster model — users and access rules, vbucket maps, config JSON, and the
+ * topology changes (failover, rebalance, node stop/start). */
+#include "mock.h"
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ auth */
+
+static const mock_user *find_user(const mock_cluster *c, const char *name)
+{
+    for (int i = 0; i < c->nusers; i++) {
+        if (strcmp(c->users[i].name, name) == 0) {
+            return &c->users[i];
+        }
+    }
+    return NULL;
+}
+
+int mock_cluster_user_password(mock_cluster *c, const char *user, const char **pass)
+{
+    const mock_user *u = find_user(c, user);
+    if (u != NULL) {
+        *pass = u->password;
+        return 0;
+    }
+    mock_bucket *b = mock_cluster_bucket(c, user);
+    if (b != NULL) {
+        *pass = b->has_password ? b->password : "";
+        return 0;
+    }
+    return -1;
+}
+
+int mock_cluster_auth(mock_cluster *c, const char *user, const char *pass)
+{
+    const char *want;
+    if (user == NULL || pass == NULL || mock_cluster_user_password(c, user, &want) != 0) {
+        return 0;
+    }
+    return strcmp(want, pass) == 0;
+}
+
+int mock_cluster_user_can_access(mock_cluster *c, const char *user, const mock_bucket *b)
+{
+    if (user == NULL || b == NULL) {
+        return 0;
+    }
+    const mock_user *u = find_user(c, user);
+    if (u == NULL) {
+        return strcmp(user, b->name) == 0;
+    }
+    if (u->buckets[0] == '\0') {
+        return 1;
+    }
+    size_t n = strlen(b->name);
+    const char *p = u->buckets;
+    while (*p != '\0') {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && strncmp(p, b->name, n) == 0) {
+            return 1;
+        }
+        p += len + (e ? 1 : 0);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ maps */
+
+int mock_node_role(const mock_bucket *b, int vbid, int node)
+{
+    if (b->vbs == NULL || vbid < 0 || vbid >= b->nvbuckets) {
+        return -1;
+    }
+    const mock_vbucket *vb = &b->vbs[vbid];
+    for (int k = 0; k <= b->cluster->nreplicas; k++) {
+        if (vb->map[k] == node) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+static int active_nodes(const mock_cluster *c, int *out)
+{
+    int n = 0;
+    for (int i = 0; i < c->nnodes; i++) {
+        if (!c->nodes[i].failed_over) {
+            out[n++] = i;
+        }
+    }
+    return n;
+}
+
+static void assign_maps(mock_cluster *c)
+{
+    int act[MOCK_MAX_NODES];
+    int n = active_nodes(c, act);
+    for (int bi = 0; bi < c->nbuckets; bi++) {
+        mock_bucket *b = c->buckets[bi];
+        if (b->vbs == NULL) {
+            continue;
+        }
+        for (int v = 0; v < b->nvbuckets; v++) {
+            for (int k = 0; k <= MOCK_MAX_REPLICAS; k++) {
+                int16_t node = -1;
+                if (n > 0 && k <= c->nreplicas && k < n) {
+                    node = (int16_t)act[(v + c->rebalance_shift + k) % n];
+                }
+                b->vbs[v].map[k] = node;
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ buckets */
+
+mock_bucket *mock_bucket_new(mock_cluster *c, const char *name, const char *password,
+                             mock_bucket_type type)
+{
+    if (c->nbuckets >= MOCK_MAX_BUCKETS || strlen(name) > MOCK_MAX_NAME ||
+        (password && strlen(password) > MOCK_MAX_PASS) || mock_cluster_bucket(c, name) != NULL) {
+        return NULL;
+    }
+    mock_bucket *b = calloc(1, sizeof(*b));
+    if (b == NULL) {
+        return NULL;
+    }
+    b->cluster = c;
+    snprintf(b->name, sizeof(b->name), "%s", name);
+    if (password != NULL && password[0] != '\0') {
+        snprintf(b->password, sizeof(b->password), "%s", password);
+        b->has_password = 1;
+    }
+    b->type = type;
+    snprintf(b->uuid, sizeof(b->uuid), "%016llx%016llx", (unsigned long long)mock_random64(),
+             (unsigned long long)mock_random64());
+    if (mock_store_init(b) != 0) {
+        free(b);
+        return NULL;
+    }
+    if (type == MOCK_BUCKET_COUCHBASE) {
+        b->nvbuckets = c->nvbuckets;
+        b->vbs = calloc((size_t)b->nvbuckets, sizeof(*b->vbs));
+        if (b->vbs == NULL) {
+            mock_store_free(b);
+            free(b);
+            return NULL;
+        }
+        for (int v = 0; v < b->nvbuckets; v++) {
+            b->vbs[v].uuid = mock_random64() >> 16;
+        }
+    }
+    c->buckets[c->nbuckets++] = b;
+    assign_maps(c);
+    return b;
+}
+
+/* ------------------------------------------------------------------ config JSON */
+
+static json_t *services(const mock_cluster *c, int i)
+{
+    const mock_node *n = &c->nodes[i];
+    return json_pack("{s:i,s:i,s:i,s:i}", "mgmt", n->http.port, "capi", n->http.port, "n1ql",
+                     n->http.port, "kv", n->kv.port);
+}
+
+static json_t *nodes_ext(mock_cluster *c, const int *act, int nact, int node, int dollar_host)
+{
+    json_t *arr = json_array();
+    for (int k = 0; k < nact; k++) {
+        int i = act[k];
+        json_t *o = json_object();
+        if (i == node) {
+            json_object_set_new(o, "thisNode", json_true());
+        }
+        if (i != node || !dollar_host) {
+            json_object_set_new(o, "hostname", json_string(c->host));
+        }
+        json_object_set_new(o, "services", services(c, i));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
+static void add_cluster_caps(json_t *root)
+{
+    json_object_set_new(root, "clusterCapabilitiesVer", json_pack("[i,i]", 1, 0));
+    json_object_set_new(root, "clusterCapabilities",
+                        json_pack("{s:[s]}", "n1ql", "enhancedPreparedStatements"));
+}
+
+static json_t *bucket_config(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+{
+    int act[MOCK_MAX_NODES];
+    int nact = active_nodes(c, act);
+    int index_of[MOCK_MAX_NODES];
+    for (int i = 0; i < MOCK_MAX_NODES; i++) {
+        index_of[i] = -1;
+    }
+    for (int k = 0; k < nact; k++) {
+        index_of[act[k]] = k;
+    }
+    char buf[512];
+    json_t *root = json_object();
+    json_object_set_new(root, "rev", json_integer(c->rev));
+    json_object_set_new(root, "revEpoch", json_integer(c->rev_epoch));
+    json_object_set_new(root, "name", json_string(b->name));
+    json_object_set_new(root, "uuid", json_string(b->uuid));
+    json_object_set_new(root, "nodeLocator",
+                        json_string(b->type == MOCK_BUCKET_COUCHBASE ? "vbucket" : "ketama"));
+    snprintf(buf, sizeof(buf), "/pools/default/buckets/%s?bucket_uuid=%s", b->name, b->uuid);
+    json_object_set_new(root, "uri", json_string(buf));
+    snprintf(buf, sizeof(buf), "/pools/default/bucketsStreaming/%s?bucket_uuid=%s", b->name, b->uuid);
+    json_object_set_new(root, "streamingUri", json_string(buf));
+    snprintf(buf, sizeof(buf), "/pools/default/buckets/%s/ddocs", b->name);
+    json_object_set_new(root, "ddocs", json_pack("{s:s}", "uri", buf));
+
+    json_t *nodes = json_array();
+    json_t *servers = json_array();
+    for (int k = 0; k < nact; k++) {
+        int i = act[k];
+        const char *h = (i == node && dollar_host) ? "$HOST" : c->host;
+        json_t *o = json_object();
+        snprintf(buf, sizeof(buf), "%s:%d", h, c->nodes[i].http.port);
+        json_object_set_new(o, "hostname", json_string(buf));
+        json_object_set_new(o, "ports", json_pack("{s:i}", "direct", c->nodes[i].kv.port));
+        if (b->type == MOCK_BUCKET_COUCHBASE) {
+            snprintf(buf, sizeof(buf), "http://%s:%d/%s", h, c->nodes[i].http.port, b->name);
+            json_object_set_new(o, "couchApiBase", json_string(buf));
+        }
+        json_array_append_new(nodes, o);
+        snprintf(buf, sizeof(buf), "%s:%d", h, c->nodes[i].kv.port);
+        json_array_append_new(servers, json_string(buf));
+    }
+    json_object_set_new(root, "nodes", nodes);
+    json_object_set_new(root, "nodesExt", nodes_ext(c, act, nact, node, dollar_host));
+    if (b->type == MOCK_BUCKET_COUCHBASE) {
+        json_t *map = json_array();
+        for (int v = 0; v < b->nvbuckets; v++) {
+            json_t *row = json_array();
+            for (int k = 0; k <= c->nreplicas; k++) {
+                int n = b->vbs[v].map[k];
+                json_array_append_new(row, json_integer(n >= 0 ? index_of[n] : -1));
+            }
+            json_array_append_new(map, row);
+        }
+        json_object_set_new(root, "vBucketServerMap",
+                            json_pack("{s:s,s:i,s:o,s:o}", "hashAlgorithm", "CRC", "numReplicas",
+                                      c->nreplicas, "serverList", servers, "vBucketMap", map));
+        json_object_set_new(root, "bucketCapabilities",
+                            json_pack("[s,s,s,s,s,s]", "durableWrite", "couchapi", "cbhello", "touch",
+                                      "cccp", "nodesExt"));
+    } else {
+        json_decref(servers);
+        json_object_set_new(root, "bucketCapabilities",
+                            json_pack("[s,s,s,s]", "cbhello", "touch", "cccp", "nodesExt"));
+    }
+    json_object_set_new(root, "bucketCapabilitiesVer", json_string(""));
+    add_cluster_caps(root);
+    return root;
+}
+
+char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+{
+    json_t *root;
+    if (b != NULL) {
+        root = bucket_config(c, b, node, dollar_host);
+    } else {
+        int act[MOCK_MAX_NODES];
+        int nact = active_nodes(c, act);
+        root = json_object();
+        json_object_set_new(root, "rev", json_integer(c->rev));
+        json_object_set_new(root, "revEpoch", json_integer(c->rev_epoch));
+        json_object_set_new(root, "nodesExt", nodes_ext(c, act, nact, node, dollar_host));
+        add_cluster_caps(root);
+    }
+    if (root == NULL) {
+        return NULL;
+    }
+    char *s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    return s;
+}
+
+/* ------------------------------------------------------------------ topology */
+
+void mock_cluster_topology_changed(mock_cluster *c)
+{
+    c->rev++;
+    mock_http_push_config(c);
+}
+
+/* Items of vbuckets that lost mutations on failover (seqno beyond what the promoted replica had). */
+static void drop_lost(mock_bucket *b, const uint64_t *keep)
+{
+    for (size_t i = 0; i < b->table_size; i++) {
+        mock_item *it = b->table[i];
+        while (it != NULL) {
+            mock_item *next = it->next;
+            if (it->seqno > keep[it->vbid]) {
+                mock_store_remove(b, it);
+            }
+            it = next;
+        }
+    }
+}
+
+static void failover_bucket(mock_cluster *c, mock_bucket *b, int node)
+{
+    uint64_t *keep = malloc((size_t)b->nvbuckets * sizeof(*keep));
+    int lost = 0;
+    int64_t now = mock_mono_ms();
+    for (int v = 0; v < b->nvbuckets; v++) {
+        mock_vbucket *vb = &b->vbs[v];
+        keep[v] = UINT64_MAX;
+        int was_master = vb->map[0] == node;
+        int16_t row[MOCK_MAX_REPLICAS + 1];
+        int n = 0;
+        for (int k = 0; k <= c->nreplicas; k++) {
+            if (vb->map[k] >= 0 && vb->map[k] != node) {
+                row[n++] = vb->map[k];
+            }
+        }
+        if (was_master && n == 0) {
+            vb->map[0] = -1; /* no copy left: vbucket unavailable */
+            continue;
+        }
+        for (int k = 0; k <= MOCK_MAX_REPLICAS; k++) {
+            vb->map[k] = k < n ? row[k] : -1;
+        }
+        if (!was_master) {
+            continue;
+        }
+        mock_vb_progress p;
+        mock_vb_progress_get(c, vb, now, &p);
+        memmove(&vb->log[1], &vb->log[0], sizeof(vb->log[0]) * (MOCK_FAILOVER_LOG - 1));
+        vb->log[0].uuid = vb->uuid;
+        vb->log[0].seqno = p.replicated;
+        if (vb->nlog < MOCK_FAILOVER_LOG) {
+            vb->nlog++;
+        }
+        vb->uuid = mock_random64() >> 16;
+        if (p.replicated < vb->high_seqno) {
+            keep[v] = p.replicated;
+            lost = 1;
+            vb->high_seqno = p.replicated;
+        }
+        while (vb->npending > 0) { /* drop lost entries from the tail */
+            size_t last = (vb->pending_head + vb->npending - 1) % vb->pending_cap;
+            if (vb->pending[last].seqno <= vb->high_seqno) {
+                break;
+            }
+            vb->npending--;
+        }
+    }
+    if (lost && keep != NULL) {
+        drop_lost(b, keep);
+    }
+    free(keep);
+}
+
+int mock_cluster_failover(mock_cluster *c, int node, char *msg, size_t msglen)
+{
+    if (node < 0 || node >= c->nnodes) {
+        snprintf(msg, msglen, "no node %d", node);
+        return -1;
+    }
+    if (c->nodes[node].failed_over) {
+        snprintf(msg, msglen, "node %d is already failed over", node);
+        return -1;
+    }
+    c->nodes[node].failed_over = 1;
+    for (int i = 0; i < c->nbuckets; i++) {
+        if (c->buckets[i]->vbs != NULL) {
+            failover_bucket(c, c->buckets[i], node);
+        }
+    }
+    mock_cluster_topology_changed(c);
+    snprintf(msg, msglen, "node %d failed over, rev %lld", node, (long long)c->rev);
+    return 0;
+}
+
+int mock_cluster_rebalance(mock_cluster *c, const int *nodes, int n, char *msg, size_t msglen)
+{
+    if (nodes != NULL) {
+        if (n <= 0) {
+            snprintf(msg, msglen, "rebalance needs at least one node");
+            return -1;
+        }
+        int in[MOCK_MAX_NODES] = {0};
+        for (int k = 0; k < n; k++) {
+            if (nodes[k] < 0 || nodes[k] >= c->nnodes) {
+                snprintf(msg, msglen, "no node %d", nodes[k]);
+                return -1;
+            }
+            in[nodes[k]] = 1;
+        }
+        for (int i = 0; i < c->nnodes; i++) {
+            c->nodes[i].failed_over = !in[i];
+        }
+    }
+    c->rebalance_shift++;
+    assign_maps(c);
+    mock_cluster_topology_changed(c);
+    snprintf(msg, msglen, "rebalanced, rev %lld", (long long)c->rev);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ nodes */
+
+static void restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mock_node *n = arg;
+    if (!n->running && mock_node_start(n) != 0) {
+        mock_log("node %d: restart failed", n->index);
+    }
+}
+
+void mock_node_drop_connections(mock_node *n)
+{
+    while (n->kvconns != NULL) {
+        mock_kvconn_close(n->kvconns);
+    }
+    while (n->httpconns != NULL) {
+        mock_httpconn_close(n->httpconns);
+    }
+}
+
+void mock_node_stop(mock_node *n)
+{
+    mock_listener_close(&n->kv);
+    mock_listener_close(&n->http);
+    mock_node_drop_connections(n);
+    n->running = 0;
+}
+
+int mock_node_start(mock_node *n)
+{
+    mock_cluster *c = n->cluster;
+    if (n->restart_timer != NULL) {
+        event_del(n->restart_timer);
+    }
+    if (n->running) {
+        return 0;
+    }
+    if (mock_listener_open(&n->kv, c->base, c->host) != 0 ||
+        mock_listener_open(&n->http, c->base, c->host) != 0) {
+        mock_listener_close(&n->kv);
+        mock_listener_close(&n->http);
+        return -1;
+    }
+    n->running = 1;
+    return 0;
+}
+
+int mock_node_schedule_restart(mock_node *n, int ms)
+{
+    if (n->restart_timer == NULL) {
+        n->restart_timer = evtimer_new(n->cluster->base, restart_cb, n);
+        if (n->restart_timer == NULL) {
+            return -1;
+        }
+    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    return evtimer_add(n->restart_timer, &tv);
+}

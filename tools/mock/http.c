@@ -1,0 +1,555 @@
+/* sofa-mock: a small HTTP/1.1 server on the event loop — keep-alive, Content-Length
+ * request bodies, chunked responses pulled from producers, and config streams. */
+#include "http.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef struct mock_httpconn {
+    struct mock_httpconn *next, *prev;
+    struct mock_httpconn **list; /* node->httpconns or cluster->ctlconns */
+    mock_cluster *cluster;
+    mock_node *node;             /* NULL on the control port */
+    int fd;
+    struct event *rev, *wev;
+    mock_strbuf rbuf, wbuf;
+    size_t woff;
+    int want_write;
+    int keepalive;
+    int closing;
+    int busy;                    /* a streamed response is in progress */
+    int resume;                  /* a streamed response ended: parse queued requests */
+    mock_bucket *stream;         /* config stream subscription */
+    mock_http_producer producer;
+} mock_httpconn;
+
+static void http_read_cb(evutil_socket_t fd, short what, void *arg);
+static void http_write_cb(evutil_socket_t fd, short what, void *arg);
+
+static void free_conn(mock_httpconn *c)
+{
+    if (c->prev) {
+        c->prev->next = c->next;
+    } else if (*c->list == c) {
+        *c->list = c->next;
+    }
+    if (c->next) {
+        c->next->prev = c->prev;
+    }
+    if (c->producer.free) {
+        c->producer.free(c->producer.ctx);
+    }
+    if (c->rev) {
+        event_free(c->rev);
+    }
+    if (c->wev) {
+        event_free(c->wev);
+    }
+    close(c->fd);
+    mock_strbuf_free(&c->rbuf);
+    mock_strbuf_free(&c->wbuf);
+    free(c);
+}
+
+void mock_httpconn_close(mock_httpconn *c)
+{
+    free_conn(c);
+}
+
+void mock_http_error(mock_http_response *resp, int status, const char *msg)
+{
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->body.len = 0;
+    mock_strbuf_append(&resp->body, "{\"error\":\"", 10);
+    for (const char *p = msg; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            mock_strbuf_append(&resp->body, "\\", 1);
+        }
+        if ((unsigned char)*p >= 0x20) {
+            mock_strbuf_append(&resp->body, p, 1);
+        }
+    }
+    mock_strbuf_append(&resp->body, "\"}", 2);
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9') {
+        return ch - '0';
+    }
+    if (ch >= 'a' && ch <= 'f') {
+        return ch - 'a' + 10;
+    }
+    if (ch >= 'A' && ch <= 'F') {
+        return ch - 'A' + 10;
+    }
+    return -1;
+}
+
+int mock_http_query_param(const char *query, const char *name, char *out, size_t outlen)
+{
+    size_t nlen = strlen(name);
+    const char *p = query;
+    while (p != NULL && *p != '\0') {
+        const char *amp = strchr(p, '&');
+        size_t len = amp ? (size_t)(amp - p) : strlen(p);
+        if (len >= nlen && strncmp(p, name, nlen) == 0 && (len == nlen || p[nlen] == '=')) {
+            const char *v = len == nlen ? p + len : p + nlen + 1;
+            size_t vlen = len == nlen ? 0 : len - nlen - 1;
+            size_t o = 0;
+            for (size_t i = 0; i < vlen && o + 1 < outlen; i++) {
+                int h1, h2;
+                if (v[i] == '%' && i + 2 < vlen &&
+                    (h1 = hexval(v[i + 1])) >= 0 && (h2 = hexval(v[i + 2])) >= 0) {
+                    out[o++] = (char)(h1 * 16 + h2);
+                    i += 2;
+                } else {
+                    out[o++] = v[i] == '+' ? ' ' : v[i];
+                }
+            }
+            out[o] = '\0';
+            return 0;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 424: return "Failed Dependency";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    default: return "Status";
+    }
+}
+
+static int append_chunk(mock_strbuf *w, const char *data, size_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    return mock_strbuf_printf(w, "%zx\r\n", n) || mock_strbuf_append(w, data, n) ||
+           mock_strbuf_append(w, "\r\n", 2);
+}
+
+static void flush(mock_httpconn *c);
+
+/* Pull from the producer while the write buffer is small. */
+static void pump(mock_httpconn *c)
+{
+    while (c->producer.produce != NULL && c->wbuf.len - c->woff < MOCK_HTTP_PRODUCE_CHUNK) {
+        mock_strbuf tmp = {0};
+        int more = c->producer.produce(c->producer.ctx, &tmp, MOCK_HTTP_PRODUCE_CHUNK);
+        int err = append_chunk(&c->wbuf, tmp.data, tmp.len);
+        mock_strbuf_free(&tmp);
+        if (err) {
+            c->closing = 1;
+            more = 0;
+        }
+        if (more <= 0) {
+            if (c->producer.free) {
+                c->producer.free(c->producer.ctx);
+            }
+            memset(&c->producer, 0, sizeof(c->producer));
+            mock_strbuf_append(&c->wbuf, "0\r\n\r\n", 5);
+            c->busy = 0;
+            c->resume = 1;
+            if (more < 0 || !c->keepalive) {
+                c->closing = 1;
+            }
+        }
+    }
+}
+
+static void process(mock_httpconn *c);
+
+static void flush(mock_httpconn *c)
+{
+    for (;;) {
+        while (c->woff < c->wbuf.len) {
+            ssize_t w = send(c->fd, c->wbuf.data + c->woff, c->wbuf.len - c->woff, MSG_NOSIGNAL);
+            if (w > 0) {
+                c->woff += (size_t)w;
+            } else if (w < 0 && errno == EINTR) {
+                continue;
+            } else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                break;
+            } else {
+                free_conn(c);
+                return;
+            }
+        }
+        if (c->woff == c->wbuf.len) {
+            c->wbuf.len = c->woff = 0;
+        } else if (c->woff > 1024 * 1024) {
+            mock_strbuf_consume(&c->wbuf, c->woff);
+            c->woff = 0;
+        }
+        if (c->producer.produce != NULL && c->wbuf.len - c->woff < MOCK_HTTP_PRODUCE_CHUNK) {
+            size_t before = c->wbuf.len;
+            pump(c);
+            if (c->wbuf.len != before) {
+                continue;
+            }
+        }
+        break;
+    }
+    if (c->wbuf.len > c->woff) {
+        if (!c->want_write) {
+            event_add(c->wev, NULL);
+            c->want_write = 1;
+        }
+        return;
+    }
+    if (c->want_write) {
+        event_del(c->wev);
+        c->want_write = 0;
+    }
+    if (c->closing && !c->busy) {
+        free_conn(c);
+        return;
+    }
+    if (c->resume) {
+        c->resume = 0;
+        process(c); /* pipelined requests waited for the streamed response */
+    }
+}
+
+/* ------------------------------------------------------------------ requests */
+
+static void send_response(mock_httpconn *c, mock_http_response *resp)
+{
+    const char *ct = resp->content_type ? resp->content_type : "application/json";
+    int chunked = resp->producer.produce != NULL || resp->config_stream != NULL;
+    mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
+                       resp->status, reason(resp->status), ct);
+    if (resp->status == 401) {
+        mock_strbuf_printf(&c->wbuf, "WWW-Authenticate: Basic realm=\"Couchbase Server\"\r\n");
+    }
+    if (!c->keepalive) {
+        mock_strbuf_printf(&c->wbuf, "Connection: close\r\n");
+    }
+    if (chunked) {
+        mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
+        append_chunk(&c->wbuf, resp->body.data, resp->body.len);
+        c->busy = 1;
+        if (resp->config_stream) {
+            c->stream = resp->config_stream;
+        } else {
+            c->producer = resp->producer;
+            memset(&resp->producer, 0, sizeof(resp->producer));
+        }
+    } else {
+        mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
+        mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        if (!c->keepalive) {
+            c->closing = 1;
+        }
+    }
+}
+
+/* Find a header value (case-insensitive name) in the head; copies into out. */
+static int header(const char *head, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    const char *p = strstr(head, "\r\n");
+    while (p != NULL && p[2] != '\0') {
+        p += 2;
+        const char *eol = strstr(p, "\r\n");
+        if (eol == NULL) {
+            break;
+        }
+        if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            const char *v = p + n + 1;
+            while (*v == ' ' || *v == '\t') {
+                v++;
+            }
+            size_t vl = (size_t)(eol - v);
+            if (vl >= outlen) {
+                vl = outlen - 1;
+            }
+            memcpy(out, v, vl);
+            out[vl] = '\0';
+            return 0;
+        }
+        p = eol;
+    }
+    return -1;
+}
+
+static void parse_basic(const char *auth, char *user, size_t ulen, char *pass, size_t plen, int *ok)
+{
+    *ok = 0;
+    if (strncasecmp(auth, "Basic ", 6) != 0) {
+        return;
+    }
+    unsigned char dec[512];
+    size_t n = 0;
+    const char *b = auth + 6;
+    if (mock_base64_decode(b, strlen(b), dec, sizeof(dec) - 1, &n) != 0) {
+        return;
+    }
+    dec[n] = '\0';
+    char *colon = memchr(dec, ':', n);
+    if (colon == NULL) {
+        return;
+    }
+    *colon = '\0';
+    if (strlen((char *)dec) >= ulen || strlen(colon + 1) >= plen) {
+        return;
+    }
+    strcpy(user, (char *)dec);
+    strcpy(pass, colon + 1);
+    *ok = 1;
+}
+
+/* Handle one complete request at the front of rbuf; returns bytes consumed, 0 = need more,
+ * -1 = fatal (response queued, close). */
+static long handle_one(mock_httpconn *c)
+{
+    char *data = c->rbuf.data;
+    char *end = c->rbuf.len >= 4 ? memmem(data, c->rbuf.len, "\r\n\r\n", 4) : NULL;
+    mock_http_response resp;
+    memset(&resp, 0, sizeof(resp));
+    if (end == NULL) {
+        if (c->rbuf.len > MOCK_HTTP_MAX_HEAD) {
+            c->keepalive = 0;
+            mock_http_error(&resp, 413, "request head too large");
+            send_response(c, &resp);
+            mock_strbuf_free(&resp.body);
+            return -1;
+        }
+        return 0;
+    }
+    size_t headlen = (size_t)(end - data) + 4;
+    char *head = malloc(headlen + 1);
+    if (head == NULL) {
+        return -1;
+    }
+    memcpy(head, data, headlen);
+    head[headlen] = '\0';
+    char method[16], target[4096], version[16];
+    char *sp1 = strchr(head, ' ');
+    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    char *eol = strstr(head, "\r\n");
+    long consumed = -1;
+    c->keepalive = 0;
+    if (sp1 == NULL || sp2 == NULL || sp2 > eol || (size_t)(sp1 - head) >= sizeof(method) ||
+        (size_t)(sp2 - sp1 - 1) >= sizeof(target) || (size_t)(eol - sp2 - 1) >= sizeof(version)) {
+        mock_http_error(&resp, 400, "bad request line");
+        goto respond;
+    }
+    memcpy(method, head, (size_t)(sp1 - head));
+    method[sp1 - head] = '\0';
+    memcpy(target, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    target[sp2 - sp1 - 1] = '\0';
+    memcpy(version, sp2 + 1, (size_t)(eol - sp2 - 1));
+    version[eol - sp2 - 1] = '\0';
+    char val[1024];
+    c->keepalive = strcmp(version, "HTTP/1.1") == 0;
+    if (header(head, "Connection", val, sizeof(val)) == 0) {
+        if (strcasecmp(val, "close") == 0) {
+            c->keepalive = 0;
+        } else if (strcasecmp(val, "keep-alive") == 0) {
+            c->keepalive = 1;
+        }
+    }
+    if (header(head, "Transfer-Encoding", val, sizeof(val)) == 0) {
+        c->keepalive = 0;
+        mock_http_error(&resp, 501, "chunked request bodies are not supported");
+        goto respond;
+    }
+    size_t clen = 0;
+    if (header(head, "Content-Length", val, sizeof(val)) == 0) {
+        char *e;
+        unsigned long long v = strtoull(val, &e, 10);
+        if (*e != '\0' || v > MOCK_HTTP_MAX_BODY) {
+            c->keepalive = 0;
+            mock_http_error(&resp, 413, "bad or too large Content-Length");
+            goto respond;
+        }
+        clen = (size_t)v;
+    }
+    if (c->rbuf.len - headlen < clen) {
+        free(head);
+        return 0;
+    }
+    char user[256] = "", pass[256] = "";
+    int have_auth = 0;
+    if (header(head, "Authorization", val, sizeof(val)) == 0) {
+        parse_basic(val, user, sizeof(user), pass, sizeof(pass), &have_auth);
+        if (!have_auth) {
+            mock_http_error(&resp, 401, "bad Authorization header");
+            consumed = (long)(headlen + clen);
+            goto respond;
+        }
+    }
+    char *q = strchr(target, '?');
+    if (q != NULL) {
+        *q++ = '\0';
+    }
+    char *body = malloc(clen + 1);
+    if (body == NULL) {
+        goto respond;
+    }
+    memcpy(body, data + headlen, clen);
+    body[clen] = '\0';
+    mock_http_request req = {method, target, q ? q : "", body, clen, have_auth ? user : NULL,
+                             have_auth ? pass : NULL, c->node ? c->node->index : -1};
+    if (strncmp(target, "/mock/", 6) == 0 || strcmp(target, "/mock") == 0) {
+        mock_control_route(c->cluster, &req, &resp);
+    } else if (c->node == NULL) {
+        mock_http_error(&resp, 404, "the control port serves /mock/ only");
+    } else {
+        mock_http_route(c->cluster, &req, &resp);
+    }
+    free(body);
+    consumed = (long)(headlen + clen);
+respond:
+    free(head);
+    if (resp.status == 0) {
+        mock_http_error(&resp, 500, "internal error");
+    }
+    send_response(c, &resp);
+    mock_strbuf_free(&resp.body);
+    if (resp.producer.free) {
+        resp.producer.free(resp.producer.ctx);
+    }
+    if (consumed < 0) {
+        c->keepalive = 0;
+        c->closing = 1;
+    }
+    return consumed;
+}
+
+static void process(mock_httpconn *c)
+{
+    while (!c->busy && !c->closing && c->rbuf.len > 0) {
+        long n = handle_one(c);
+        if (n == 0) {
+            break;
+        }
+        if (n < 0) {
+            c->rbuf.len = 0;
+            break;
+        }
+        mock_strbuf_consume(&c->rbuf, (size_t)n);
+    }
+    flush(c);
+}
+
+static void http_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    mock_httpconn *c = arg;
+    if (mock_strbuf_reserve(&c->rbuf, 65536) != 0) {
+        free_conn(c);
+        return;
+    }
+    ssize_t r = recv(fd, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len - 1, 0);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        free_conn(c);
+        return;
+    }
+    if (r < 0) {
+        return;
+    }
+    c->rbuf.len += (size_t)r;
+    if (c->rbuf.len > MOCK_HTTP_MAX_HEAD + MOCK_HTTP_MAX_BODY) {
+        free_conn(c);
+        return;
+    }
+    if (c->busy) {
+        return; /* requests wait until the streamed response ends (config streams never do) */
+    }
+    process(c);
+}
+
+static void http_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    flush(arg);
+}
+
+static void accept_conn(mock_cluster *cl, mock_node *n, mock_httpconn **list, int fd)
+{
+    mock_httpconn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->cluster = cl;
+    c->node = n;
+    c->list = list;
+    c->next = *list;
+    if (*list) {
+        (*list)->prev = c;
+    }
+    *list = c;
+    c->rev = event_new(cl->base, fd, EV_READ | EV_PERSIST, http_read_cb, c);
+    c->wev = event_new(cl->base, fd, EV_WRITE | EV_PERSIST, http_write_cb, c);
+    if (c->rev == NULL || c->wev == NULL || event_add(c->rev, NULL) != 0) {
+        free_conn(c);
+    }
+}
+
+void mock_http_accept(void *node, int fd)
+{
+    mock_node *n = node;
+    accept_conn(n->cluster, n, &n->httpconns, fd);
+}
+
+void mock_http_ctl_accept(void *cluster, int fd)
+{
+    mock_cluster *c = cluster;
+    accept_conn(c, NULL, &c->ctlconns, fd);
+}
+
+static void push_one(mock_httpconn *h)
+{
+    char *js = mock_config_json(h->cluster, h->stream, h->node->index, 1);
+    if (js == NULL) {
+        return;
+    }
+    size_t n = strlen(js);
+    if (append_chunk(&h->wbuf, js, n) == 0) {
+        append_chunk(&h->wbuf, "\n\n\n\n", 4);
+    }
+    free(js);
+}
+
+void mock_http_push_config(mock_cluster *c)
+{
+    for (int i = 0; i < c->nnodes; i++) {
+        mock_httpconn *h = c->nodes[i].httpconns;
+        while (h != NULL) {
+            mock_httpconn *next = h->next;
+            if (h->stream != NULL) {
+                push_one(h);
+                flush(h); /* may free h */
+            }
+            h = next;
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/* sofa-mock: the per-node HTTP/1.1 server (config endpoints, control API, query hook). */
+#ifndef SOFA_TOOLS_MOCK_HTTP_H
+#define SOFA_TOOLS_MOCK_HTTP_H
+
+#include "mock.h"
+
+#define MOCK_HTTP_MAX_HEAD (64u * 1024u)
+#define MOCK_HTTP_MAX_BODY (20u * 1024u * 1024u)
+#define MOCK_HTTP_PRODUCE_CHUNK (64u * 1024u)
+
+/* One parsed request, valid during the handler. */
+typedef struct mock_http_request {
+    const char *method;
+    const char *path;   /* URL path without the query string (not decoded) */
+    const char *query;  /* text after '?', "" if none */
+    const char *body;
+    size_t nbody;
+    const char *user;     /* Basic auth, NULL if no Authorization header */
+    const char *password;
+    int node;             /* serving node index; -1 on the control port */
+} mock_http_request;
+
+/* What a handler answers: a fixed body, or a producer pulled as the socket drains
+ * (chunked), or a config stream (chunked, never ends). */
+typedef struct mock_http_response {
+    int status;
+    const char *content_type;
+    mock_strbuf body;
+    mock_http_producer producer;  /* produce != NULL: streamed after body */
+    mock_bucket *config_stream;   /* non-NULL: /pools/default/bs/NAME stream */
+} mock_http_response;
+
+/* Handlers (httproutes.c, control.c). */
+void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp);
+void mock_control_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp);
+/* A JSON body {"error": msg} with the given status. */
+void mock_http_error(mock_http_response *resp, int status, const char *msg);
+/* Get query parameter `name` into out (URL-decoded). 0 found, -1 not. */
+int mock_http_query_param(const char *query, const char *name, char *out, size_t outlen);
+
+#endif /* SOFA_TOOLS_MOCK_HTTP_H */

@@ -1,0 +1,214 @@
+/* sofa-mock: cluster-manager REST endpoints (/pools...), config streams, bucket flush, and
+ * the hook into the query modules (views, N1QL) when they are built in. */
+#include "http.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef SOFA_MOCK_HAVE_VIEWS
+#include "views.h"
+#endif
+#ifdef SOFA_MOCK_HAVE_N1QL
+#include "n1ql.h"
+#endif
+
+static void set_json(mock_http_response *resp, int status, json_t *js)
+{
+    char *s = js ? json_dumps(js, JSON_COMPACT) : NULL;
+    json_decref(js);
+    if (s == NULL) {
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    resp->status = status;
+    resp->content_type = "application/json";
+    mock_strbuf_append(&resp->body, s, strlen(s));
+    free(s);
+}
+
+static void set_text(mock_http_response *resp, int status, char *owned)
+{
+    if (owned == NULL) {
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    resp->status = status;
+    resp->content_type = "application/json";
+    mock_strbuf_append(&resp->body, owned, strlen(owned));
+    free(owned);
+}
+
+/* 0 = allowed; else the HTTP status (401/403/404) with the body set. */
+static int check_bucket(mock_cluster *c, const mock_http_request *req, mock_bucket *b,
+                        mock_http_response *resp)
+{
+    if (req->user == NULL) {
+        mock_http_error(resp, 401, "authentication required");
+        return 401;
+    }
+    if (!mock_cluster_auth(c, req->user, req->password)) {
+        mock_http_error(resp, 401, "invalid credentials");
+        return 401;
+    }
+    if (b == NULL) {
+        mock_http_error(resp, 404, "no such bucket");
+        return 404;
+    }
+    if (!mock_cluster_user_can_access(c, req->user, b)) {
+        mock_http_error(resp, 403, "no access to this bucket");
+        return 403;
+    }
+    return 0;
+}
+
+static int check_any(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    if (req->user == NULL || !mock_cluster_auth(c, req->user, req->password)) {
+        mock_http_error(resp, 401, req->user ? "invalid credentials" : "authentication required");
+        return 401;
+    }
+    return 0;
+}
+
+static void pools(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    int admin = req->user != NULL && mock_cluster_auth(c, req->user, req->password);
+    set_json(resp, 200,
+             json_pack("{s:[{s:s,s:s,s:s}],s:b,s:s,s:s,s:s}", "pools", "name", "default", "uri",
+                       "/pools/default?uuid=sofamock", "streamingUri",
+                       "/poolsStreaming/default?uuid=sofamock", "isAdminCreds", admin,
+                       "implementationVersion", "7.2.0-0000-enterprise", "uuid", "sofamock",
+                       "componentsVersion", "sofa-mock"));
+}
+
+static void pools_default(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    if (check_any(c, req, resp) != 0) {
+        return;
+    }
+    json_t *nodes = json_array();
+    for (int i = 0; i < c->nnodes; i++) {
+        mock_node *n = &c->nodes[i];
+        char host[128];
+        snprintf(host, sizeof(host), "%s:%d", c->host, n->http.port);
+        json_array_append_new(
+            nodes, json_pack("{s:s,s:s,s:s,s:b,s:{s:i},s:[s,s,s]}", "hostname", host, "status",
+                             n->running ? "healthy" : "unhealthy", "clusterMembership",
+                             n->failed_over ? "inactiveFailed" : "active", "thisNode",
+                             i == req->node, "ports", "direct", n->kv.port, "services", "kv",
+                             "n1ql", "index"));
+    }
+    set_json(resp, 200,
+             json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:i}", "name", "default", "nodes", nodes, "buckets",
+                       "uri", "/pools/default/buckets?v=1", "terseBucketsBase", "/pools/default/b/",
+                       "terseStreamingBucketsBase", "/pools/default/bs/", "rev", (int)c->rev));
+}
+
+static void all_buckets(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    if (check_any(c, req, resp) != 0) {
+        return;
+    }
+    json_t *arr = json_array();
+    for (int i = 0; i < c->nbuckets; i++) {
+        if (!mock_cluster_user_can_access(c, req->user, c->buckets[i])) {
+            continue;
+        }
+        char *s = mock_config_json(c, c->buckets[i], req->node, 0);
+        json_t *js = s ? json_loads(s, 0, NULL) : NULL;
+        free(s);
+        if (js) {
+            json_array_append_new(arr, js);
+        }
+    }
+    set_json(resp, 200, arr);
+}
+
+static void flush_bucket(mock_cluster *c, mock_bucket *b, mock_http_response *resp)
+{
+    (void)c;
+    mock_store_flush(b);
+    resp->status = 200;
+    resp->content_type = "application/json";
+}
+
+void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    const char *p = req->path;
+    int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    char name[MOCK_MAX_NAME + 1];
+    if (strcmp(p, "/pools") == 0 && get) {
+        pools(c, req, resp);
+        return;
+    }
+    if (strcmp(p, "/pools/default") == 0 && get) {
+        pools_default(c, req, resp);
+        return;
+    }
+    if (strcmp(p, "/pools/default/buckets") == 0 && get) {
+        all_buckets(c, req, resp);
+        return;
+    }
+    static const struct {
+        const char *prefix;
+        int kind; /* 0 verbose, 1 terse, 2 terse stream, 3 verbose stream */
+    } routes[] = {{"/pools/default/buckets/", 0},
+                  {"/pools/default/b/", 1},
+                  {"/pools/default/bs/", 2},
+                  {"/pools/default/bucketsStreaming/", 3}};
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        size_t pl = strlen(routes[i].prefix);
+        if (strncmp(p, routes[i].prefix, pl) != 0) {
+            continue;
+        }
+        const char *rest = p + pl;
+        const char *slash = strchr(rest, '/');
+        size_t nl = slash ? (size_t)(slash - rest) : strlen(rest);
+        if (nl == 0 || nl > MOCK_MAX_NAME) {
+            break;
+        }
+        memcpy(name, rest, nl);
+        name[nl] = '\0';
+        mock_bucket *b = mock_cluster_bucket(c, name);
+        if (check_bucket(c, req, b, resp) != 0) {
+            return;
+        }
+        if (slash != NULL) {
+            if (routes[i].kind == 0 && strcmp(slash, "/controller/doFlush") == 0 &&
+                strcmp(req->method, "POST") == 0) {
+                flush_bucket(c, b, resp);
+                return;
+            }
+            break;
+        }
+        if (!get) {
+            mock_http_error(resp, 405, "method not allowed");
+            return;
+        }
+        char *js = mock_config_json(c, b, req->node, routes[i].kind == 1 || routes[i].kind == 2);
+        if (routes[i].kind >= 2 && js != NULL) {
+            resp->status = 200;
+            resp->content_type = "application/json";
+            mock_strbuf_append(&resp->body, js, strlen(js));
+            mock_strbuf_append(&resp->body, "\n\n\n\n", 4);
+            resp->config_stream = b;
+            free(js);
+            return;
+        }
+        set_text(resp, 200, js);
+        return;
+    }
+#ifdef SOFA_MOCK_HAVE_VIEWS
+    if (mock_http_route_views(c, req, resp)) {
+        return;
+    }
+#endif
+#ifdef SOFA_MOCK_HAVE_N1QL
+    if (mock_http_route_n1ql(c, req, resp)) {
+        return;
+    }
+#endif
+    mock_http_error(resp, 404, "not found");
+}

@@ -1,0 +1,618 @@
+/* sofa-mock: KV data operations on the vbucket master (GET, mutations, counters, touch,
+ * locks, GET_META, GET_REPLICA) with mutation tokens and server-side durability. */
+#include "kvdata.h"
+#include "kvproto.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RELATIVE_EXPIRY_MAX 2592000u /* 30 days: larger values are absolute Unix times */
+
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t rd64(const unsigned char *p)
+{
+    return (uint64_t)rd32(p) << 32 | rd32(p + 4);
+}
+
+static void wr32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void wr64(unsigned char *p, uint64_t v)
+{
+    wr32(p, (uint32_t)(v >> 32));
+    wr32(p + 4, (uint32_t)v);
+}
+
+static int64_t exp_to_ms(uint32_t exp)
+{
+    if (exp == 0) {
+        return 0;
+    }
+    if (exp <= RELATIVE_EXPIRY_MAX) {
+        return mock_now_ms() + (int64_t)exp * 1000;
+    }
+    int64_t abs_ms = (int64_t)exp * 1000;
+    return abs_ms > 0 ? abs_ms : 1;
+}
+
+static uint32_t ms_to_exp(int64_t ms)
+{
+    return ms == 0 ? 0 : (uint32_t)(ms / 1000);
+}
+
+static void respond_nmvb(mock_kvconn *c, const mock_req *r)
+{
+    char *js = mock_config_json(c->node->cluster, c->bucket, c->node->index, 1);
+    kv_respond(c, r, ST_NOT_MY_VBUCKET, NULL, 0, NULL, 0, js, js ? strlen(js) : 0, 0,
+               (js && kv_has(c, FEAT_JSON)) ? DT_JSON : 0);
+    free(js);
+}
+
+/* Common checks. role: 0 = master needed, 1 = replica needed. Returns 1 to go on. */
+static int prelude(mock_kvconn *c, const mock_req *r, int role)
+{
+    if (c->bucket == NULL) {
+        kv_respond_status(c, r, ST_NO_BUCKET);
+        return 0;
+    }
+    if (r->nkey == 0 || r->nkey > MOCK_MAX_KEY) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return 0;
+    }
+    if (r->nval > MOCK_MAX_VALUE) {
+        kv_respond_status(c, r, ST_E2BIG);
+        return 0;
+    }
+    mock_bucket *b = c->bucket;
+    if (b->type != MOCK_BUCKET_COUCHBASE) {
+        return 1;
+    }
+    int have = mock_node_role(b, r->vbucket, c->node->index);
+    if (have < 0 || (role == 0 && have != 0) || (role == 1 && have == 0)) {
+        respond_nmvb(c, r);
+        return 0;
+    }
+    return 1;
+}
+
+static int quiet(uint8_t op)
+{
+    return (op >= OP_SETQ && op <= OP_PREPENDQ) || op == OP_GETQ || op == OP_GETKQ || op == OP_GATQ;
+}
+
+/* Response for a successful mutation: Tok16 extras when negotiated. */
+static void respond_mutation(mock_kvconn *c, const mock_req *r, const mock_item *it)
+{
+    if (quiet(r->opcode)) {
+        return;
+    }
+    unsigned char tok[16];
+    size_t ntok = 0;
+    if (kv_has(c, FEAT_MUTATION_SEQNO) && c->bucket->vbs != NULL) {
+        wr64(tok, c->bucket->vbs[it->vbid].uuid);
+        wr64(tok + 8, it->seqno);
+        ntok = 16;
+    }
+    kv_respond(c, r, ST_SUCCESS, tok, ntok, NULL, 0, NULL, 0, it->cas, 0);
+}
+
+/* Durability: validate before the mutation. Returns 0 to go on, or a status. */
+static int durability_check(mock_kvconn *c, const mock_req *r, const mock_item *it)
+{
+    if (r->dur_level == 0) {
+        return 0;
+    }
+    mock_bucket *b = c->bucket;
+    if (!kv_has(c, FEAT_SYNC_REPLICATION) || b->vbs == NULL || r->dur_level < 1 || r->dur_level > 3) {
+        return ST_DURABILITY_INVALID_LEVEL;
+    }
+    mock_cluster *cl = b->cluster;
+    int copies = cl->nreplicas + 1;
+    int majority = copies / 2 + 1;
+    int avail = 0;
+    for (int k = 0; k < copies; k++) {
+        int n = b->vbs[r->vbucket].map[k];
+        if (n >= 0 && cl->nodes[n].running) {
+            avail++;
+        }
+    }
+    if (avail < majority) {
+        return ST_DURABILITY_IMPOSSIBLE;
+    }
+    if (it != NULL && it->sync_until_ms > mock_mono_ms()) {
+        return ST_SYNC_WRITE_IN_PROGRESS;
+    }
+    return 0;
+}
+
+/* After a durable mutation: hold its response until the level is met (or time out). */
+static void durability_defer(mock_kvconn *c, const mock_req *r, mock_item *it)
+{
+    if (r->dur_level == 0) {
+        return;
+    }
+    mock_cluster *cl = c->bucket->cluster;
+    int majority = (cl->nreplicas + 1) / 2 + 1;
+    int rd = cl->replicate_delay_ms, pd = cl->persist_delay_ms;
+    int need = majority > 1 ? rd : 0;
+    if (r->dur_level == 2 && pd > need) {
+        need = pd;
+    } else if (r->dur_level == 3) {
+        need = majority > 1 ? rd + pd : pd;
+    }
+    int timeout = r->dur_timeout_ms ? r->dur_timeout_ms : MOCK_DURABILITY_DEFAULT_MS;
+    if (need == 0) {
+        return;
+    }
+    int wait = need <= timeout ? need : timeout;
+    it->sync_until_ms = mock_mono_ms() + wait;
+    mock_strbuf *out = kv_durable_begin(c, wait);
+    if (out == NULL) {
+        return; /* answer at once rather than never */
+    }
+    c->out = out;
+    if (need > timeout) {
+        kv_respond_status(c, r, ST_SYNC_WRITE_AMBIGUOUS);
+        c->out = NULL; /* suppress the success response that follows */
+    }
+}
+
+/* CAS and lock rules shared by the mutations. Returns 0 to go on, or a status. */
+static int cas_check(const mock_req *r, mock_item *it)
+{
+    int64_t now = mock_now_ms();
+    if (it != NULL && mock_item_locked(it, now)) {
+        return r->cas == it->lock_cas ? 0 : ST_LOCKED;
+    }
+    if (r->cas != 0) {
+        if (it == NULL) {
+            return ST_KEY_ENOENT;
+        }
+        if (r->cas != it->cas) {
+            return ST_KEY_EEXISTS;
+        }
+    }
+    return 0;
+}
+
+static void finish_mutation(mock_kvconn *c, const mock_req *r, mock_item *it)
+{
+    if (r->dur_level != 0) {
+        durability_defer(c, r, it);
+        if (c->out == NULL) {
+            c->out = &c->wbuf;
+            return;
+        }
+    }
+    respond_mutation(c, r, it);
+}
+
+static void op_store(mock_kvconn *c, const mock_req *r, uint8_t op)
+{
+    if (r->extlen != 8) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_bucket *b = c->bucket;
+    mock_item *it = mock_store_find_live(b, r->key, r->nkey);
+    int st = durability_check(c, r, it);
+    if (st == 0 && op == OP_ADD) {
+        st = it != NULL ? ST_KEY_EEXISTS : (r->cas ? ST_EINVAL : 0);
+    } else if (st == 0 && op == OP_REPLACE && it == NULL) {
+        st = ST_KEY_ENOENT;
+    }
+    if (st == 0) {
+        st = cas_check(r, it);
+    }
+    if (st != 0) {
+        kv_respond_status(c, r, (uint16_t)st);
+        return;
+    }
+    uint8_t dt = r->datatype & DT_JSON;
+    it = mock_store_put(b, r->key, r->nkey, r->val, r->nval, rd32(r->ext), exp_to_ms(rd32(r->ext + 4)),
+                        dt, r->vbucket);
+    if (it == NULL) {
+        kv_respond_status(c, r, ST_ENOMEM);
+        return;
+    }
+    finish_mutation(c, r, it);
+}
+
+static void op_concat(mock_kvconn *c, const mock_req *r, uint8_t op)
+{
+    if (r->extlen != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_bucket *b = c->bucket;
+    mock_item *it = mock_store_find_live(b, r->key, r->nkey);
+    int st = it == NULL ? ST_NOT_STORED : durability_check(c, r, it);
+    if (st == 0) {
+        st = cas_check(r, it);
+    }
+    if (st == 0 && (size_t)it->nvalue + r->nval > MOCK_MAX_VALUE) {
+        st = ST_E2BIG;
+    }
+    if (st != 0) {
+        kv_respond_status(c, r, (uint16_t)st);
+        return;
+    }
+    size_t n = (size_t)it->nvalue + r->nval;
+    char *v = malloc(n ? n : 1);
+    if (v == NULL) {
+        kv_respond_status(c, r, ST_ENOMEM);
+        return;
+    }
+    if (op == OP_APPEND) {
+        memcpy(v, it->value, it->nvalue);
+        memcpy(v + it->nvalue, r->val, r->nval);
+    } else {
+        memcpy(v, r->val, r->nval);
+        memcpy(v + r->nval, it->value, it->nvalue);
+    }
+    it = mock_store_put(b, r->key, r->nkey, v, n, it->flags, it->exp_ms, 0, r->vbucket);
+    free(v);
+    if (it == NULL) {
+        kv_respond_status(c, r, ST_ENOMEM);
+        return;
+    }
+    finish_mutation(c, r, it);
+}
+
+static void op_delete(mock_kvconn *c, const mock_req *r)
+{
+    if (r->extlen != 0 || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
+    int st = it == NULL ? ST_KEY_ENOENT : durability_check(c, r, it);
+    if (st == 0) {
+        st = cas_check(r, it);
+    }
+    if (st != 0) {
+        kv_respond_status(c, r, (uint16_t)st);
+        return;
+    }
+    mock_store_delete(c->bucket, it);
+    finish_mutation(c, r, it);
+}
+
+/* Parse a stored counter: ASCII decimal uint64. */
+static int parse_counter(const mock_item *it, uint64_t *out)
+{
+    if (it->nvalue == 0 || it->nvalue > 20) {
+        return -1;
+    }
+    uint64_t v = 0;
+    for (uint32_t i = 0; i < it->nvalue; i++) {
+        char ch = it->value[i];
+        if (ch < '0' || ch > '9') {
+            return -1;
+        }
+        uint64_t d = (uint64_t)(ch - '0');
+        if (v > (UINT64_MAX - d) / 10) {
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
+{
+    if (r->extlen != 20 || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    uint64_t delta = rd64(r->ext), initial = rd64(r->ext + 8);
+    uint32_t exp = rd32(r->ext + 16);
+    mock_bucket *b = c->bucket;
+    mock_item *it = mock_store_find_live(b, r->key, r->nkey);
+    int st = durability_check(c, r, it);
+    if (st == 0) {
+        st = cas_check(r, it);
+    }
+    if (st == 0 && it == NULL && exp == 0xffffffffu) {
+        st = ST_KEY_ENOENT;
+    }
+    uint64_t val = initial;
+    if (st == 0 && it != NULL) {
+        if (parse_counter(it, &val) != 0) {
+            st = ST_DELTA_BADVAL;
+        } else if (op == OP_INCR) {
+            val += delta; /* wraps at 2^64 */
+        } else {
+            val = delta > val ? 0 : val - delta;
+        }
+    }
+    if (st != 0) {
+        kv_respond_status(c, r, (uint16_t)st);
+        return;
+    }
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)val);
+    if (it != NULL) {
+        it = mock_store_put(b, r->key, r->nkey, num, (size_t)n, it->flags, it->exp_ms, 0, r->vbucket);
+    } else {
+        it = mock_store_put(b, r->key, r->nkey, num, (size_t)n, 0, exp_to_ms(exp), 0, r->vbucket);
+    }
+    if (it == NULL) {
+        kv_respond_status(c, r, ST_ENOMEM);
+        return;
+    }
+    if (r->dur_level != 0) {
+        durability_defer(c, r, it);
+        if (c->out == NULL) {
+            c->out = &c->wbuf;
+            return;
+        }
+    }
+    if (quiet(r->opcode)) {
+        return;
+    }
+    unsigned char tok[16], v8[8];
+    size_t ntok = 0;
+    if (kv_has(c, FEAT_MUTATION_SEQNO) && b->vbs != NULL) {
+        wr64(tok, b->vbs[it->vbid].uuid);
+        wr64(tok + 8, it->seqno);
+        ntok = 16;
+    }
+    wr64(v8, val);
+    kv_respond(c, r, ST_SUCCESS, tok, ntok, NULL, 0, v8, 8, it->cas, 0);
+}
+
+static void respond_get(mock_kvconn *c, const mock_req *r, const mock_item *it, uint64_t cas)
+{
+    unsigned char fl[4];
+    wr32(fl, it->flags);
+    int with_key = r->opcode == OP_GETK || r->opcode == OP_GETKQ;
+    uint8_t dt = kv_has(c, FEAT_JSON) ? (it->datatype & DT_JSON) : 0;
+    kv_respond(c, r, ST_SUCCESS, fl, 4, with_key ? r->key : NULL, with_key ? r->nkey : 0, it->value,
+               it->nvalue, cas, dt);
+}
+
+static void op_get(mock_kvconn *c, const mock_req *r)
+{
+    if (r->extlen != 0 || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
+    if (it == NULL) {
+        if (!quiet(r->opcode)) {
+            if (r->opcode == OP_GETK) {
+                kv_respond(c, r, ST_KEY_ENOENT, NULL, 0, r->key, r->nkey, NULL, 0, 0, 0);
+            } else {
+                kv_respond_status(c, r, ST_KEY_ENOENT);
+            }
+        }
+        return;
+    }
+    /* a locked document reads with CAS -1, like the real server */
+    respond_get(c, r, it, mock_item_locked(it, mock_now_ms()) ? UINT64_MAX : it->cas);
+}
+
+static void op_touch(mock_kvconn *c, const mock_req *r)
+{
+    if (r->extlen != 4 || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
+    int st = it == NULL ? ST_KEY_ENOENT : durability_check(c, r, it);
+    if (st == 0 && mock_item_locked(it, mock_now_ms())) {
+        st = ST_LOCKED;
+    }
+    if (st != 0) {
+        if (!(st == ST_KEY_ENOENT && r->opcode == OP_GATQ)) {
+            kv_respond_status(c, r, (uint16_t)st);
+        }
+        return;
+    }
+    it->exp_ms = exp_to_ms(rd32(r->ext));
+    mock_store_touch_item(c->bucket, it);
+    if (r->dur_level != 0) {
+        durability_defer(c, r, it);
+        if (c->out == NULL) {
+            c->out = &c->wbuf;
+            return;
+        }
+    }
+    if (r->opcode == OP_TOUCH) {
+        kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, NULL, 0, it->cas, 0);
+    } else {
+        respond_get(c, r, it, it->cas);
+    }
+}
+
+static void op_getl(mock_kvconn *c, const mock_req *r)
+{
+    if ((r->extlen != 0 && r->extlen != 4) || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
+    int64_t now = mock_now_ms();
+    if (it == NULL) {
+        kv_respond_status(c, r, ST_KEY_ENOENT);
+        return;
+    }
+    if (mock_item_locked(it, now)) {
+        kv_respond_status(c, r, ST_LOCKED);
+        return;
+    }
+    uint32_t secs = r->extlen == 4 ? rd32(r->ext) : 0;
+    if (secs == 0 || secs > MOCK_LOCK_MAX_S) {
+        secs = MOCK_LOCK_DEFAULT_S;
+    }
+    it->cas = mock_next_cas();
+    it->lock_cas = it->cas;
+    it->lock_until_ms = now + (int64_t)secs * 1000;
+    respond_get(c, r, it, it->lock_cas);
+}
+
+static void op_unlock(mock_kvconn *c, const mock_req *r)
+{
+    if (r->extlen != 0 || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
+    if (it == NULL) {
+        kv_respond_status(c, r, ST_KEY_ENOENT);
+    } else if (!mock_item_locked(it, mock_now_ms())) {
+        kv_respond_status(c, r, ST_NOT_LOCKED);
+    } else if (r->cas != it->lock_cas) {
+        kv_respond_status(c, r, ST_LOCKED);
+    } else {
+        it->lock_until_ms = 0;
+        kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, NULL, 0, it->cas, 0);
+    }
+}
+
+static void op_get_replica(mock_kvconn *c, const mock_req *r)
+{
+    if (r->extlen != 0 || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_bucket *b = c->bucket;
+    mock_item *it = mock_store_find_live(b, r->key, r->nkey);
+    if (it != NULL && b->vbs != NULL) {
+        mock_vb_progress p;
+        mock_vb_progress_get(b->cluster, &b->vbs[r->vbucket], mock_mono_ms(), &p);
+        if (it->seqno > p.replicated) {
+            it = NULL; /* not replicated yet: this replica does not have it */
+        }
+    }
+    if (it == NULL) {
+        kv_respond_status(c, r, ST_KEY_ENOENT);
+        return;
+    }
+    respond_get(c, r, it, it->cas);
+}
+
+static void op_get_meta(mock_kvconn *c, const mock_req *r)
+{
+    if (r->extlen > 1 || r->nval != 0) {
+        kv_respond_status(c, r, ST_EINVAL);
+        return;
+    }
+    mock_item *it = mock_store_find(c->bucket, r->key, r->nkey);
+    if (it == NULL) {
+        kv_respond_status(c, r, ST_KEY_ENOENT);
+        return;
+    }
+    unsigned char ext[21];
+    wr32(ext, it->deleted ? 1 : 0);
+    wr32(ext + 4, it->flags);
+    wr32(ext + 8, ms_to_exp(it->exp_ms));
+    wr64(ext + 12, it->seqno);
+    ext[20] = it->datatype;
+    size_t n = (r->extlen == 1 && r->ext[0] == 0x02) ? 21 : 20;
+    kv_respond(c, r, ST_SUCCESS, ext, n, NULL, 0, NULL, 0, it->cas, 0);
+}
+
+void kv_observe(mock_kvconn *c, const mock_req *r);
+void kv_observe_seqno(mock_kvconn *c, const mock_req *r);
+
+int kv_data_dispatch(mock_kvconn *c, const mock_req *r)
+{
+    uint8_t op = r->opcode;
+    switch (op) {
+    case OP_OBSERVE:
+        kv_observe(c, r);
+        return 1;
+    case OP_OBSERVE_SEQNO:
+        kv_observe_seqno(c, r);
+        return 1;
+    case OP_GET_REPLICA:
+        if (prelude(c, r, 1)) {
+            op_get_replica(c, r);
+        }
+        return 1;
+    default:
+        break;
+    }
+    uint8_t base = op;
+    if (op >= OP_SETQ && op <= OP_DECRQ) {
+        base = (uint8_t)(op - 0x10);
+    } else if (op == OP_APPENDQ) {
+        base = OP_APPEND;
+    } else if (op == OP_PREPENDQ) {
+        base = OP_PREPEND;
+    } else if (op == OP_GETQ || op == OP_GETK || op == OP_GETKQ) {
+        base = OP_GET;
+    } else if (op == OP_GATQ) {
+        base = OP_GAT;
+    }
+    switch (base) {
+    case OP_GET:
+    case OP_SET:
+    case OP_ADD:
+    case OP_REPLACE:
+    case OP_DELETE:
+    case OP_INCR:
+    case OP_DECR:
+    case OP_APPEND:
+    case OP_PREPEND:
+    case OP_TOUCH:
+    case OP_GAT:
+    case OP_GETL:
+    case OP_UNLOCK:
+    case OP_GET_META:
+        break;
+    default:
+        return 0;
+    }
+    if (!prelude(c, r, 0)) {
+        return 1;
+    }
+    switch (base) {
+    case OP_GET:
+        op_get(c, r);
+        break;
+    case OP_SET:
+    case OP_ADD:
+    case OP_REPLACE:
+        op_store(c, r, base);
+        break;
+    case OP_DELETE:
+        op_delete(c, r);
+        break;
+    case OP_INCR:
+    case OP_DECR:
+        op_counter(c, r, base);
+        break;
+    case OP_APPEND:
+    case OP_PREPEND:
+        op_concat(c, r, base);
+        break;
+    case OP_TOUCH:
+    case OP_GAT:
+        op_touch(c, r);
+        break;
+    case OP_GETL:
+        op_getl(c, r);
+        break;
+    case OP_UNLOCK:
+        op_unlock(c, r);
+        break;
+    default:
+        op_get_meta(c, r);
+        break;
+    }
+    return 1;
+}

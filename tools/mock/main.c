@@ -1,0 +1,322 @@
+/* sofa-mock: a multi-node mock Couchbase cluster (KV + cluster-manager HTTP + control API)
+ * on one libevent loop. See docs/mock.md. */
+#include "mock.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int mock_ctl_main(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: sofa-mock [options]\n"
+            "       sofa-mock ctl HOST:PORT COMMAND[?ARGS] [METHOD]   (control API client)\n"
+            "options:\n"
+            "  --nodes N                 nodes (1..%d, default 1)\n"
+            "  --replicas R              replicas per vbucket (0..%d, default 0)\n"
+            "  --vbuckets V              vbuckets per couchbase bucket (1..%d, default 64)\n"
+            "  --bucket NAME[:PASSWORD][:couchbase|memcached]   (repeatable; default: default)\n"
+            "  --user USER:PASS[:BUCKET,BUCKET...]  RBAC user (repeatable; default\n"
+            "                            Administrator:password with access to every bucket)\n"
+            "  --host ADDR               IPv4 address to listen on (default 127.0.0.1)\n"
+            "  --port P                  first port (node i: KV P+2i, HTTP P+2i+1, control\n"
+            "                            P+2N); 0 = ephemeral ports (default 0)\n"
+            "  --ready-file FILE         write the ready JSON here once every port listens\n"
+            "  --sample NAME             load a sample dataset into the first bucket\n"
+            "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
+            "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
+            "  --help\n",
+            MOCK_MAX_NODES, MOCK_MAX_REPLICAS, MOCK_MAX_VBUCKETS);
+}
+
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *e;
+    errno = 0;
+    long v = strtol(s, &e, 10);
+    if (errno != 0 || e == s || *e != '\0' || v < lo || v > hi) {
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+typedef struct bucket_spec {
+    char name[MOCK_MAX_NAME + 1], pass[MOCK_MAX_PASS + 1];
+    mock_bucket_type type;
+} bucket_spec;
+
+static int parse_bucket(const char *arg, bucket_spec *b)
+{
+    char tmp[512];
+    if (strlen(arg) >= sizeof(tmp)) {
+        return -1;
+    }
+    strcpy(tmp, arg);
+    char *parts[3] = {tmp, NULL, NULL};
+    int n = 1;
+    for (char *p = tmp; *p && n < 3; p++) {
+        if (*p == ':') {
+            *p = '\0';
+            parts[n++] = p + 1;
+        }
+    }
+    b->type = MOCK_BUCKET_COUCHBASE;
+    b->pass[0] = '\0';
+    const char *type = NULL;
+    if (n == 2 && (strcmp(parts[1], "couchbase") == 0 || strcmp(parts[1], "memcached") == 0)) {
+        type = parts[1];
+    } else if (n >= 2) {
+        if (strlen(parts[1]) > MOCK_MAX_PASS) {
+            return -1;
+        }
+        strcpy(b->pass, parts[1]);
+        type = n == 3 ? parts[2] : NULL;
+    }
+    if (type != NULL) {
+        if (strcmp(type, "memcached") == 0) {
+            b->type = MOCK_BUCKET_MEMCACHED;
+        } else if (strcmp(type, "couchbase") != 0) {
+            return -1;
+        }
+    }
+    if (parts[0][0] == '\0' || strlen(parts[0]) > MOCK_MAX_NAME || strchr(parts[0], '/') ||
+        strchr(parts[0], '?')) {
+        return -1;
+    }
+    strcpy(b->name, parts[0]);
+    return 0;
+}
+
+static int parse_user(const char *arg, mock_user *u)
+{
+    const char *c1 = strchr(arg, ':');
+    if (c1 == NULL || c1 == arg || (size_t)(c1 - arg) > MOCK_MAX_NAME) {
+        return -1;
+    }
+    const char *c2 = strchr(c1 + 1, ':');
+    size_t plen = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+    if (plen > MOCK_MAX_PASS || (c2 && strlen(c2 + 1) >= sizeof(u->buckets))) {
+        return -1;
+    }
+    memset(u, 0, sizeof(*u));
+    memcpy(u->name, arg, (size_t)(c1 - arg));
+    memcpy(u->password, c1 + 1, plen);
+    if (c2) {
+        strcpy(u->buckets, c2 + 1);
+    }
+    return 0;
+}
+
+static int write_ready(mock_cluster *c, const char *file)
+{
+    char tmp[4096];
+    int n = snprintf(tmp, sizeof(tmp), "%s.tmp", file);
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        mock_log("ready file %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    const char *bucket = c->nbuckets > 0 ? c->buckets[0]->name : "";
+    fprintf(f, "{\"connstr\":\"couchbase://");
+    for (int i = 0; i < c->nnodes; i++) {
+        fprintf(f, "%s%s:%d", i ? "," : "", c->host, c->nodes[i].kv.port);
+    }
+    fprintf(f, "/%s\",\"http_connstr\":\"http://", bucket);
+    for (int i = 0; i < c->nnodes; i++) {
+        fprintf(f, "%s%s:%d", i ? "," : "", c->host, c->nodes[i].http.port);
+    }
+    fprintf(f, "/%s\",\"nodes\":[", bucket);
+    for (int i = 0; i < c->nnodes; i++) {
+        fprintf(f, "%s{\"kv\":%d,\"http\":%d}", i ? "," : "", c->nodes[i].kv.port,
+                c->nodes[i].http.port);
+    }
+    fprintf(f, "],\"control\":%d,\"host\":\"%s\",\"pid\":%ld,\"buckets\":[", c->ctl.port, c->host,
+            (long)getpid());
+    for (int i = 0; i < c->nbuckets; i++) {
+        fprintf(f, "%s\"%s\"", i ? "," : "", c->buckets[i]->name);
+    }
+    fprintf(f, "]}\n");
+    if (fclose(f) != 0 || rename(tmp, file) != 0) {
+        mock_log("ready file %s: %s", file, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)sig;
+    (void)what;
+    event_base_loopbreak(arg);
+}
+
+static int open_ports(mock_cluster *c, int base_port)
+{
+    for (int i = 0; i < c->nnodes; i++) {
+        mock_node *n = &c->nodes[i];
+        n->kv.port = base_port ? base_port + 2 * i : 0;
+        n->http.port = base_port ? base_port + 2 * i + 1 : 0;
+        if (mock_node_start(n) != 0) {
+            return -1;
+        }
+    }
+    c->ctl.port = base_port ? base_port + 2 * c->nnodes : 0;
+    return mock_listener_open(&c->ctl, c->base, c->host);
+}
+
+static void cleanup(mock_cluster *c)
+{
+    for (int i = 0; i < c->nnodes; i++) {
+        mock_node_stop(&c->nodes[i]);
+        if (c->nodes[i].restart_timer) {
+            event_free(c->nodes[i].restart_timer);
+        }
+    }
+    mock_listener_close(&c->ctl);
+    while (c->ctlconns) {
+        mock_httpconn_close(c->ctlconns);
+    }
+    for (int i = 0; i < c->nbuckets; i++) {
+        mock_store_free(c->buckets[i]);
+        free(c->buckets[i]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
+        return mock_ctl_main(argc - 2, argv + 2);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    static mock_cluster cl;
+    mock_cluster *c = &cl;
+    int nnodes = 1, base_port = 0;
+    const char *ready = NULL, *sample = NULL;
+    static bucket_spec specs[MOCK_MAX_BUCKETS];
+    int nspecs = 0;
+    snprintf(c->host, sizeof(c->host), "127.0.0.1");
+    c->nvbuckets = 64;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int bad = 0;
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (v == NULL) {
+            fprintf(stderr, "sofa-mock: %s needs a value (see --help)\n", o);
+            return 2;
+        }
+        i++;
+        if (strcmp(o, "--nodes") == 0) {
+            bad = parse_int(v, 1, MOCK_MAX_NODES, &nnodes);
+        } else if (strcmp(o, "--replicas") == 0) {
+            bad = parse_int(v, 0, MOCK_MAX_REPLICAS, &c->nreplicas);
+        } else if (strcmp(o, "--vbuckets") == 0) {
+            bad = parse_int(v, 1, MOCK_MAX_VBUCKETS, &c->nvbuckets);
+        } else if (strcmp(o, "--bucket") == 0) {
+            bad = nspecs >= MOCK_MAX_BUCKETS || parse_bucket(v, &specs[nspecs++]);
+        } else if (strcmp(o, "--user") == 0) {
+            bad = c->nusers >= MOCK_MAX_USERS || parse_user(v, &c->users[c->nusers++]);
+        } else if (strcmp(o, "--host") == 0) {
+            bad = strlen(v) >= sizeof(c->host);
+            if (!bad) {
+                snprintf(c->host, sizeof(c->host), "%s", v);
+            }
+        } else if (strcmp(o, "--port") == 0) {
+            bad = parse_int(v, 0, 65535 - 2 * MOCK_MAX_NODES - 1, &base_port);
+        } else if (strcmp(o, "--ready-file") == 0) {
+            ready = v;
+        } else if (strcmp(o, "--sample") == 0) {
+            sample = v;
+        } else if (strcmp(o, "--replicate-delay-ms") == 0) {
+            bad = parse_int(v, 0, 600000, &c->replicate_delay_ms);
+        } else if (strcmp(o, "--persist-delay-ms") == 0) {
+            bad = parse_int(v, 0, 600000, &c->persist_delay_ms);
+        } else {
+            fprintf(stderr, "sofa-mock: unknown option %s (see --help)\n", o);
+            return 2;
+        }
+        if (bad) {
+            fprintf(stderr, "sofa-mock: bad value for %s: %s\n", o, v);
+            return 2;
+        }
+    }
+    if (nspecs == 0) {
+        snprintf(specs[0].name, sizeof(specs[0].name), "default");
+        specs[0].type = MOCK_BUCKET_COUCHBASE;
+        nspecs = 1;
+    }
+    if (c->nusers == 0) {
+        parse_user("Administrator:password", &c->users[c->nusers++]);
+    }
+    c->base = event_base_new();
+    if (c->base == NULL) {
+        fprintf(stderr, "sofa-mock: event_base_new failed\n");
+        return 1;
+    }
+    c->nnodes = nnodes;
+    c->rev = 1;
+    c->rev_epoch = 1;
+    for (int i = 0; i < nnodes; i++) {
+        mock_node *n = &c->nodes[i];
+        n->cluster = c;
+        n->index = i;
+        n->kv = (mock_listener){-1, 0, NULL, mock_kv_accept, n};
+        n->http = (mock_listener){-1, 0, NULL, mock_http_accept, n};
+    }
+    c->ctl = (mock_listener){-1, 0, NULL, mock_http_ctl_accept, c};
+    int rc = 1;
+    for (int i = 0; i < nspecs; i++) {
+        if (mock_bucket_new(c, specs[i].name, specs[i].pass, specs[i].type) == NULL) {
+            fprintf(stderr, "sofa-mock: cannot create bucket %s (duplicate?)\n", specs[i].name);
+            goto out;
+        }
+    }
+    if (sample != NULL) {
+#ifdef SOFA_MOCK_HAVE_SAMPLE
+        if (mock_sample_load(c, sample) != 0) {
+            fprintf(stderr, "sofa-mock: cannot load sample %s\n", sample);
+            goto out;
+        }
+#else
+        fprintf(stderr, "sofa-mock: this build has no sample data (--sample %s)\n", sample);
+        goto out;
+#endif
+    }
+    if (open_ports(c, base_port) != 0) {
+        fprintf(stderr, "sofa-mock: cannot open ports\n");
+        goto out;
+    }
+    struct event *sigterm = evsignal_new(c->base, SIGTERM, on_signal, c->base);
+    struct event *sigint = evsignal_new(c->base, SIGINT, on_signal, c->base);
+    if (sigterm == NULL || sigint == NULL || event_add(sigterm, NULL) != 0 ||
+        event_add(sigint, NULL) != 0) {
+        goto out;
+    }
+    if (ready != NULL && write_ready(c, ready) != 0) {
+        goto out;
+    }
+    mock_log("ready: %d node(s), KV port %d, HTTP port %d, control port %d", c->nnodes,
+             c->nodes[0].kv.port, c->nodes[0].http.port, c->ctl.port);
+    event_base_dispatch(c->base);
+    mock_log("shutting down");
+    event_free(sigterm);
+    event_free(sigint);
+    rc = 0;
+out:
+    cleanup(c);
+    event_base_free(c->base);
+    return rc;
+}
