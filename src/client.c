@@ -62,6 +62,17 @@ void sofa__client_op_done(sofa_client *c)
     }
 }
 
+void sofa__client_pending_add(sofa_client *c)
+{
+    c->npending++;
+}
+
+void sofa__client_add_ext(sofa_client *c, sofa__client_ext *ext)
+{
+    ext->next = c->exts;
+    c->exts = ext;
+}
+
 static void on_timer(sofa_io_timer *t, void *arg)
 {
     sofa_client *c = arg;
@@ -105,6 +116,9 @@ int sofa_client_new(sofa_client **out, const sofa_client_options *opts, char *er
         seterr(errbuf, errlen, "out of memory");
         return SOFA_E_NO_MEMORY;
     }
+    sofa__tentry_init(&c->boot_timer, NULL, c);
+    sofa__tentry_init(&c->poll_timer, NULL, c);
+    sofa__tentry_init(&c->hb_timer, NULL, c);
     const char *cstr = o.connstr && *o.connstr ? o.connstr : DEFAULT_CONNSTR;
     int rc = sofa__connstr_parse(cstr, &c->cs, errbuf, errlen);
     if (rc != 0) {
@@ -292,8 +306,15 @@ static void destroy_now(sofa_client *c)
         if (cb)
             cb(c, SOFA_E_CANCELED, c->connect_cookie);
     }
-    if (c->io)
+    while (c->exts) {
+        sofa__client_ext *e = c->exts;
+        c->exts = e->next;
+        e->on_teardown(c, e->arg);
+    }
+    if (c->io) {
+        sofa__httpboot_free(c);
         sofa__op_cancel_all(c);
+    }
     for (size_t i = 0; i < c->nnodes; i++)
         if (c->nodes[i])
             sofa__node_free(c->nodes[i]);

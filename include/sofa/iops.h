@@ -21,7 +21,9 @@
  * 3. UNWATCH stops watching; nothing is delivered for that event afterwards,
  *    even if readiness was already seen in the current loop iteration. CLEANUP
  *    also releases the event; the engine never touches it again, and the plugin
- *    defers the actual free if it is inside that event's dispatch.
+ *    defers the actual free if it is inside that event's dispatch. The engine
+ *    UNWATCHes or CLEANs UP an event before it closes the socket (epoll forgets
+ *    closed descriptors silently; select reports EBADF).
  * 4. Timers are one-shot: update_timer(WATCH, usecs) fires timer->cb once, never
  *    earlier than @c usecs microseconds after the call (0 = on the next loop
  *    iteration, after pending I/O). WATCH on an armed timer re-arms it. UNWATCH
@@ -140,16 +142,23 @@ SOFA_API int sofa_iops_select_new(sofa_iops **out);
 
 /**
  * Load a plugin at run time.
- * @param name    a short name ("select", "libevent", "libev": opens
- *                libsofa_<name>.so from sofa's install libdir, then the loader
- *                path), or a path containing '/' to a third-party library.
- * @param symbol  the entry symbol, or NULL for SOFA_IOPS_ENTRY_SYMBOL.
+ * @param name    a short name ("select", "libevent", "libev"; 1..64 of A-Z a-z
+ *                0-9 _ -): opens libsofa_<name>.so from each directory in the
+ *                environment variable SOFA_PLUGIN_PATH (colon-separated), then
+ *                from sofa's install libdir, then through the dynamic loader's
+ *                own search (LD_LIBRARY_PATH, ld.so.cache). A missing file is
+ *                skipped; a file that exists but fails to load ends the search.
+ *                Or a path containing '/' to a third-party library, opened as given.
+ * @param symbol  the entry symbol (a C identifier), or NULL for SOFA_IOPS_ENTRY_SYMBOL.
  * @param loop    passed to the entry point (NULL: the plugin owns its loop).
- * @param out     receives the table; release it with sofa_iops_free().
+ * @param out     receives the table (NULL on error); release it with sofa_iops_free().
  * @param errbuf  if not NULL, receives a message naming each file tried and the
- *                loader's error.
- * @return 0, SOFA_E_PLUGIN_NOT_FOUND, SOFA_E_PLUGIN_SYMBOL, SOFA_E_PLUGIN_VERSION
- *         or SOFA_E_PLUGIN_INIT. Never falls back silently to another plugin.
+ *                loader's error (dlerror()); truncated to @p errlen.
+ * @return 0; SOFA_E_INVALID_ARGUMENT (NULL name/out, malformed name or symbol);
+ *         SOFA_E_PLUGIN_NOT_FOUND (no file could be loaded); SOFA_E_PLUGIN_SYMBOL
+ *         (no entry symbol); SOFA_E_PLUGIN_INIT (the entry point failed or a
+ *         required member is NULL); SOFA_E_PLUGIN_VERSION (struct_size too small);
+ *         SOFA_E_NO_MEMORY. Never falls back silently to another plugin.
  */
 SOFA_API int sofa_iops_load(const char *name, const char *symbol, void *loop, sofa_iops **out,
                             char *errbuf, size_t errlen);

@@ -40,6 +40,8 @@ typedef struct lv_timer {
     lv_loop *loop;
     ev_timer w;
     uint64_t deadline_ns;
+    uint64_t armed_pass; /* lv_loop.pass when it was armed */
+    int armed;
     struct lv_timer *prev, *next;
 } lv_timer;
 
@@ -49,6 +51,8 @@ struct lv_loop {
     int owns_loop;
     lv_event *events;
     lv_timer *timers;
+    uint64_t pass; /* timer dispatch passes so far */
+    int depth;     /* timer dispatch passes on the stack */
     int running;
     int stopping; /* stop_watching() called: deliver nothing until the loop returns */
     int destroy_pending;
@@ -160,21 +164,53 @@ static void timer_start_ns(lv_loop *p, lv_timer *t, uint64_t delay_ns)
     ev_timer_start(p->ev, &t->w);
 }
 
+static void free_all(lv_loop *p);
+
+/* The due timer with the earliest deadline not armed during this pass. */
+static lv_timer *next_due(lv_loop *p, uint64_t now, uint64_t pass)
+{
+    lv_timer *best = NULL;
+    for (lv_timer *t = p->timers; t; t = t->next) {
+        if (t->armed && t->armed_pass != pass && t->deadline_ns <= now &&
+            (best == NULL || t->deadline_ns < best->deadline_ns)) {
+            best = t;
+        }
+    }
+    return best;
+}
+
+/* A libev timer fired: wait the rest if early by CLOCK_MONOTONIC, else fire
+ * every due timer of this plugin in deadline order (libev's cached loop time
+ * can activate a later deadline first). */
 static void on_timer(struct ev_loop *l, ev_timer *w, int revents)
 {
-    (void)l;
     (void)revents;
     lv_timer *t = w->data;
+    lv_loop *p = t->loop;
     uint64_t now = mono_ns();
-    if (t->loop->stopping) {
-        timer_start_ns(t->loop, t, 0); /* still due: fires on the next start_watching() */
+    if (p->stopping) {
+        timer_start_ns(p, t, 0); /* still due: fires on the next start_watching() */
         return;
     }
     if (now < t->deadline_ns) {
-        timer_start_ns(t->loop, t, t->deadline_ns - now); /* early: wait the rest */
+        timer_start_ns(p, t, t->deadline_ns - now); /* early: wait the rest */
         return;
     }
-    t->pub.cb(&t->pub, t->pub.arg); /* libev already stopped it; may free t */
+    /* Safety net: if the pass below stops before reaching t, t still fires
+     * next time (firing or cleaning up t stops this again). */
+    timer_start_ns(p, t, 0);
+    uint64_t pass = ++p->pass;
+    p->depth++;
+    lv_timer *d;
+    while (!p->destroy_pending && !p->stopping && (d = next_due(p, now, pass)) != NULL) {
+        ev_timer_stop(l, &d->w);
+        d->armed = 0;
+        d->pub.cb(&d->pub, d->pub.arg); /* may free d, re-arm, stop or destroy */
+    }
+    p->depth--;
+    if (p->depth == 0 && p->destroy_pending && !p->running) {
+        free_all(p); /* destroy() was called from one of the callbacks above */
+    }
 }
 
 static sofa_io_timer *lv_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg)
@@ -228,11 +264,14 @@ static int lv_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action act
         uint64_t now = mono_ns();
         uint64_t delay = usecs > (UINT64_MAX - now) / 1000 ? UINT64_MAX - now : usecs * 1000;
         t->deadline_ns = now + delay;
+        t->armed_pass = p->pass;
+        t->armed = 1;
         timer_start_ns(p, t, delay);
         return SOFA_OK;
     }
     case SOFA_IO_UNWATCH:
         ev_timer_stop(p->ev, &t->w);
+        t->armed = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
         timer_release(p, t);
@@ -289,11 +328,13 @@ static void lv_destroy(sofa_iops *io)
     if (p == NULL) {
         return;
     }
-    if (p->running) {
-        /* From a callback of our own loop: ev_run is still on the stack. */
+    if (p->running || p->depth > 0) {
+        /* From a callback: ev_run or on_timer is still on the stack. */
         p->destroy_pending = 1;
-        p->stopping = 1;
-        ev_break(p->ev, EVBREAK_ONE);
+        if (p->running) {
+            p->stopping = 1;
+            ev_break(p->ev, EVBREAK_ONE);
+        }
         return;
     }
     free_all(p);

@@ -36,6 +36,7 @@ typedef struct lev_timer {
     lev_loop *loop;
     struct event *ev;
     uint64_t deadline_ns;
+    uint64_t armed_pass; /* lev_loop.pass when it was armed */
     int armed;
     struct lev_timer *prev, *next;
 } lev_timer;
@@ -46,7 +47,10 @@ struct lev_loop {
     int owns_base;
     lev_event *events;
     lev_timer *timers;
+    uint64_t pass;       /* timer dispatch passes so far */
+    int depth;           /* timer dispatch passes on the stack */
     int running;
+    int stop_requested;  /* stop_watching() while running */
     int destroy_pending;
 };
 
@@ -163,20 +167,56 @@ static int lev_update_event(sofa_iops *io, sofa_io_event *pub, sofa_io_action ac
 
 /* ------------------------------------------------------------------ timers */
 
+static void free_all(lev_loop *p);
+
+/* The due timer with the earliest deadline not armed during this pass. */
+static lev_timer *next_due(lev_loop *p, uint64_t now, uint64_t pass)
+{
+    lev_timer *best = NULL;
+    for (lev_timer *t = p->timers; t; t = t->next) {
+        if (t->armed && t->armed_pass != pass && t->deadline_ns <= now &&
+            (best == NULL || t->deadline_ns < best->deadline_ns)) {
+            best = t;
+        }
+    }
+    return best;
+}
+
+/*
+ * A libevent timer fired. If it is early by CLOCK_MONOTONIC, wait the rest.
+ * Otherwise fire every due timer of this plugin in deadline order: libevent's
+ * cached clock can activate a later deadline before an earlier one.
+ */
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     lev_timer *t = arg;
+    lev_loop *p = t->loop;
     uint64_t now = mono_ns();
     if (now < t->deadline_ns) {
-        struct timeval tv = tv_of_ns(t->deadline_ns - now); /* early: wait the rest */
+        struct timeval tv = tv_of_ns(t->deadline_ns - now);
         if (evtimer_add(t->ev, &tv) == 0) {
             return;
         }
+        now = t->deadline_ns; /* cannot wait (libevent out of memory): fire rather than lose it */
     }
-    t->armed = 0;
-    t->pub.cb(&t->pub, t->pub.arg); /* may free t or the plugin */
+    /* Safety net: if the pass below stops before reaching t, t still fires
+     * next time (firing or cleaning up t removes this again). */
+    struct timeval zero = {0, 0};
+    evtimer_add(t->ev, &zero);
+    uint64_t pass = ++p->pass;
+    p->depth++;
+    lev_timer *d;
+    while (!p->destroy_pending && !p->stop_requested && (d = next_due(p, now, pass)) != NULL) {
+        event_del(d->ev);
+        d->armed = 0;
+        d->pub.cb(&d->pub, d->pub.arg); /* may free d, re-arm, stop or destroy */
+    }
+    p->depth--;
+    if (p->depth == 0 && p->destroy_pending && !p->running) {
+        free_all(p); /* destroy() was called from one of the callbacks above */
+    }
 }
 
 static sofa_io_timer *lev_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg)
@@ -234,6 +274,7 @@ static int lev_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action ac
         uint64_t now = mono_ns();
         uint64_t delay = usecs > (UINT64_MAX - now) / 1000 ? UINT64_MAX - now : usecs * 1000;
         t->deadline_ns = now + delay;
+        t->armed_pass = p->pass;
         struct timeval tv = tv_of_ns(delay);
         t->armed = 0;
         if (evtimer_add(t->ev, &tv) != 0) {
@@ -276,9 +317,11 @@ static void lev_start_watching(sofa_iops *io)
         return; /* the application runs its base; or a nested call */
     }
     p->running = 1;
+    p->stop_requested = 0;
     /* Returns after event_base_loopbreak(), or when nothing is pending. */
     event_base_loop(p->base, 0);
     p->running = 0;
+    p->stop_requested = 0;
     if (p->destroy_pending) {
         free_all(p);
     }
@@ -288,6 +331,7 @@ static void lev_stop_watching(sofa_iops *io)
 {
     lev_loop *p = loop_of(io);
     if (p != NULL && p->owns_base && p->running) {
+        p->stop_requested = 1;
         event_base_loopbreak(p->base);
     }
 }
@@ -298,10 +342,12 @@ static void lev_destroy(sofa_iops *io)
     if (p == NULL) {
         return;
     }
-    if (p->running) {
-        /* From a callback of our own loop: the base is still dispatching. */
+    if (p->running || p->depth > 0) {
+        /* From a callback: our loop or on_timer is still on the stack. */
         p->destroy_pending = 1;
-        event_base_loopbreak(p->base);
+        if (p->running) {
+            event_base_loopbreak(p->base);
+        }
         return;
     }
     free_all(p);

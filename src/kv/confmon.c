@@ -106,7 +106,7 @@ static void on_boot_timer(sofa__tentry *e, void *arg)
     (void)e;
     if (c->boot_state != SOFA__BOOT_RUNNING)
         return;
-    if (c->config) { /* memcached:// : the list was the config */
+    if (c->config) { /* memcached:// (the list was the config) or an HTTP stream's first */
         sofa__boot_finish(c, SOFA_OK);
         return;
     }
@@ -198,8 +198,16 @@ static void try_next_seed(sofa_client *c)
     while (c->seed < c->cs.nhosts) {
         const sofa__host *h = &c->cs.hosts[c->seed++];
         if (h->type != SOFA__HOST_KV) {
-            sofa__client_report(c, "seed %zu %s:%u: HTTP bootstrap is not implemented; skipped\n",
-                                c->seed, h->host, (unsigned)h->port);
+            if (!(c->cs.bootstrap_on & SOFA__BOOTSTRAP_HTTP)) {
+                sofa__client_report(c, "seed %zu %s:%u: HTTP disabled by bootstrap_on; skipped\n",
+                                    c->seed, h->host, (unsigned)h->port);
+                continue;
+            }
+            int rc = sofa__httpboot_start(c, h->host, h->port);
+            if (rc == 0)
+                return;
+            sofa__client_report(c, "seed %zu %s:%u: cannot start HTTP bootstrap (%s)\n", c->seed,
+                                h->host, (unsigned)h->port, sofa_status_name(rc));
             continue;
         }
         if (!(c->cs.bootstrap_on & SOFA__BOOTSTRAP_CCCP)) {
@@ -221,19 +229,33 @@ static void try_next_seed(sofa_client *c)
     sofa__boot_finish(c, st);
 }
 
+void sofa__boot_seed_failed(sofa_client *c, const char *name, int status, const char *why)
+{
+    sofa__client_report(c, "seed %zu %s: %s (%s)\n", c->seed, name, why ? why : "failed",
+                        sofa_status_name(status));
+    /* The final status is specific when every seed failed the same way (auth, bucket,
+     * timeout). */
+    if (status == SOFA_E_TIMEOUT || status == SOFA_E_TIMEOUT_READ)
+        status = SOFA_E_BOOTSTRAP_TIMEOUT;
+    int specific = status == SOFA_E_BOOTSTRAP_TIMEOUT || status == SOFA_E_AUTH_FAILED ||
+                   status == SOFA_E_BUCKET_NOT_FOUND || status == SOFA_E_AUTH_NO_MECHANISM ||
+                   status == SOFA_E_AUTH_SERVER_PROOF;
+    if (c->boot_status == 0)
+        c->boot_status = specific ? status : SOFA_E_BOOTSTRAP_FAILED;
+    else if (c->boot_status != status)
+        c->boot_status = SOFA_E_BOOTSTRAP_FAILED;
+}
+
+void sofa__boot_next_seed(sofa_client *c)
+{
+    try_next_seed(c);
+}
+
 void sofa__boot_node_failed(sofa_client *c, sofa__kvnode *n, int status, const char *why)
 {
     if (c->boot_state != SOFA__BOOT_RUNNING || c->boot_node != n)
         return;
-    sofa__client_report(c, "seed %zu %s: %s (%s)\n", c->seed, n->name, why ? why : "failed",
-                        sofa_status_name(status));
-    /* The final status is specific when every seed failed the same way (auth, bucket). */
-    int specific = status == SOFA_E_AUTH_FAILED || status == SOFA_E_BUCKET_NOT_FOUND ||
-                   status == SOFA_E_AUTH_NO_MECHANISM || status == SOFA_E_AUTH_SERVER_PROOF;
-    if (c->seed == 1 || c->boot_status == 0)
-        c->boot_status = specific ? status : SOFA_E_BOOTSTRAP_FAILED;
-    else if (c->boot_status != status)
-        c->boot_status = SOFA_E_BOOTSTRAP_FAILED;
+    sofa__boot_seed_failed(c, n->name, status, why);
     c->boot_node = NULL;
     n->state = SOFA__NODE_FAILED;
     /* ops parked on the seed go back to the client's waiting list */

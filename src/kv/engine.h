@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/connstr.h"
+#include "http/client.h"
 #include "core/log.h"
 #include "io/conn.h"
 #include "io/timerq.h"
@@ -182,6 +183,7 @@ struct sofa__kvnode {
     char mech[SOFA__SASL_MAX_MECH_NAME];
     unsigned features;   /* SOFA__NF_* */
     int hs_status;       /* first handshake failure */
+    sofa__tentry hs_timer; /* connect + handshake must finish within config_node_timeout */
     /* reconnect */
     sofa__tentry reconnect;
     uint64_t backoff_us;
@@ -194,6 +196,14 @@ struct sofa__kvnode {
 };
 
 /* ------------------------------------------------------------ client */
+
+/* A subsystem living on the client (HTTP queries, durability...): its teardown hook runs
+ * first in the client's destroy, where it answers its own pending requests (E_CANCELED). */
+typedef struct sofa__client_ext {
+    void (*on_teardown)(sofa_client *c, void *arg);
+    void *arg;
+    struct sofa__client_ext *next;
+} sofa__client_ext;
 
 enum sofa__boot_state {
     SOFA__BOOT_IDLE,    /* connect not called */
@@ -227,6 +237,15 @@ struct sofa_client {
     sofa__tentry boot_timer; /* total bootstrap timeout */
     sofa_connect_cb connect_cb;
     void *connect_cookie;
+    /* HTTP bootstrap (httpboot.c): a streaming config request to one seed */
+    sofa__http *http;
+    sofa__http_req *hreq;
+    sofa__buf hbuf;
+    char hhost[SOFA__CONN_HOST_MAX];
+    uint16_t hport;
+    int hfail;               /* failure to process from hb_timer (never inside HTTP callbacks) */
+    char hwhy[160];
+    sofa__tentry hb_timer;   /* per-seed timeout and deferred failure */
     char report[SOFA__REPORT_MAX];
     size_t report_len;
     /* config refresh */
@@ -245,6 +264,7 @@ struct sofa_client {
     int stop_called;
     int free_asked;
     int destroying;
+    sofa__client_ext *exts;
     void (*destroyed_cb)(void *);
     void *destroyed_cookie;
     uint64_t op_timeout_us;
@@ -258,8 +278,15 @@ sofa__op *sofa__list_pop(sofa__op_list *l);
 /* ------------------------------------------------------------ client internals */
 void sofa__client_enter(sofa_client *c);
 void sofa__client_leave(sofa_client *c);
+/* Other subsystems' requests take part in wait/tick through these two: count one more
+ * user-visible request (wait keeps running), and its end (wait stops at zero). Their
+ * callbacks into user code must run between sofa__client_enter/leave so that
+ * sofa_client_free() inside them is deferred. */
+void sofa__client_pending_add(sofa_client *c);
 /* A user-visible operation finished (pending count bookkeeping, wait stop). */
 void sofa__client_op_done(sofa_client *c);
+/* Register @p ext (storage owned by the caller, alive until its on_teardown ran). */
+void sofa__client_add_ext(sofa_client *c, sofa__client_ext *ext);
 /* Append a line to the bootstrap report. */
 void sofa__client_report(sofa_client *c, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -359,6 +386,19 @@ int sofa__config_apply(sofa_client *c, sofa__config *cfg);
 void sofa__config_refresh(sofa_client *c);
 /* Fail every waiting op and the connect callback when bootstrap fails. */
 void sofa__boot_finish(sofa_client *c, int status);
+
+/* A seed failed (KV or HTTP): report it, aggregate the final status, try the next. */
+void sofa__boot_seed_failed(sofa_client *c, const char *name, int status, const char *why);
+/* Try the next seed (or finish with the aggregated failure). */
+void sofa__boot_next_seed(sofa_client *c);
+
+/* ------------------------------------------------------------ HTTP bootstrap (httpboot.c) */
+/* Maximum bytes buffered from the config stream before a separator. */
+#define SOFA__HTTPBOOT_MAX_BUF (16u * 1024u * 1024u)
+/* Start streaming configs from host:port (the seed). 0 or a negative status. */
+int sofa__httpboot_start(sofa_client *c, const char *host, uint16_t port);
+/* Stop the stream and release the HTTP pool (not from inside its callbacks). */
+void sofa__httpboot_free(sofa_client *c);
 
 /* ------------------------------------------------------------ routing (router.c) */
 /* The node for an op under the current config, or NULL (with *status why). */

@@ -20,6 +20,22 @@ static void on_reconnect(sofa__tentry *e, void *arg)
         sofa__node_connect(n);
 }
 
+static void on_hs_timeout(sofa__tentry *e, void *arg)
+{
+    sofa__kvnode *n = arg;
+    (void)e;
+    if (n->state != SOFA__NODE_CONNECTING && n->state != SOFA__NODE_HANDSHAKE)
+        return;
+    sofa_client *c = n->client;
+    sofa__client_enter(c);
+    char why[96];
+    snprintf(why, sizeof(why), "%s timed out after %llu ms",
+             n->state == SOFA__NODE_CONNECTING ? "connect" : "handshake",
+             (unsigned long long)(c->cs.config_node_timeout_us / 1000));
+    sofa__node_fail(n, SOFA_E_TIMEOUT, why);
+    sofa__client_leave(c);
+}
+
 sofa__kvnode *sofa__node_new(sofa_client *c, const char *host, uint16_t port, int bootstrap)
 {
     if (!host || strlen(host) >= SOFA__CONN_HOST_MAX)
@@ -39,6 +55,7 @@ sofa__kvnode *sofa__node_new(sofa_client *c, const char *host, uint16_t port, in
     n->bootstrap = bootstrap;
     n->next_opaque = 1;
     sofa__tentry_init(&n->reconnect, on_reconnect, n);
+    sofa__tentry_init(&n->hs_timer, on_hs_timeout, n);
     return n;
 }
 
@@ -61,6 +78,9 @@ void sofa__node_connect(sofa__kvnode *n)
     }
     n->state = SOFA__NODE_CONNECTING;
     n->stream_pos = 0;
+    if (c->cs.config_node_timeout_us)
+        (void)sofa__timerq_add(&c->tq, &n->hs_timer,
+                               sofa__now(c->io) + c->cs.config_node_timeout_us);
     SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "kv", "%s: connecting", n->name);
 }
 
@@ -149,6 +169,7 @@ void sofa__node_ready(sofa__kvnode *n)
 {
     sofa_client *c = n->client;
     n->state = SOFA__NODE_READY;
+    sofa__timerq_remove(&c->tq, &n->hs_timer);
     n->failures = 0;
     n->backoff_us = 0;
     SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "kv", "%s: ready (features 0x%x)", n->name, n->features);
@@ -173,6 +194,7 @@ void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
     n->sasl = NULL;
     n->hs_pending = 0;
     n->state = SOFA__NODE_IDLE;
+    sofa__timerq_remove(&c->tq, &n->hs_timer);
     n->busy++;
     /* In-flight operations: retried if never written, else answered with the status. */
     sofa__op *op;
@@ -234,6 +256,7 @@ void sofa__node_free(sofa__kvnode *n)
     }
     sofa__sasl_free(n->sasl);
     sofa__timerq_remove(&c->tq, &n->reconnect);
+    sofa__timerq_remove(&c->tq, &n->hs_timer);
     sofa__op *op;
     while ((op = sofa__list_pop(&n->inflight)) != NULL) {
         if (op->zombie) {

@@ -39,8 +39,12 @@ static int rpc(int fd, uint8_t op, const char *key, const void *val, size_t nval
     pkt[3] = (unsigned char)nkey;
     uint32_t body = htonl((uint32_t)(nkey + nval));
     memcpy(pkt + 8, &body, 4);
-    memcpy(pkt + 24, key, nkey);
-    memcpy(pkt + 24 + nkey, val, nval);
+    if (nkey > 0) {
+        memcpy(pkt + 24, key, nkey);
+    }
+    if (nval > 0) {
+        memcpy(pkt + 24 + nkey, val, nval);
+    }
     if (send(fd, pkt, 24 + nkey + nval, MSG_NOSIGNAL) != (ssize_t)(24 + nkey + nval)) {
         return -1;
     }

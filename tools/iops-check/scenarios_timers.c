@@ -281,6 +281,46 @@ out:
     return harness_end(&h);
 }
 
+/* stop_watching from a timer callback while another timer is also due: the
+ * loop returns after the current callback, and the other timer is not lost. */
+static void tm_stop_loop(tmrec *r)
+{
+    r->h->io->stop_watching(r->h->io);
+    if (r->count + r->other->count == 2) {
+        harness_done(r->h);
+    }
+}
+
+static int stop_keeps_other_due_timers(const iopscheck_factory *f, char *err, size_t errlen)
+{
+    harness h;
+    tmrec a = {0}, b = {0};
+    if (harness_begin(&h, f, err, errlen) != 0) {
+        goto out;
+    }
+    CHECK(&h, tm_open(&h, &a) == 0 && tm_open(&h, &b) == 0, "timer_new failed");
+    a.other = &b;
+    b.other = &a;
+    a.on_fire = b.on_fire = tm_stop_loop;
+    CHECK(&h, tm_arm(&a, 1000) == 0 && tm_arm(&b, 2000) == 0, "WATCH failed");
+    struct timespec ts = {0, 10000000};
+    nanosleep(&ts, NULL); /* both due before the loop runs */
+    if (f->run_once == NULL) {
+        h.io->start_watching(h.io);
+        CHECK(&h, a.count == 1 && b.count == 0,
+              "stop_watching in a timer callback: fired %d/%d, want 1/0", a.count, b.count);
+    }
+    CHECK(&h, harness_run(&h, 2000) == 0, "the second due timer was lost after stop_watching");
+    CHECK(&h, a.count == 1 && b.count == 1, "fired %d/%d, want 1/1", a.count, b.count);
+    CHECK(&h, a.early == 0 && b.early == 0 && a.order < b.order, "order or early firing");
+out:
+    if (h.io) {
+        tm_cleanup(&a);
+        tm_cleanup(&b);
+    }
+    return harness_end(&h);
+}
+
 /* stop_watching while not running is a no-op: the next start_watching runs. */
 static int stop_when_idle_is_noop(const iopscheck_factory *f, char *err, size_t errlen)
 {
@@ -372,6 +412,7 @@ const iopscheck_scenario iopscheck_timer_scenarios[] = {
     {"timer_cleanup_in_own_callback", timer_cleanup_in_own_callback},
     {"zero_delay_timers", zero_delay_timers},
     {"stop_in_callback", stop_in_callback},
+    {"stop_keeps_other_due_timers", stop_keeps_other_due_timers},
     {"stop_when_idle_is_noop", stop_when_idle_is_noop},
     {"idle_loop_returns", idle_loop_returns},
     {"destroy_with_live_objects", destroy_with_live_objects},

@@ -1,0 +1,230 @@
+/* Bootstrap against the mock: per-seed failure reasons (refused, timeout, auth, no bucket),
+ * operations scheduled before bootstrap, and the connect callback firing exactly once. */
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kv/kvtest.h"
+#include "support/mockproc.h"
+
+static sofa_test_mock mock;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *args[] = {"--nodes", "2", "--replicas", "1", NULL};
+    return sofa_test_mock_start(&mock, args);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    sofa_test_mock_stop(&mock);
+    return 0;
+}
+
+/* A loopback port nobody listens on (bound, then closed). */
+static int closed_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, (struct sockaddr *)&a, sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void test_refused_seed_then_good_one(void **state)
+{
+    (void)state;
+    char cs[512];
+    snprintf(cs, sizeof(cs), "couchbase://127.0.0.1:%d,127.0.0.1:%d/default", closed_port(),
+             mock.kv_ports[0]);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    /* an operation scheduled before bootstrap waits for it */
+    kt_res w = {0};
+    assert_int_equal(sofa_kv_upsert(c, "early", 5, "bird", 4, NULL, kt_mut_cb, &w), 0);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.status, SOFA_OK);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "refused"));
+    assert_int_equal(sofa_client_connect(c, kt_connect_cb, &w), SOFA_E_BAD_STATE);
+    sofa_client_free(c);
+}
+
+static void test_every_seed_refused(void **state)
+{
+    (void)state;
+    char cs[512];
+    snprintf(cs, sizeof(cs), "couchbase://127.0.0.1:%d,127.0.0.1:%d/default", closed_port(),
+             closed_port());
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    kt_res g = {0};
+    assert_int_equal(sofa_kv_get(c, "k", 1, NULL, kt_get_cb, &g), 0);
+    assert_int_equal(kt_connect(c), SOFA_E_BOOTSTRAP_FAILED);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.status, SOFA_E_BOOTSTRAP_FAILED);
+    const char *rep = sofa_client_bootstrap_report(c);
+    assert_non_null(strstr(rep, "seed 1"));
+    assert_non_null(strstr(rep, "seed 2"));
+    assert_false(sofa_client_is_connected(c));
+    /* after a failed bootstrap, operations fail (in their callback) with its status */
+    memset(&g, 0, sizeof(g));
+    assert_int_equal(sofa_kv_get(c, "k", 1, NULL, kt_get_cb, &g), 0);
+    assert_int_equal(g.calls, 0);
+    sofa_client_wait(c);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.status, SOFA_E_BOOTSTRAP_FAILED);
+    sofa_client_free(c);
+}
+
+static void test_bad_password(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client(mock.connstr, "Administrator", "wrong", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_E_AUTH_FAILED);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "auth"));
+    sofa_client_free(c);
+}
+
+static void test_no_such_bucket(void **state)
+{
+    (void)state;
+    char cs[1100];
+    snprintf(cs, sizeof(cs), "couchbase://127.0.0.1:%d/nosuchbucket", mock.kv_ports[0]);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_E_BUCKET_NOT_FOUND);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "bucket"));
+    sofa_client_free(c);
+}
+
+static void test_hung_seed_times_out(void **state)
+{
+    (void)state;
+    assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/hang?on=1", NULL, NULL, 0), 200);
+    char cs[1100];
+    snprintf(cs, sizeof(cs),
+             "couchbase://127.0.0.1:%d/default?config_node_timeout=0.3&config_total_timeout=2",
+             mock.kv_ports[0]);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_E_BOOTSTRAP_TIMEOUT);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "timed out"));
+    sofa_client_free(c);
+    assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/reset", NULL, NULL, 0), 200);
+}
+
+static int destroyed;
+static void on_destroyed(void *ck)
+{
+    (void)ck;
+    destroyed++;
+}
+
+static void test_free_during_bootstrap_cancels(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client(mock.connstr, "Administrator", "password", NULL);
+    assert_non_null(c);
+    kt_res conn = {0}, g = {0};
+    assert_int_equal(sofa_client_connect(c, kt_connect_cb, &conn), 0);
+    assert_int_equal(sofa_kv_get(c, "k", 1, NULL, kt_get_cb, &g), 0);
+    destroyed = 0;
+    sofa_client_on_destroyed(c, on_destroyed, NULL);
+    sofa_client_free(c);
+    assert_int_equal(conn.calls, 1);
+    assert_int_equal(conn.status, SOFA_E_CANCELED);
+    assert_int_equal(g.calls, 1);
+    assert_int_equal(g.status, SOFA_E_CANCELED);
+    assert_int_equal(destroyed, 1);
+}
+
+static void test_unconnected_client_free(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client(mock.connstr, NULL, NULL, NULL);
+    assert_non_null(c);
+    sofa_client_free(c);
+    sofa_client_free(NULL);
+    sofa_client *bad = NULL;
+    char err[200] = "";
+    sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
+    o.connstr = "couchbse:/oops";
+    assert_true(sofa_client_new(&bad, &o, err, sizeof(err)) < 0);
+    assert_null(bad);
+    assert_true(strlen(err) > 0);
+    o.connstr = mock.connstr;
+    o.struct_size = 3;
+    assert_int_equal(sofa_client_new(&bad, &o, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
+}
+
+static void test_http_bootstrap(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client(mock.http_connstr, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_int_equal(kt_upsert(c, "viahttp", "yes"), SOFA_OK);
+    kt_res r;
+    assert_int_equal(kt_get(c, "viahttp", &r), SOFA_OK);
+    assert_string_equal(r.value, "yes");
+    sofa_client_free(c);
+
+    c = kt_client(mock.http_connstr, "Administrator", "nope", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_E_AUTH_FAILED);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "401"));
+    sofa_client_free(c);
+}
+
+static void test_cccp_refused_then_http_seed(void **state)
+{
+    (void)state;
+    char cs[512];
+    snprintf(cs, sizeof(cs), "couchbase://127.0.0.1:%d,127.0.0.1:%d=http/default", closed_port(),
+             mock.http_ports[1]);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "refused"));
+    kt_res r;
+    assert_int_equal(kt_get(c, "viahttp", &r), SOFA_OK);
+    sofa_client_free(c);
+    /* bootstrap_on=cccp skips the HTTP seed */
+    snprintf(cs, sizeof(cs), "couchbase://127.0.0.1:%d=http/default?bootstrap_on=cccp",
+             mock.http_ports[0]);
+    c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_E_BOOTSTRAP_FAILED);
+    assert_non_null(strstr(sofa_client_bootstrap_report(c), "bootstrap_on"));
+    sofa_client_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refused_seed_then_good_one),
+        cmocka_unit_test(test_every_seed_refused),
+        cmocka_unit_test(test_bad_password),
+        cmocka_unit_test(test_no_such_bucket),
+        cmocka_unit_test(test_hung_seed_times_out),
+        cmocka_unit_test(test_free_during_bootstrap_cancels),
+        cmocka_unit_test(test_unconnected_client_free),
+        cmocka_unit_test(test_http_bootstrap),
+        cmocka_unit_test(test_cccp_refused_then_http_seed),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
