@@ -31,6 +31,13 @@ typedef struct mock_http_response {
     int stream_verbose;           /* the stream sends verbose configs (bucketsStreaming) */
 } mock_http_response;
 
+/* Route hook for other services on the node's HTTP port (views, N1QL: query_routes.c).
+ * Returns 1 when it answered the request (resp filled), 0 when the path is not its own.
+ * Hooks run in registration order after the built-in /pools routes. */
+typedef int (*mock_http_hook)(mock_cluster *c, const struct mock_http_request *req,
+                              struct mock_http_response *resp);
+int mock_http_add_hook(mock_http_hook fn); /* 0, -1 when full */
+
 /* Handlers (httproutes.c, control.c). */
 void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp);
 void mock_control_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp);

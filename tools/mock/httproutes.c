@@ -7,12 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef SOFA_MOCK_HAVE_VIEWS
-#include "views.h"
-#endif
-#ifdef SOFA_MOCK_HAVE_N1QL
-#include "n1ql.h"
-#endif
+#define MAX_HOOKS 8
+
+static mock_http_hook hooks[MAX_HOOKS];
+static int nhooks;
+
+int mock_http_add_hook(mock_http_hook fn)
+{
+    if (fn == NULL || nhooks >= MAX_HOOKS) {
+        return -1;
+    }
+    hooks[nhooks++] = fn;
+    return 0;
+}
 
 static void set_json(mock_http_response *resp, int status, json_t *js)
 {
@@ -201,15 +208,10 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
         set_text(resp, 200, js);
         return;
     }
-#ifdef SOFA_MOCK_HAVE_VIEWS
-    if (mock_http_route_views(c, req, resp)) {
-        return;
+    for (int i = 0; i < nhooks; i++) {
+        if (hooks[i](c, req, resp)) {
+            return;
+        }
     }
-#endif
-#ifdef SOFA_MOCK_HAVE_N1QL
-    if (mock_http_route_n1ql(c, req, resp)) {
-        return;
-    }
-#endif
     mock_http_error(resp, 404, "not found");
 }
