@@ -43,7 +43,14 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
 void mock_control_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp);
 /* A JSON body {"error": msg} with the given status. */
 void mock_http_error(mock_http_response *resp, int status, const char *msg);
-/* Get query parameter `name` into out (URL-decoded). 0 found, -1 not. */
+/* Get query parameter `name` into out (URL-decoded, truncated to outlen-1). 0 found, -1 not. */
 int mock_http_query_param(const char *query, const char *name, char *out, size_t outlen);
+/* Reason phrase for a status code. */
+const char *mock_http_reason(int status);
+/* Value of header `name` (case-insensitive) in a request head ("...\r\n\r\n"), copied
+ * into out (truncated). 0 found, -1 not. */
+int mock_http_header(const char *head, const char *name, char *out, size_t outlen);
+/* Decode "Basic base64(user:pass)"; *ok = 1 when it was well-formed and fits. */
+void mock_http_parse_basic(const char *auth, char *user, size_t ulen, char *pass, size_t plen, int *ok);
 
 #endif /* SOFA_TOOLS_MOCK_HTTP_H */
