@@ -167,17 +167,17 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
 {
     const char *ct = resp->content_type ? resp->content_type : "application/json";
     int chunked = resp->producer.produce != NULL || resp->config_stream != NULL;
-    mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
-                       resp->status, mock_http_reason(resp->status), ct);
+    int err = mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
+                                 resp->status, mock_http_reason(resp->status), ct);
     if (resp->status == 401) {
-        mock_strbuf_printf(&c->wbuf, "WWW-Authenticate: Basic realm=\"Couchbase Server\"\r\n");
+        err |= mock_strbuf_printf(&c->wbuf, "WWW-Authenticate: Basic realm=\"Couchbase Server\"\r\n");
     }
     if (!c->keepalive) {
-        mock_strbuf_printf(&c->wbuf, "Connection: close\r\n");
+        err |= mock_strbuf_printf(&c->wbuf, "Connection: close\r\n");
     }
     if (chunked) {
-        mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
-        append_chunk(&c->wbuf, resp->body.data, resp->body.len);
+        err |= mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
+        err |= append_chunk(&c->wbuf, resp->body.data, resp->body.len);
         c->busy = 1;
         if (resp->config_stream) {
             c->stream = resp->config_stream;
@@ -187,11 +187,23 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
             memset(&resp->producer, 0, sizeof(resp->producer));
         }
     } else {
-        mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
-        mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        err |= mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
+        err |= mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
         if (!c->keepalive) {
             c->closing = 1;
         }
+    }
+    if (err) {
+        /* out of memory: what was queued goes out, then the connection closes */
+        mock_log("HTTP response for %d incomplete (out of memory); closing", resp->status);
+        if (c->producer.free) {
+            c->producer.free(c->producer.ctx);
+        }
+        memset(&c->producer, 0, sizeof(c->producer));
+        c->stream = NULL;
+        c->busy = 0;
+        c->keepalive = 0;
+        c->closing = 1;
     }
 }
 
