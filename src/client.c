@@ -210,6 +210,17 @@ static int run_loop(sofa_client *c, int once)
         return SOFA_E_RECURSIVE_CALL;
     if (c->destroying)
         return SOFA_E_SHUTDOWN;
+    /* Everything scheduled since the last turn leaves now, in one send() per node, rather
+     * than after one more trip through the loop for write readiness. */
+    sofa__client_enter(c);
+    for (size_t i = 0; i < c->nnodes && !c->free_asked; i++)
+        if (c->nodes[i] && c->nodes[i]->state == SOFA__NODE_READY)
+            sofa__conn_flush(c->nodes[i]->conn);
+    c->depth--;
+    if (c->free_asked) { /* a callback (of an op failed by the flush) freed the client */
+        destroy_now(c);
+        return 0;
+    }
     if (once) {
         if (c->io->update_timer(c->io, c->tick_timer, SOFA_IO_WATCH, 0) != 0)
             return SOFA_E_IO;
