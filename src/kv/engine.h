@@ -46,6 +46,10 @@ typedef struct sofa__kvnode sofa__kvnode;
 #define SOFA__REPORT_MAX 4096u              /* bootstrap report bytes */
 #define SOFA__NODE_NAME_MAX 300u
 #define SOFA__MAX_PENDING_OPS (16u * 1024u * 1024u)
+/* Operation records with small bodies are recycled (no malloc/free per operation). */
+#define SOFA__OP_SMALL_BODY 64u
+#define SOFA__OP_MEDIUM_BODY 256u
+#define SOFA__OP_FREELIST_MAX 4096u
 
 typedef struct sofa__op_list {
     sofa__op *head, *tail;
@@ -131,6 +135,7 @@ struct sofa__op {
     int is_parent;    /* a collector: never routed, completes when its children have */
     int fail_status;  /* deferred completion with this status (never inside a submit) */
     void *priv;       /* per-type state */
+    uint8_t size_class; /* 0: own allocation, 1: small, 2: medium (recyclable) */
 };
 
 static inline const uint8_t *sofa__op_key(const sofa__op *op)
@@ -258,6 +263,8 @@ struct sofa_client {
     /* ops */
     sofa__op_list waiting;
     sofa__op *live_head;
+    sofa__op *free_ops[2]; /* recycled records per size class (linked through next) */
+    size_t nfree_ops[2];
     size_t npending;  /* user-visible operations not yet answered */
     size_t nlive;     /* records alive (including zombies and children) */
     /* life cycle */
@@ -329,6 +336,8 @@ void sofa__op_child_done(sofa__op *child, int parent_status);
 int sofa__op_submit_parent(sofa__op *parent, size_t n);
 /* Release a finished record. */
 void sofa__op_free(sofa__op *op);
+/* Release the recycled records (client teardown). */
+void sofa__op_pool_free(sofa_client *c);
 /* Deliver SOFA_E_CANCELED to every live op (destroy). */
 void sofa__op_cancel_all(sofa_client *c);
 

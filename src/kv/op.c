@@ -51,9 +51,20 @@ sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
 {
     if (nbody > SIZE_MAX - sizeof(sofa__op))
         return NULL;
-    sofa__op *op = calloc(1, sizeof(*op) + nbody);
-    if (!op)
-        return NULL;
+    int cls = nbody <= SOFA__OP_SMALL_BODY ? 1 : nbody <= SOFA__OP_MEDIUM_BODY ? 2 : 0;
+    sofa__op *op;
+    if (cls && c->free_ops[cls - 1]) {
+        op = c->free_ops[cls - 1];
+        c->free_ops[cls - 1] = op->next;
+        c->nfree_ops[cls - 1]--;
+    } else {
+        size_t cap = cls == 1 ? SOFA__OP_SMALL_BODY : cls == 2 ? SOFA__OP_MEDIUM_BODY : nbody;
+        op = malloc(sizeof(*op) + cap);
+        if (!op)
+            return NULL;
+    }
+    memset(op, 0, sizeof(*op));
+    op->size_class = (uint8_t)cls;
     op->client = c;
     op->type = type;
     op->body = (uint8_t *)(op + 1);
@@ -219,7 +230,26 @@ void sofa__op_free(sofa__op *op)
     sofa__timerq_remove(&c->tq, &op->timer);
     live_unlink(c, op);
     free(op->priv);
+    int cls = op->size_class;
+    if (cls && c->nfree_ops[cls - 1] < SOFA__OP_FREELIST_MAX && !c->destroying) {
+        op->next = c->free_ops[cls - 1];
+        c->free_ops[cls - 1] = op;
+        c->nfree_ops[cls - 1]++;
+        return;
+    }
     free(op);
+}
+
+void sofa__op_pool_free(sofa_client *c)
+{
+    for (int k = 0; k < 2; k++) {
+        while (c->free_ops[k]) {
+            sofa__op *op = c->free_ops[k];
+            c->free_ops[k] = op->next;
+            free(op);
+        }
+        c->nfree_ops[k] = 0;
+    }
 }
 
 void sofa__op_complete(sofa__op *op, int status, const sofa__resp *resp)
