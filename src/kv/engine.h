@@ -324,8 +324,9 @@ void sofa__op_dispatch(sofa__op *op);
 void sofa__op_complete(sofa__op *op, int status, const sofa__resp *resp);
 /* A response for an in-flight op: retry logic, then complete. */
 void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp);
-/* The op's connection died: retry (not sent, or safe) or fail with @p status. */
-void sofa__op_on_conn_lost(sofa__op *op, int status);
+/* The op's connection died: retried when its packet never left the send buffer (@p sent
+ * = 0), else answered with @p status (a sent mutation may have executed). */
+void sofa__op_on_conn_lost(sofa__op *op, int status, int sent);
 /* Schedule a retry after @p delay_us (bounded by the deadline). */
 void sofa__op_retry_later(sofa__op *op, uint64_t delay_us);
 /* Complete from the deadline queue on the next loop turn (never inside a submit). */

@@ -375,14 +375,12 @@ void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp)
     sofa__op_complete(op, st, resp);
 }
 
-void sofa__op_on_conn_lost(sofa__op *op, int status)
+void sofa__op_on_conn_lost(sofa__op *op, int status, int sent)
 {
     if (op->zombie) {
         sofa__op_free(op);
         return;
     }
-    sofa__kvnode *n = op->node;
-    int sent = !n || !n->conn || op->wpos <= n->conn->bytes_out;
     op->node = NULL;
     op->state = SOFA__OPS_NEW;
     if (!sent && op->route != SOFA__ROUTE_PINNED) {
