@@ -80,6 +80,18 @@ static void test_plain_operations(void **state)
     sofa_client_wait(c);
     assert_int_equal(w.status, SOFA_E_DELTA_BADVAL);
 
+    /* get-and-touch and a JSON datatype (not sent: memcached has no datatypes) */
+    kt_res gt = {0};
+    assert_int_equal(sofa_kv_get_and_touch(c, "foo", 3, 100, NULL, kt_get_cb, &gt), 0);
+    sofa_kv_opts jo = {0};
+    jo.datatype = SOFA_DATATYPE_JSON;
+    kt_res js = {0};
+    assert_int_equal(sofa_kv_upsert(c, "json", 4, "{}", 2, &jo, kt_mut_cb, &js), 0);
+    sofa_client_wait(c);
+    assert_int_equal(gt.status, SOFA_OK);
+    assert_string_equal(gt.value, "v2");
+    assert_int_equal(js.status, SOFA_OK);
+
     /* touch, exists, remove */
     memset(&w, 0, sizeof(w));
     assert_int_equal(sofa_kv_touch(c, "foo", 3, 100, NULL, kt_mut_cb, &w), 0);
