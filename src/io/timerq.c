@@ -156,8 +156,32 @@ static void maybe_arm(sofa__timerq *q, uint64_t when)
         sofa__timerq_arm(q);
 }
 
+/* Out of memory for the heap: put a moved entry into the list at its sorted place instead
+ * (a walk from the tail; only on this rare path), so that moving never fails. */
+static void list_insert_sorted(sofa__timerq *q, sofa__tentry *e, uint64_t when)
+{
+    sofa__tentry *after = q->ltail;
+    while (after && after->when > when)
+        after = after->lprev;
+    e->when = when;
+    e->idx = SOFA__TENTRY_LISTED;
+    e->lprev = after;
+    e->lnext = after ? after->lnext : q->lhead;
+    if (e->lnext)
+        e->lnext->lprev = e;
+    else
+        q->ltail = e;
+    if (after)
+        after->lnext = e;
+    else
+        q->lhead = e;
+    if (q->lhead == e)
+        proxy_sync(q);
+}
+
 int sofa__timerq_add(sofa__timerq *q, sofa__tentry *e, uint64_t when)
 {
+    int moved = e->idx != SOFA__TENTRY_IDLE;
     if (e->idx == SOFA__TENTRY_LISTED) {
         int was_head = q->lhead == e;
         list_unlink(q, e);
@@ -180,7 +204,9 @@ int sofa__timerq_add(sofa__timerq *q, sofa__tentry *e, uint64_t when)
         if (q->lhead == e)
             proxy_sync(q);
     } else if (heap_set(q, e, when, 0) != 0) {
-        return SOFA_E_NO_MEMORY;
+        if (!moved)
+            return SOFA_E_NO_MEMORY;
+        list_insert_sorted(q, e, when); /* a queued entry stays queued */
     }
     maybe_arm(q, when);
     return 0;

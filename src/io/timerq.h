@@ -68,7 +68,8 @@ static inline int sofa__tentry_queued(const sofa__tentry *e)
 }
 
 void sofa__timerq_init(sofa__timerq *q, sofa_iops *io);
-/* Queue (or move) @p e to fire at @p when. 0 or SOFA_E_NO_MEMORY (entry not queued). */
+/* Queue (or move) @p e to fire at @p when. 0, or SOFA_E_NO_MEMORY (only when @p e was not
+ * queued; it stays unqueued). Moving an entry that is queued never fails. */
 int sofa__timerq_add(sofa__timerq *q, sofa__tentry *e, uint64_t when);
 /* Unqueue @p e; no-op when it is not queued. */
 void sofa__timerq_remove(sofa__timerq *q, sofa__tentry *e);
