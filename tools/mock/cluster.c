@@ -318,7 +318,7 @@ static json_t *bucket_config(jb *e, mock_cluster *c, mock_bucket *b, int node, i
     return root;
 }
 
-char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+static char *config_json_build(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
 {
     jb e = {0};
     json_t *root;
@@ -338,6 +338,35 @@ char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_hos
     char *s = (root != NULL && !e.oom) ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return s;
+}
+
+char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+{
+    if (b == NULL || node < 0 || node >= MOCK_MAX_NODES) {
+        return config_json_build(c, b, node, dollar_host);
+    }
+    int m = dollar_host ? 1 : 0;
+    char **slot = &b->config_cache[node][m];
+    if (*slot == NULL || b->config_cache_rev[node][m] != c->rev) {
+        char *s = config_json_build(c, b, node, dollar_host);
+        if (s == NULL) {
+            return NULL;
+        }
+        free(*slot);
+        *slot = s;
+        b->config_cache_rev[node][m] = c->rev;
+    }
+    return strdup(*slot);
+}
+
+void mock_config_cache_free(mock_bucket *b)
+{
+    for (int i = 0; i < MOCK_MAX_NODES; i++) {
+        for (int m = 0; m < 2; m++) {
+            free(b->config_cache[i][m]);
+            b->config_cache[i][m] = NULL;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ topology */

@@ -98,6 +98,9 @@ struct mock_bucket {
     int nvbuckets;
     mock_vbucket *vbs;
     void *query_state; /* owned by the views/N1QL modules, if any */
+    /* config JSON cache per serving node and $HOST mode, valid for config_rev */
+    char *config_cache[MOCK_MAX_NODES][2];
+    int64_t config_cache_rev[MOCK_MAX_NODES][2];
 };
 
 mock_item *mock_store_find(mock_bucket *b, const char *key, size_t nkey); /* live or tombstone; expires lazily */
@@ -208,6 +211,7 @@ int mock_node_role(const mock_bucket *b, int vbid, int node);
 /* Config JSON for bucket b (NULL = bucketless cluster config) as served by node `node`,
  * with $HOST for that node when dollar_host, else the real host. Caller frees. */
 char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host);
+void mock_config_cache_free(mock_bucket *b); /* cached configs (kept per rev) */
 /* Cluster topology changes (each bumps rev and pushes to streams). 0 / -1 with msg. */
 int mock_cluster_failover(mock_cluster *c, int node, char *msg, size_t msglen);
 int mock_cluster_rebalance(mock_cluster *c, const int *nodes, int n, char *msg, size_t msglen);

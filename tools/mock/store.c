@@ -318,6 +318,7 @@ void mock_store_flush(mock_bucket *b)
 
 void mock_store_free(mock_bucket *b)
 {
+    mock_config_cache_free(b);
     if (b->table != NULL) {
         mock_store_flush(b);
         free(b->table);
