@@ -126,6 +126,16 @@ def test_keepalive_pipelining_and_limits():
         assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"}")
 
 
+def test_expect_100_continue():
+    with Mock() as m:
+        s = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
+        s.sendall(b"POST /mock/info HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        assert s.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(b"{}{}")
+        assert read_until(s, b"", b"}").startswith(b"HTTP/1.1 200 OK")
+
+
 def test_flush_endpoint():
     with Mock() as m:
         c = connect(m.kv[0])
@@ -139,4 +149,4 @@ def test_flush_endpoint():
 
 if __name__ == "__main__":
     run([test_pools_and_buckets, test_streaming_config_pushes_on_change,
-         test_keepalive_pipelining_and_limits, test_flush_endpoint])
+         test_keepalive_pipelining_and_limits, test_expect_100_continue, test_flush_endpoint])

@@ -19,6 +19,7 @@ typedef struct mock_httpconn {
     struct event *rev, *wev;
     struct event *delay_timer;   /* node response delay: the next request waits for it */
     int delay_done;              /* the delay for the request at the front has passed */
+    int continue_sent;           /* "100 Continue" sent for the request at the front */
     mock_strbuf rbuf, wbuf;
     size_t woff;
     int want_write;
@@ -214,6 +215,7 @@ typedef struct head_info {
     int have_auth;
     int keepalive;
     size_t clen;
+    int expect_continue;
     const char *error; /* set with the returned status when the head is unusable */
 } head_info;
 
@@ -260,6 +262,8 @@ static int parse_head(const char *head, head_info *h)
         }
         h->clen = (size_t)v;
     }
+    h->expect_continue = mock_http_header(head, "Expect", val, sizeof(val)) == 0 &&
+                         strcasecmp(val, "100-continue") == 0;
     h->have_auth = 0;
     if (mock_http_header(head, "Authorization", val, sizeof(val)) == 0) {
         mock_http_parse_basic(val, h->user, sizeof(h->user), h->pass, sizeof(h->pass), &h->have_auth);
@@ -325,10 +329,17 @@ static long handle_one(mock_httpconn *c)
         goto respond;
     }
     if (c->rbuf.len - headlen < h->clen) {
+        if (h->expect_continue && !c->continue_sent) {
+            c->continue_sent = 1;
+            if (mock_strbuf_append(&c->wbuf, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0) {
+                c->closing = 1;
+            }
+        }
         free(head);
         free(h);
         return 0;
     }
+    c->continue_sent = 0;
     body = malloc(h->clen + 1);
     if (body == NULL) {
         goto respond;
