@@ -92,6 +92,24 @@ def test_streaming_config_pushes_on_change():
         v.close()
 
 
+def test_node_services():
+    with Mock("--nodes", "2") as m:
+        st, js = get_json(m.http[1], "/pools/default/nodeServices")
+        assert st == 200 and js["rev"] == 1 and "vBucketServerMap" not in js
+        assert [n["services"]["kv"] for n in js["nodesExt"]] == m.kv
+        assert js["nodesExt"][1]["thisNode"] is True
+        assert get_json(m.http[1], "/pools/default/nodeServices", auth=None)[0] == 401
+        s = socket.create_connection(("127.0.0.1", m.http[0]))
+        s.sendall(b"GET /pools/default/nodeServicesStreaming HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Basic QWRtaW5pc3RyYXRvcjpwYXNzd29yZA==\r\n\r\n")
+        body = read_until(s, b"", b"\n\n\n\n").partition(b"\r\n\r\n")[2]
+        assert b'"rev":1' in body
+        m.ctl("failover?node=1")
+        body = read_until(s, b"", b"\n\n\n\n")
+        assert b'"rev":2' in body and str(m.kv[1]).encode() not in body
+        s.close()
+
+
 def test_keepalive_pipelining_and_limits():
     with Mock() as m:
         s = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
@@ -148,5 +166,5 @@ def test_flush_endpoint():
 
 
 if __name__ == "__main__":
-    run([test_pools_and_buckets, test_streaming_config_pushes_on_change,
+    run([test_pools_and_buckets, test_streaming_config_pushes_on_change, test_node_services,
          test_keepalive_pipelining_and_limits, test_expect_100_continue, test_flush_endpoint])

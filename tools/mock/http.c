@@ -27,8 +27,8 @@ typedef struct mock_httpconn {
     int closing;
     int busy;                    /* a streamed response is in progress */
     int resume;                  /* a streamed response ended: parse queued requests */
-    mock_bucket *stream;         /* config stream subscription */
-    int stream_verbose;
+    int stream;                  /* MOCK_STREAM_* subscription */
+    mock_bucket *stream_bucket;
     mock_http_producer producer;
 } mock_httpconn;
 
@@ -167,7 +167,7 @@ static void flush(mock_httpconn *c)
 static void send_response(mock_httpconn *c, mock_http_response *resp)
 {
     const char *ct = resp->content_type ? resp->content_type : "application/json";
-    int chunked = resp->producer.produce != NULL || resp->config_stream != NULL;
+    int chunked = resp->producer.produce != NULL || resp->stream != MOCK_STREAM_NONE;
     int err = mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
                                  resp->status, mock_http_reason(resp->status), ct);
     if (resp->status == 401) {
@@ -180,9 +180,9 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
         err |= mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
         err |= append_chunk(&c->wbuf, resp->body.data, resp->body.len);
         c->busy = 1;
-        if (resp->config_stream) {
-            c->stream = resp->config_stream;
-            c->stream_verbose = resp->stream_verbose;
+        if (resp->stream != MOCK_STREAM_NONE) {
+            c->stream = resp->stream;
+            c->stream_bucket = resp->stream_bucket;
         } else {
             c->producer = resp->producer;
             memset(&resp->producer, 0, sizeof(resp->producer));
@@ -201,7 +201,7 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
             c->producer.free(c->producer.ctx);
         }
         memset(&c->producer, 0, sizeof(c->producer));
-        c->stream = NULL;
+        c->stream = MOCK_STREAM_NONE;
         c->busy = 0;
         c->keepalive = 0;
         c->closing = 1;
@@ -506,7 +506,8 @@ void mock_http_ctl_accept(void *cluster, int fd)
 
 static void push_one(mock_httpconn *h)
 {
-    char *js = mock_config_json(h->cluster, h->stream, h->node->index, !h->stream_verbose);
+    char *js = mock_config_json(h->cluster, h->stream_bucket, h->node->index,
+                                h->stream != MOCK_STREAM_VERBOSE);
     if (js == NULL) {
         return;
     }
@@ -523,7 +524,7 @@ void mock_http_push_config(mock_cluster *c)
         mock_httpconn *h = c->nodes[i].httpconns;
         while (h != NULL) {
             mock_httpconn *next = h->next;
-            if (h->stream != NULL) {
+            if (h->stream != MOCK_STREAM_NONE) {
                 push_one(h);
                 flush(h); /* may free h */
             }
