@@ -251,7 +251,9 @@ def test_ctl_cli():
 def test_clean_exit_and_bad_options():
     exe = os.environ["SOFA_MOCK"]
     for args in (["--nodes", "0"], ["--replicas", "4"], ["--bucket", "a:b:c:d"], ["--nope", "1"],
-                 ["--bucket", "x:pw:weird"], ["--port"], ["--vbuckets", "abc"]):
+                 ["--bucket", "x:pw:weird"], ["--port"], ["--vbuckets", "abc"],
+                 ["--bucket", 'we"ird'], ["--bucket", "a/b"], ["--bucket", "x" * 101],
+                 ["--user", "nopass"], ["--host", "not-an-ip"]):
         r = subprocess.run([exe] + args, capture_output=True, text=True, timeout=5)
         assert r.returncode == 2, (args, r)
     r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=5)

@@ -7,6 +7,7 @@
 #include "views.h"
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -91,8 +92,10 @@ static int parse_bucket(const char *arg, bucket_spec *b)
             return -1;
         }
     }
-    if (parts[0][0] == '\0' || strlen(parts[0]) > MOCK_MAX_NAME || strchr(parts[0], '/') ||
-        strchr(parts[0], '?')) {
+    /* Couchbase's bucket name rules: letters, digits, '.', '-', '_', '%'; at most 100 */
+    if (parts[0][0] == '\0' || strlen(parts[0]) > MOCK_MAX_NAME ||
+        strspn(parts[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-%") !=
+            strlen(parts[0])) {
         return -1;
     }
     strcpy(b->name, parts[0]);
@@ -230,7 +233,8 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
         } else if (strcmp(opt, "--user") == 0) {
             bad = c->nusers >= MOCK_MAX_USERS || parse_user(v, &c->users[c->nusers++]);
         } else if (strcmp(opt, "--host") == 0) {
-            bad = strlen(v) >= sizeof(c->host);
+            struct in_addr addr;
+            bad = strlen(v) >= sizeof(c->host) || inet_pton(AF_INET, v, &addr) != 1;
             if (!bad) {
                 snprintf(c->host, sizeof(c->host), "%s", v);
             }
