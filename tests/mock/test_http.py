@@ -132,6 +132,13 @@ def test_keepalive_pipelining_and_limits():
         s4 = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
         s4.sendall(b"garbage\r\n\r\n")
         assert b" 400 " in s4.recv(4096)
+        # HEAD: headers with the length, no body; the connection stays usable
+        s6 = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
+        s6.sendall(b"HEAD /pools HTTP/1.1\r\nHost: x\r\n\r\nGET /pools HTTP/1.1\r\n\r\n")
+        data = read_until(s6, b"", b"}")
+        first, _, rest = data.partition(b"\r\n\r\n")
+        assert first.startswith(b"HTTP/1.1 200") and b"Content-Length: " in first
+        assert rest.startswith(b"HTTP/1.1 200")
         # HTTP/1.0 closes after the response
         s5 = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
         s5.sendall(b"GET /pools HTTP/1.0\r\n\r\n")

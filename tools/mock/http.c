@@ -20,6 +20,7 @@ typedef struct mock_httpconn {
     struct event *delay_timer;   /* node response delay: the next request waits for it */
     int delay_done;              /* the delay for the request at the front has passed */
     int continue_sent;           /* "100 Continue" sent for the request at the front */
+    int head_only;               /* the request being answered is a HEAD */
     mock_strbuf rbuf, wbuf;
     size_t woff;
     int want_write;
@@ -168,6 +169,15 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
 {
     const char *ct = resp->content_type ? resp->content_type : "application/json";
     int chunked = resp->producer.produce != NULL || resp->stream != MOCK_STREAM_NONE;
+    if (c->head_only && chunked) {
+        /* HEAD of a streamed resource: headers only, nothing to stream */
+        if (resp->producer.free) {
+            resp->producer.free(resp->producer.ctx);
+        }
+        memset(&resp->producer, 0, sizeof(resp->producer));
+        resp->stream = MOCK_STREAM_NONE;
+        chunked = 0;
+    }
     int err = mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
                                  resp->status, mock_http_reason(resp->status), ct);
     if (resp->status == 401) {
@@ -189,7 +199,9 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
         }
     } else {
         err |= mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
-        err |= mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        if (!c->head_only) {
+            err |= mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        }
         if (!c->keepalive) {
             c->closing = 1;
         }
@@ -304,6 +316,7 @@ static long handle_one(mock_httpconn *c)
     head_info *h = NULL;
     char *head = NULL, *body = NULL;
     long consumed = -1;
+    c->head_only = 0;
     if (end == NULL) {
         if (c->rbuf.len <= MOCK_HTTP_MAX_HEAD) {
             return 0;
@@ -321,6 +334,7 @@ static long handle_one(mock_httpconn *c)
     head[headlen] = '\0';
     int st = parse_head(head, h);
     c->keepalive = h->keepalive;
+    c->head_only = strcmp(h->method, "HEAD") == 0;
     if (st != 0) {
         mock_http_error(&resp, st, h->error);
         if (st == 401 && c->rbuf.len - headlen >= h->clen) {
