@@ -227,6 +227,9 @@ static void test_errors(void **state)
     json_decref(view(f, "bad_reduce", "reduce=false&stale=false", 200));
     expect_error(view(f, "by_name", "limit=x", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_name", "reduce=true", 400), "query_parse_error", NULL);
+    expect_error(view(f, "by_name", "startkey=%22z%22&endkey=%22a%22", 400), "query_parse_error", NULL);
+    expect_error(view(f, "by_name", "startkey=%22a%22&endkey=%22z%22&descending=true", 400), "query_parse_error", NULL);
+    json_decref(view(f, "by_name", "startkey=%22z%22&endkey=%22a%22&descending=true", 200));
     expect_error(view(f, "by_name", "group=true", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_age", "keys=%5B1%5D", 400), "query_parse_error", NULL);
     expect_error(req(f, "GET", "/b/_design/none/_view/v", NULL, NULL, &status), "not_found", "missing");

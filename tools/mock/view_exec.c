@@ -219,6 +219,12 @@ static mock_view_exec_rc check_opts(const mock_view_opts *o, int reducing, int h
         snprintf(err, nerr, "Invalid URL parameter `group` or `group_level` for non-reduce view.");
         return MOCK_VIEW_EXEC_BAD_QUERY;
     }
+    if (o->startkey != NULL && o->endkey != NULL &&
+        mock_collate(o->startkey, o->endkey) * (o->descending ? -1 : 1) > 0) {
+        snprintf(err, nerr, "No rows can match your key range, reverse your start_key and end_key or set "
+                            "descending=%s", o->descending ? "false" : "true");
+        return MOCK_VIEW_EXEC_BAD_QUERY;
+    }
     if (reducing && o->keys != NULL && !o->group && o->group_level < 0) {
         snprintf(err, nerr, "Multi-key fetches for reduce views must use `group=true`");
         return MOCK_VIEW_EXEC_BAD_QUERY;
