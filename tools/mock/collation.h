@@ -15,8 +15,8 @@
  * on a tie. Returns <0, 0 or >0. */
 int mock_collate(const json_t *a, const json_t *b);
 
-/* The same order with view string collation: an approximation of ICU's root
- * collation (what Couchbase Server's view engine uses) that is exact for ASCII:
+/* The same order with view string collation: an approximation of the ICU
+ * collation view engines use, following the ASCII order CouchDB documents for it:
  * whitespace < punctuation and symbols < digits < letters, letters compared
  * case-insensitively first, then lowercase before uppercase ("a" < "A" < "b");
  * other code points sort after 'z' by value; a final byte comparison keeps the
