@@ -178,11 +178,25 @@ def big_result_streams():
         m.close()
 
 
+def access(m):
+    st, js = m.request("GET", "/beer-sample/_design/beers/_view/by_name?limit=1", auth=("bob", "pw"))
+    check(st == 403, "user without access to the bucket: %r %r" % (st, js))
+    st, js = m.request("PUT", "/other/_design/d", {"views": {"v": {"map": "function(d, m){ emit(m.id, null); }"}}},
+                       auth=("bob", "pw"))
+    check(st == 201, "user with access: %r %r" % (st, js))
+    st, js = m.request("GET", "/other/_design/d/_view/v", auth=("bob", "pw"))
+    check(st == 200 and js["total_rows"] == 0, "empty bucket view %r" % js)
+    st, js = m.request("GET", "/nosuch/_design/d/_view/v")
+    check(st == 404, "unknown bucket %r %r" % (st, js))
+
+
 def main():
-    m = Mock("--bucket", "beer-sample", "--sample", "beers")
+    m = Mock("--bucket", "beer-sample", "--bucket", "other", "--sample", "beers@beer-sample",
+             "--user", "Administrator:password", "--user", "bob:pw:other")
     try:
         views(m)
         n1ql(m)
+        access(m)
     finally:
         m.close()
     big_result_streams()
