@@ -519,8 +519,11 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 
 void mock_node_drop_connections(mock_node *n)
 {
-    while (n->kvconns != NULL) {
-        mock_kvconn_close(n->kvconns);
+    struct mock_kvconn *k = n->kvconns;
+    while (k != NULL) {
+        struct mock_kvconn *next = mock_kvconn_next(k);
+        mock_kvconn_close(k);
+        k = next;
     }
     while (n->httpconns != NULL) {
         mock_httpconn_close(n->httpconns);

@@ -228,7 +228,8 @@ void mock_node_drop_connections(mock_node *n);
 int mock_listener_open(mock_listener *l, struct event_base *base, const char *host);
 void mock_listener_close(mock_listener *l);
 void mock_kv_accept(void *node, int fd);
-void mock_kvconn_close(struct mock_kvconn *c);
+void mock_kvconn_close(struct mock_kvconn *c); /* deferred when called from its own dispatch */
+struct mock_kvconn *mock_kvconn_next(struct mock_kvconn *c);
 void mock_http_accept(void *node, int fd);     /* node's HTTP port */
 void mock_http_ctl_accept(void *cluster, int fd); /* the control-only port */
 void mock_httpconn_close(struct mock_httpconn *c);
