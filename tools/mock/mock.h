@@ -95,6 +95,7 @@ struct mock_bucket {
     char uuid[33];
     mock_item **table;
     size_t table_size, nitems;
+    size_t nbytes; /* sum of value sizes */
     int nvbuckets;
     mock_vbucket *vbs;
     void *query_state; /* owned by the views/N1QL modules, if any */
