@@ -34,7 +34,7 @@ static void usage(FILE *f)
             "  --port P                  first port (node i: KV P+2i, HTTP P+2i+1, control\n"
             "                            P+2N); 0 = ephemeral ports (default 0)\n"
             "  --ready-file FILE         write the ready JSON here once every port listens\n"
-            "  --sample NAME             load a sample dataset into the first bucket\n"
+            "  --sample NAME[@BUCKET]    load a sample dataset (default: into the first bucket)\n"
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
             "  --help\n",
