@@ -278,10 +278,10 @@ static int build_cluster(mock_cluster *c, const options *o)
         mock_node *n = &c->nodes[i];
         n->cluster = c;
         n->index = i;
-        n->kv = (mock_listener){-1, 0, NULL, mock_kv_accept, n};
-        n->http = (mock_listener){-1, 0, NULL, mock_http_accept, n};
+        n->kv = (mock_listener){.fd = -1, .on_accept = mock_kv_accept, .arg = n};
+        n->http = (mock_listener){.fd = -1, .on_accept = mock_http_accept, .arg = n};
     }
-    c->ctl = (mock_listener){-1, 0, NULL, mock_http_ctl_accept, c};
+    c->ctl = (mock_listener){.fd = -1, .on_accept = mock_http_ctl_accept, .arg = c};
     for (int i = 0; i < o->nspecs; i++) {
         if (mock_bucket_new(c, o->specs[i].name, o->specs[i].pass, o->specs[i].type) == NULL) {
             fprintf(stderr, "sofa-mock: cannot create bucket %s (duplicate?)\n", o->specs[i].name);

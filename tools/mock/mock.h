@@ -163,6 +163,7 @@ typedef struct mock_listener {
     struct event *ev;
     void (*on_accept)(void *arg, int fd);
     void *arg;
+    struct event *pause; /* re-arms ev after running out of descriptors */
 } mock_listener;
 
 struct mock_kvconn;
