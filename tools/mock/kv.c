@@ -19,6 +19,14 @@
 
 static void kv_read_cb(evutil_socket_t fd, short what, void *arg);
 static void kv_write_cb(evutil_socket_t fd, short what, void *arg);
+static void process(mock_kvconn *c);
+
+/* Without UnorderedExecution a pending durable write blocks the connection, like the real
+ * server: later requests wait (unread or unprocessed) until it is answered. */
+static int blocked(const mock_kvconn *c)
+{
+    return c->durables != NULL && !kv_has(c, FEAT_UNORDERED);
+}
 
 static void put16(unsigned char *p, uint16_t v)
 {
@@ -212,8 +220,10 @@ static int do_flush(mock_kvconn *c)
         event_add(c->wev, NULL);
         c->want_write = 1;
     }
-    /* backpressure: stop reading while the peer does not read its responses */
-    if (c->wbuf.len - c->woff > WRITE_HIGH_WATER) {
+    /* backpressure: stop reading while the peer does not read its responses, or while a
+     * blocked connection has plenty of requests waiting */
+    if (c->wbuf.len - c->woff > WRITE_HIGH_WATER ||
+        (blocked(c) && c->rbuf.len - c->roff > WRITE_HIGH_WATER)) {
         event_del(c->rev);
     } else if (!c->closing) {
         event_add(c->rev, NULL);
@@ -314,6 +324,9 @@ static void durable_cb(evutil_socket_t fd, short what, void *arg)
     event_free(d->timer);
     mock_strbuf_free(&d->data);
     free(d);
+    if (!c->dead && !blocked(c)) {
+        process(c); /* requests that waited behind the durable write */
+    }
     kv_flush(c);
 }
 
@@ -477,7 +490,7 @@ static void process(mock_kvconn *c)
     int delay = node->delay_ms;
     mock_strbuf delayed = {0};
     c->in_dispatch = 1;
-    while (!c->dead && !c->closing && c->rbuf.len - c->roff >= MC_HEADER) {
+    while (!c->dead && !c->closing && !blocked(c) && c->rbuf.len - c->roff >= MC_HEADER) {
         const unsigned char *h = (const unsigned char *)c->rbuf.data + c->roff;
         uint32_t bodylen = get32(h + 8);
         if ((h[0] != MC_REQ && h[0] != MC_ALT_REQ) || bodylen > MOCK_MAX_BODY) {

@@ -20,6 +20,7 @@ static int feature_supported(int f)
     case FEAT_XERROR:
     case FEAT_SELECT_BUCKET:
     case FEAT_JSON:
+    case FEAT_UNORDERED:
     case FEAT_ALT_REQUEST:
     case FEAT_SYNC_REPLICATION:
     case FEAT_CONFIG_KNOWN_VERSION:
