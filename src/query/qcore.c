@@ -94,23 +94,35 @@ int sofa__q_start(sofa_query *q)
     return 0;
 }
 
+static sofa__io_guard guard_of(const sofa_query *q)
+{
+    sofa__io_guard g = {q->svc->hooks.enter, q->svc->hooks.leave, q->svc->hook_arg};
+    return g;
+}
+
 static void on_deadline(sofa_io_timer *t, void *arg)
 {
     sofa_query *q = arg;
+    sofa__io_guard g = guard_of(q);
+    sofa__guard_enter(&g);
     char msg[96];
     snprintf(msg, sizeof(msg), "no complete answer within %llu ms",
              (unsigned long long)(q->timeout_us / 1000));
     sofa__q_finish(q, SOFA_E_QUERY_TIMEOUT, msg);
+    sofa__guard_leave(g); /* may free everything */
 }
 
 static void on_kick(sofa_io_timer *t, void *arg)
 {
     sofa_query *q = arg;
+    sofa__io_guard g = guard_of(q);
+    sofa__guard_enter(&g);
     if (q->kick_status) {
         sofa__q_finish(q, q->kick_status, q->msg);
     } else {
         sofa__q_send(q);
     }
+    sofa__guard_leave(g); /* may free everything */
 }
 
 /* ------------------------------------------------------------ rows */
