@@ -21,7 +21,9 @@
  * 3. UNWATCH stops watching; nothing is delivered for that event afterwards,
  *    even if readiness was already seen in the current loop iteration. CLEANUP
  *    also releases the event; the engine never touches it again, and the plugin
- *    defers the actual free if it is inside that event's dispatch.
+ *    defers the actual free if it is inside that event's dispatch. The engine
+ *    UNWATCHes or CLEANs UP an event before it closes the socket (epoll forgets
+ *    closed descriptors silently; select reports EBADF).
  * 4. Timers are one-shot: update_timer(WATCH, usecs) fires timer->cb once, never
  *    earlier than @c usecs microseconds after the call (0 = on the next loop
  *    iteration, after pending I/O). WATCH on an armed timer re-arms it. UNWATCH

@@ -199,6 +199,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         if (evtimer_add(t->ev, &tv) == 0) {
             return;
         }
+        now = t->deadline_ns; /* cannot wait (libevent out of memory): fire rather than lose it */
     }
     /* Safety net: if the pass below stops before reaching t, t still fires
      * next time (firing or cleaning up t removes this again). */

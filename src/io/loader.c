@@ -337,21 +337,34 @@ void sofa_iops_free(sofa_iops *io)
 
 /* ------------------------------------------------------------ the choice */
 
-/* Split "PATH:SYMBOL" (only for paths); returns 0 or SOFA_E_INVALID_ARGUMENT. */
-static int split_spec(const char *spec, char *name, size_t namelen, char *sym, size_t symlen)
+int sofa__iops_parse_spec(const char *spec, size_t len, sofa__iops_spec *out)
 {
-    size_t n = strlen(spec);
-    if (n == 0 || n >= namelen) {
+    if (out == NULL) {
         return SOFA_E_INVALID_ARGUMENT;
     }
-    memcpy(name, spec, n + 1);
-    sym[0] = '\0';
-    char *colon = strrchr(name, ':');
-    if (strchr(name, '/') != NULL && colon != NULL && strchr(colon, '/') == NULL) {
-        if (strlen(colon + 1) >= symlen || !valid_symbol(colon + 1)) {
+    memset(out, 0, sizeof(*out));
+    if (spec == NULL || len == 0 || len >= sizeof(out->name) || memchr(spec, '\0', len) != NULL) {
+        return SOFA_E_INVALID_ARGUMENT;
+    }
+    memcpy(out->name, spec, len);
+    out->name[len] = '\0';
+    if (strcmp(out->name, "select") == 0 || strcmp(out->name, "default") == 0) {
+        out->kind = SOFA__IOPS_SPEC_BUILTIN;
+        return SOFA_OK;
+    }
+    char *slash = strrchr(out->name, '/');
+    if (slash == NULL) {
+        out->kind = SOFA__IOPS_SPEC_NAME;
+        return valid_name(out->name) ? SOFA_OK : SOFA_E_INVALID_ARGUMENT;
+    }
+    out->kind = SOFA__IOPS_SPEC_PATH;
+    char *colon = strrchr(slash, ':');
+    if (colon != NULL) {
+        size_t n = strlen(colon + 1);
+        if (n >= sizeof(out->symbol) || !valid_symbol(colon + 1)) {
             return SOFA_E_INVALID_ARGUMENT;
         }
-        memcpy(sym, colon + 1, strlen(colon + 1) + 1);
+        memcpy(out->symbol, colon + 1, n + 1);
         *colon = '\0';
     }
     return SOFA_OK;
@@ -360,32 +373,33 @@ static int split_spec(const char *spec, char *name, size_t namelen, char *sym, s
 static int choose_spec(const char *spec, const char *origin, sofa_iops **out, int *owned,
                        char *errbuf, size_t errlen)
 {
-    if (strcmp(spec, "select") == 0 || strcmp(spec, "default") == 0) {
-        int rc = sofa_iops_select_new(out);
-        *owned = rc == 0;
+    sofa__iops_spec *sp = malloc(sizeof(*sp));
+    msgbuf m = msg_init(errbuf, errlen);
+    if (sp == NULL) {
+        msg_add(&m, "out of memory choosing the I/O plugin");
+        return SOFA_E_NO_MEMORY;
+    }
+    int rc = sofa__iops_parse_spec(spec, strlen(spec), sp);
+    if (rc != 0) {
+        msg_add(&m, "%s: invalid I/O plugin spec '%.*s' (want select, a name such as libev, or "
+                    "PATH[:SYMBOL])",
+                origin, SOFA__IOPS_NAME_MAX, spec);
+    } else if (sp->kind == SOFA__IOPS_SPEC_BUILTIN) {
+        rc = sofa_iops_select_new(out);
         if (rc != 0) {
-            msgbuf m = msg_init(errbuf, errlen);
             msg_add(&m, "cannot create the built-in select plugin: %s", sofa_strerror(rc));
         }
-        return rc;
+    } else {
+        char why[1024];
+        rc = sofa_iops_load(sp->name, sp->symbol[0] ? sp->symbol : NULL, NULL, out, why,
+                            sizeof(why));
+        if (rc != 0) {
+            msg_add(&m, "%s: %s", origin, why);
+        }
     }
-    char name[SOFA__IOPS_SPEC_MAX + 1];
-    char sym[SOFA__IOPS_NAME_MAX * 2 + 1];
-    if (split_spec(spec, name, sizeof(name), sym, sizeof(sym)) != 0) {
-        msgbuf m = msg_init(errbuf, errlen);
-        msg_add(&m, "%s: invalid I/O plugin spec '%.*s' (want a name, or PATH[:SYMBOL])", origin,
-                SOFA__IOPS_NAME_MAX, spec);
-        return SOFA_E_INVALID_ARGUMENT;
-    }
-    char why[1024];
-    int rc = sofa_iops_load(name, sym[0] ? sym : NULL, NULL, out, why, sizeof(why));
-    if (rc != 0) {
-        msgbuf m = msg_init(errbuf, errlen);
-        msg_add(&m, "%s: %s", origin, why);
-        return rc;
-    }
-    *owned = 1;
-    return SOFA_OK;
+    free(sp);
+    *owned = rc == 0;
+    return rc;
 }
 
 int sofa__iops_choose(const char *connstr_iops, sofa_iops **out, int *owned, char *errbuf,

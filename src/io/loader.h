@@ -58,6 +58,29 @@
 int sofa__iops_choose(const char *connstr_iops, sofa_iops **out, int *owned, char *errbuf,
                       size_t errlen);
 
+/** What an `iops=` / SOFA_IOPS spec names. */
+typedef enum sofa__iops_spec_kind {
+    SOFA__IOPS_SPEC_BUILTIN = 1, /**< "select" or "default": the built-in select plugin */
+    SOFA__IOPS_SPEC_NAME = 2,    /**< a short name: libsofa_NAME.so on the search path */
+    SOFA__IOPS_SPEC_PATH = 3     /**< a path (contains '/'), optionally with :SYMBOL */
+} sofa__iops_spec_kind;
+
+typedef struct sofa__iops_spec {
+    sofa__iops_spec_kind kind;
+    char name[SOFA__IOPS_SPEC_MAX + 1];     /**< the short name or the path */
+    char symbol[SOFA__IOPS_NAME_MAX * 2 + 1]; /**< the entry symbol; "" = the default */
+} sofa__iops_spec;
+
+/**
+ * Parse a spec (sans-I/O: no file is touched). "select"/"default" is the
+ * built-in plugin; a string without '/' must be a short name (1..64 of A-Z a-z
+ * 0-9 _ -); a string with '/' is a path, and a ":SYMBOL" after its last '/' is
+ * split off when SYMBOL is a C identifier (at most 128 characters).
+ * @param spec  @p len bytes, not necessarily NUL-terminated; a NUL inside is invalid.
+ * @return 0, or SOFA_E_INVALID_ARGUMENT (empty, too long, bad characters).
+ */
+int sofa__iops_parse_spec(const char *spec, size_t len, sofa__iops_spec *out);
+
 /**
  * Check that a table can be used: struct_size covers every required member
  * (through destroy) and none of them is NULL.

@@ -2,8 +2,7 @@
 /* Strict standard base64 (RFC 4648 §4, with padding), as SCRAM uses it. */
 #include "proto/base64.h"
 
-static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 size_t sofa__base64_encode(const uint8_t *in, size_t n, char *out)
 {

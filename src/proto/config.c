@@ -2,385 +2,52 @@
 /* Cluster configuration JSON (PROTOCOL.md §6) parsed with jansson into a sofa__config. */
 #include "proto/config.h"
 
-#include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/config_parse.h"
 #include "sofa/status.h"
 
-#define MAX_STRING 4096u /* any string after $HOST replacement */
-#define HOST_TOKEN "$HOST"
-#define HOST_TOKEN_LEN 5u
+#define MAX_STRING SOFA__CFG_MAX_STRING
 
-typedef struct parse_ctx {
-    const char *host; /* bare host ($HOST value for host fields) */
-    char *host_url;   /* host for host:port strings and URLs: IPv6 in brackets */
-    char *err;
-    size_t errlen;
-    sofa__config *c;
-    size_t cap; /* capacity of c->nodes */
-} parse_ctx;
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static int fail(parse_ctx *x, const char *fmt, ...)
-{
-    if (x->err && x->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(x->err, x->errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SOFA_E_BAD_CONFIG;
-}
-
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-/* Replace every $HOST in @p s with @p with. */
-static int subst(parse_ctx *x, const char *field, const char *s, const char *with, char **out)
-{
-    size_t n = strlen(s), wl = with ? strlen(with) : 0, count = 0;
-    for (const char *p = strstr(s, HOST_TOKEN); p; p = strstr(p + HOST_TOKEN_LEN, HOST_TOKEN))
-        count++;
-    if (count && !with)
-        return fail(x, "%s: contains $HOST but the serving host is unknown", field);
-    if (n > MAX_STRING || (count && wl > (MAX_STRING - n) / count + HOST_TOKEN_LEN))
-        return fail(x, "%s: longer than %u bytes", field, MAX_STRING);
-    size_t total = n + count * wl - count * HOST_TOKEN_LEN;
-    if (total > MAX_STRING)
-        return fail(x, "%s: longer than %u bytes", field, MAX_STRING);
-    char *d = malloc(total + 1), *q = d;
-    if (!d)
-        return SOFA_E_NO_MEMORY;
-    const char *p = s, *hit;
-    while ((hit = strstr(p, HOST_TOKEN)) != NULL) {
-        memcpy(q, p, (size_t)(hit - p));
-        q += hit - p;
-        memcpy(q, with, wl);
-        q += wl;
-        p = hit + HOST_TOKEN_LEN;
-    }
-    strcpy(q, p);
-    *out = d;
-    return SOFA_OK;
-}
-
-/* Host field: strip [] around an IPv6 literal, check length and characters. */
-static int take_host(parse_ctx *x, const char *field, const char *h, size_t n, char **out)
-{
-    if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
-        h++;
-        n -= 2;
-    }
-    if (n == 0)
-        return fail(x, "%s: empty host", field);
-    if (n > SOFA__CONFIG_MAX_HOST)
-        return fail(x, "%s: host longer than %u bytes", field, SOFA__CONFIG_MAX_HOST);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)h[i] <= ' ' || h[i] == '/' || h[i] == '[' || h[i] == ']')
-            return fail(x, "%s: invalid character in host", field);
-    *out = dup_n(h, n);
-    return *out ? SOFA_OK : SOFA_E_NO_MEMORY;
-}
-
-static int parse_port_text(const char *s, uint16_t *port)
-{
-    unsigned long v = 0;
-    if (!*s)
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        v = v * 10 + (unsigned long)(*s - '0');
-        if (v > 65535)
-            return -1;
-    }
-    if (v == 0)
-        return -1;
-    *port = (uint16_t)v;
-    return 0;
-}
-
-/* "host:port" or "[v6]:port" (after $HOST replacement). */
-static int split_hostport(parse_ctx *x, const char *field, const char *s, char **host,
-                          uint16_t *port)
-{
-    const char *colon;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (!close || close[1] != ':')
-            return fail(x, "%s: \"%.64s\" is not [host]:port", field, s);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon || memchr(s, ':', (size_t)(colon - s)))
-            return fail(x, "%s: \"%.64s\" is not host:port", field, s);
-    }
-    if (parse_port_text(colon + 1, port) != 0)
-        return fail(x, "%s: invalid port in \"%.64s\"", field, s);
-    return take_host(x, field, s, (size_t)(colon - s), host);
-}
-
-static int get_port(parse_ctx *x, const char *field, json_t *obj, const char *key,
-                    uint16_t *out)
-{
-    json_t *v = json_object_get(obj, key);
-    if (!v)
-        return SOFA_OK;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
-        return fail(x, "%s.%s: not a port number (1..65535)", field, key);
-    *out = (uint16_t)json_integer_value(v);
-    return SOFA_OK;
-}
-
-static int get_int(parse_ctx *x, json_t *root, const char *key, int64_t *out)
+static int get_int(sofa__cfg_ctx *x, json_t *root, const char *key, int64_t *out)
 {
     json_t *v = json_object_get(root, key);
     *out = -1;
     if (!v)
         return SOFA_OK;
     if (!json_is_integer(v))
-        return fail(x, "%s: not an integer", key);
+        return sofa__cfg_fail(x, "%s: not an integer", key);
     *out = json_integer_value(v);
     return SOFA_OK;
 }
 
-static int get_opt_string(parse_ctx *x, json_t *root, const char *key, char **out)
+static int get_opt_string(sofa__cfg_ctx *x, json_t *root, const char *key, char **out)
 {
     json_t *v = json_object_get(root, key);
     *out = NULL;
     if (!v || json_is_null(v))
         return SOFA_OK;
     if (!json_is_string(v))
-        return fail(x, "%s: not a string", key);
+        return sofa__cfg_fail(x, "%s: not a string", key);
     if (json_string_length(v) > MAX_STRING)
-        return fail(x, "%s: longer than %u bytes", key, MAX_STRING);
+        return sofa__cfg_fail(x, "%s: longer than %u bytes", key, MAX_STRING);
     *out = strdup(json_string_value(v));
     return *out ? SOFA_OK : SOFA_E_NO_MEMORY;
 }
 
-static sofa__node *add_node(parse_ctx *x)
+static int parse_vbmap(sofa__cfg_ctx *x, json_t *map, const char *name, int16_t **out)
 {
     sofa__config *c = x->c;
-    if (c->nnodes >= x->cap || c->nnodes >= SOFA__CONFIG_MAX_NODES)
-        return NULL;
-    sofa__node *n = &c->nodes[c->nnodes++];
-    memset(n, 0, sizeof(*n));
-    return n;
-}
-
-static int find_node_by(const sofa__config *c, const char *host, uint16_t kv)
-{
-    for (size_t i = 0; i < c->nnodes; i++)
-        if (c->nodes[i].kv == kv && strcmp(c->nodes[i].host, host) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int check_array(parse_ctx *x, json_t *a, const char *field, size_t max)
-{
-    if (!json_is_array(a))
-        return fail(x, "%s: not an array", field);
-    if (json_array_size(a) > max)
-        return fail(x, "%s: more than %zu entries", field, max);
-    return SOFA_OK;
-}
-
-/* vBucketServerMap.serverList: the KV nodes, in order. */
-static int parse_server_list(parse_ctx *x, json_t *list)
-{
-    int rc = check_array(x, list, "vBucketServerMap.serverList", SOFA__CONFIG_MAX_NODES);
-    if (rc)
-        return rc;
-    size_t i;
-    json_t *e;
-    char field[64];
-    json_array_foreach(list, i, e)
-    {
-        snprintf(field, sizeof(field), "vBucketServerMap.serverList[%zu]", i);
-        if (!json_is_string(e))
-            return fail(x, "%s: not a string", field);
-        char *s = NULL, *host = NULL;
-        uint16_t port = 0;
-        if ((rc = subst(x, field, json_string_value(e), x->host_url, &s)) != SOFA_OK)
-            return rc;
-        rc = split_hostport(x, field, s, &host, &port);
-        free(s);
-        if (rc)
-            return rc;
-        if (find_node_by(x->c, host, port) >= 0) {
-            free(host);
-            return fail(x, "%s: duplicate server", field);
-        }
-        sofa__node *n = add_node(x);
-        if (!n) {
-            free(host);
-            return fail(x, "%s: too many servers", field);
-        }
-        n->host = host;
-        n->kv = port;
-        n->is_kv = 1;
-    }
-    x->c->nkv = x->c->nnodes;
-    return SOFA_OK;
-}
-
-/* One nodesExt entry: fill the matching KV node, or append a non-KV node. */
-static int parse_node_ext(parse_ctx *x, size_t idx, json_t *e, int kv_from_ext)
-{
-    char field[64];
-    snprintf(field, sizeof(field), "nodesExt[%zu]", idx);
-    if (!json_is_object(e))
-        return fail(x, "%s: not an object", field);
-    json_t *svc = json_object_get(e, "services");
-    if (svc && !json_is_object(svc))
-        return fail(x, "%s.services: not an object", field);
-    json_t *hn = json_object_get(e, "hostname");
-    if (hn && !json_is_string(hn))
-        return fail(x, "%s.hostname: not a string", field);
-    char *s = NULL, *host = NULL;
-    int rc = subst(x, field, hn ? json_string_value(hn) : HOST_TOKEN, x->host, &s);
-    if (rc)
-        return rc;
-    rc = take_host(x, field, s, strlen(s), &host);
-    free(s);
-    if (rc)
-        return rc;
-    sofa__node tmp;
-    memset(&tmp, 0, sizeof(tmp));
-    static const struct {
-        const char *key;
-        size_t off;
-    } ports[] = {{"kv", offsetof(sofa__node, kv)},       {"kvSSL", offsetof(sofa__node, kv_tls)},
-                 {"mgmt", offsetof(sofa__node, mgmt)},   {"mgmtSSL", offsetof(sofa__node, mgmt_tls)},
-                 {"capi", offsetof(sofa__node, capi)},   {"capiSSL", offsetof(sofa__node, capi_tls)},
-                 {"n1ql", offsetof(sofa__node, n1ql)},   {"n1qlSSL", offsetof(sofa__node, n1ql_tls)},
-                 {"fts", offsetof(sofa__node, fts)},     {"ftsSSL", offsetof(sofa__node, fts_tls)},
-                 {"cbas", offsetof(sofa__node, cbas)},   {"cbasSSL", offsetof(sofa__node, cbas_tls)}};
-    for (size_t i = 0; svc && i < sizeof(ports) / sizeof(ports[0]); i++) {
-        uint16_t *dst = (uint16_t *)(void *)((char *)&tmp + ports[i].off);
-        char sfield[80];
-        snprintf(sfield, sizeof(sfield), "%s.services", field);
-        if ((rc = get_port(x, sfield, svc, ports[i].key, dst)) != SOFA_OK) {
-            free(host);
-            return rc;
-        }
-    }
-    json_t *tn = json_object_get(e, "thisNode");
-    tmp.this_node = json_is_true(tn);
-    int at = tmp.kv ? find_node_by(x->c, host, tmp.kv) : -1;
-    sofa__node *n;
-    if (at >= 0 && (size_t)at < x->c->nkv) {
-        n = &x->c->nodes[at];
-        free(host);
-        for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-            uint16_t v = *(uint16_t *)(void *)((char *)&tmp + ports[i].off);
-            if (v)
-                *(uint16_t *)(void *)((char *)n + ports[i].off) = v;
-        }
-        n->this_node = tmp.this_node;
-        return SOFA_OK;
-    }
-    if (at >= 0) {
-        free(host);
-        return fail(x, "%s: duplicate node", field);
-    }
-    if (!(n = add_node(x))) {
-        free(host);
-        return fail(x, "%s: more than %u nodes", field, SOFA__CONFIG_MAX_NODES);
-    }
-    tmp.host = host;
-    tmp.is_kv = kv_from_ext && tmp.kv != 0;
-    *n = tmp;
-    if (tmp.is_kv)
-        x->c->nkv++;
-    return SOFA_OK;
-}
-
-/* One nodes[] entry (verbose list of KV nodes): couchApiBase, mgmt port from hostname. */
-static int parse_node_legacy(parse_ctx *x, size_t idx, json_t *e, int add_kv)
-{
-    char field[64];
-    snprintf(field, sizeof(field), "nodes[%zu]", idx);
-    if (!json_is_object(e))
-        return fail(x, "%s: not an object", field);
-    json_t *hn = json_object_get(e, "hostname");
-    if (!json_is_string(hn))
-        return fail(x, "%s.hostname: missing or not a string", field);
-    char *s = NULL, *host = NULL, *api = NULL;
-    uint16_t mgmt = 0, kv = 0;
-    int rc = subst(x, field, json_string_value(hn), x->host_url, &s);
-    if (rc)
-        return rc;
-    rc = split_hostport(x, field, s, &host, &mgmt);
-    free(s);
-    if (rc)
-        return rc;
-    json_t *ports = json_object_get(e, "ports");
-    if (ports && !json_is_object(ports))
-        rc = fail(x, "%s.ports: not an object", field);
-    if (!rc && ports)
-        rc = get_port(x, field, ports, "direct", &kv);
-    json_t *cab = json_object_get(e, "couchApiBase");
-    if (!rc && cab && !json_is_string(cab))
-        rc = fail(x, "%s.couchApiBase: not a string", field);
-    if (!rc && cab)
-        rc = subst(x, field, json_string_value(cab), x->host_url, &api);
-    if (rc) {
-        free(host);
-        return rc;
-    }
-    int at = kv ? find_node_by(x->c, host, kv) : -1;
-    sofa__node *n = NULL;
-    if (at < 0 && add_kv && kv) {
-        if (!(n = add_node(x))) {
-            free(host);
-            free(api);
-            return fail(x, "nodes: more than %u nodes", SOFA__CONFIG_MAX_NODES);
-        }
-        n->host = host;
-        n->kv = kv;
-        n->is_kv = 1;
-        x->c->nkv = x->c->nnodes;
-        host = NULL;
-    } else if (at >= 0) {
-        n = &x->c->nodes[at];
-    }
-    free(host);
-    if (n) {
-        if (!n->mgmt)
-            n->mgmt = mgmt;
-        if (!n->couch_api_base) {
-            n->couch_api_base = api;
-            api = NULL;
-        }
-    }
-    free(api);
-    return SOFA_OK;
-}
-
-static int parse_vbmap(parse_ctx *x, json_t *map, const char *name, int16_t **out)
-{
-    sofa__config *c = x->c;
-    int rc = check_array(x, map, name, SOFA__CONFIG_MAX_VBUCKETS);
+    int rc = sofa__cfg_check_array(x, map, name, SOFA__CONFIG_MAX_VBUCKETS);
     if (rc)
         return rc;
     size_t nvb = json_array_size(map), width = (size_t)c->nreplicas + 1;
     if (nvb == 0)
-        return fail(x, "%s: empty", name);
+        return sofa__cfg_fail(x, "%s: empty", name);
     if (c->nvbuckets && nvb != c->nvbuckets)
-        return fail(x, "%s: %zu rows, vBucketMap has %u", name, nvb, c->nvbuckets);
+        return sofa__cfg_fail(x, "%s: %zu rows, vBucketMap has %u", name, nvb, c->nvbuckets);
     int16_t *m = malloc(nvb * width * sizeof(*m));
     if (!m)
         return SOFA_E_NO_MEMORY;
@@ -390,15 +57,15 @@ static int parse_vbmap(parse_ctx *x, json_t *map, const char *name, int16_t **ou
     {
         if (!json_is_array(row) || json_array_size(row) != width) {
             free(m);
-            return fail(x, "%s[%zu]: not an array of %zu server indexes", name, i, width);
+            return sofa__cfg_fail(x, "%s[%zu]: not an array of %zu server indexes", name, i, width);
         }
         for (size_t j = 0; j < width; j++) {
             json_t *v = json_array_get(row, j);
             json_int_t idx = json_is_integer(v) ? json_integer_value(v) : -2;
             if (idx < -1 || idx >= (json_int_t)c->nkv) {
                 free(m);
-                return fail(x, "%s[%zu][%zu]: not a server index (-1..%zu)", name, i, j,
-                            c->nkv ? c->nkv - 1 : 0);
+                return sofa__cfg_fail(x, "%s[%zu][%zu]: not a server index (-1..%zu)", name, i, j,
+                                      c->nkv ? c->nkv - 1 : 0);
             }
             m[i * width + j] = (int16_t)idx;
         }
@@ -408,28 +75,28 @@ static int parse_vbmap(parse_ctx *x, json_t *map, const char *name, int16_t **ou
     return SOFA_OK;
 }
 
-static int parse_vbucket_map(parse_ctx *x, json_t *vbsm)
+static int parse_vbucket_map(sofa__cfg_ctx *x, json_t *vbsm)
 {
     if (!json_is_object(vbsm))
-        return fail(x, "vBucketServerMap: not an object");
+        return sofa__cfg_fail(x, "vBucketServerMap: not an object");
     json_t *alg = json_object_get(vbsm, "hashAlgorithm");
     if (alg && (!json_is_string(alg) || strcmp(json_string_value(alg), "CRC") != 0))
-        return fail(x, "vBucketServerMap.hashAlgorithm: only \"CRC\" is supported");
+        return sofa__cfg_fail(x, "vBucketServerMap.hashAlgorithm: only \"CRC\" is supported");
     json_t *nr = json_object_get(vbsm, "numReplicas");
     if (!json_is_integer(nr) || json_integer_value(nr) < 0 ||
         json_integer_value(nr) > SOFA__CONFIG_MAX_REPLICAS)
-        return fail(x, "vBucketServerMap.numReplicas: missing or not 0..%d",
-                    SOFA__CONFIG_MAX_REPLICAS);
+        return sofa__cfg_fail(x, "vBucketServerMap.numReplicas: missing or not 0..%d",
+                              SOFA__CONFIG_MAX_REPLICAS);
     x->c->nreplicas = (int)json_integer_value(nr);
     json_t *sl = json_object_get(vbsm, "serverList");
     if (!sl)
-        return fail(x, "vBucketServerMap.serverList: missing");
-    int rc = parse_server_list(x, sl);
+        return sofa__cfg_fail(x, "vBucketServerMap.serverList: missing");
+    int rc = sofa__cfg_parse_server_list(x, sl);
     if (rc)
         return rc;
     json_t *map = json_object_get(vbsm, "vBucketMap");
     if (!map)
-        return fail(x, "vBucketServerMap.vBucketMap: missing");
+        return sofa__cfg_fail(x, "vBucketServerMap.vBucketMap: missing");
     if ((rc = parse_vbmap(x, map, "vBucketServerMap.vBucketMap", &x->c->vbmap)) != SOFA_OK)
         return rc;
     json_t *fwd = json_object_get(vbsm, "vBucketMapForward");
@@ -438,7 +105,7 @@ static int parse_vbucket_map(parse_ctx *x, json_t *vbsm)
     return rc;
 }
 
-static int parse_caps(parse_ctx *x, json_t *root)
+static int parse_caps(sofa__cfg_ctx *x, json_t *root)
 {
     static const struct {
         const char *name;
@@ -458,11 +125,11 @@ static int parse_caps(parse_ctx *x, json_t *root)
     json_t *e;
     if (bc) {
         if (!json_is_array(bc))
-            return fail(x, "bucketCapabilities: not an array");
+            return sofa__cfg_fail(x, "bucketCapabilities: not an array");
         json_array_foreach(bc, i, e)
         {
             if (!json_is_string(e))
-                return fail(x, "bucketCapabilities[%zu]: not a string", i);
+                return sofa__cfg_fail(x, "bucketCapabilities[%zu]: not a string", i);
             for (size_t k = 0; k < sizeof(bucket_caps) / sizeof(bucket_caps[0]); k++)
                 if (strcmp(json_string_value(e), bucket_caps[k].name) == 0)
                     x->c->caps |= bucket_caps[k].bit;
@@ -470,10 +137,10 @@ static int parse_caps(parse_ctx *x, json_t *root)
     }
     json_t *cc = json_object_get(root, "clusterCapabilities");
     if (cc && !json_is_object(cc))
-        return fail(x, "clusterCapabilities: not an object");
+        return sofa__cfg_fail(x, "clusterCapabilities: not an object");
     json_t *n1ql = cc ? json_object_get(cc, "n1ql") : NULL;
     if (n1ql && !json_is_array(n1ql))
-        return fail(x, "clusterCapabilities.n1ql: not an array");
+        return sofa__cfg_fail(x, "clusterCapabilities.n1ql: not an array");
     json_array_foreach(n1ql, i, e)
     {
         if (json_is_string(e) && strcmp(json_string_value(e), "enhancedPreparedStatements") == 0)
@@ -508,12 +175,12 @@ static int build_ketama(sofa__config *c)
     return rc;
 }
 
-static int parse_root(parse_ctx *x, json_t *root)
+static int parse_root(sofa__cfg_ctx *x, json_t *root)
 {
     sofa__config *c = x->c;
     int rc;
     if (!json_is_object(root))
-        return fail(x, "config: not a JSON object");
+        return sofa__cfg_fail(x, "config: not a JSON object");
     if ((rc = get_int(x, root, "rev", &c->rev)) || (rc = get_int(x, root, "revEpoch", &c->epoch)))
         return rc;
     if ((rc = get_opt_string(x, root, "name", &c->bucket)) ||
@@ -522,19 +189,19 @@ static int parse_root(parse_ctx *x, json_t *root)
     json_t *loc = json_object_get(root, "nodeLocator");
     json_t *vbsm = json_object_get(root, "vBucketServerMap");
     if (loc && !json_is_string(loc))
-        return fail(x, "nodeLocator: not a string");
+        return sofa__cfg_fail(x, "nodeLocator: not a string");
     if (loc && strcmp(json_string_value(loc), "ketama") == 0)
         c->is_ketama = 1;
     else if (loc && strcmp(json_string_value(loc), "vbucket") != 0)
-        return fail(x, "nodeLocator: unknown value \"%.32s\"", json_string_value(loc));
+        return sofa__cfg_fail(x, "nodeLocator: unknown value \"%.32s\"", json_string_value(loc));
     if (loc && !c->is_ketama && !vbsm)
-        return fail(x, "vBucketServerMap: missing for nodeLocator \"vbucket\"");
+        return sofa__cfg_fail(x, "vBucketServerMap: missing for nodeLocator \"vbucket\"");
 
     json_t *ext = json_object_get(root, "nodesExt");
     json_t *nodes = json_object_get(root, "nodes");
-    if (ext && (rc = check_array(x, ext, "nodesExt", SOFA__CONFIG_MAX_NODES)))
+    if (ext && (rc = sofa__cfg_check_array(x, ext, "nodesExt", SOFA__CONFIG_MAX_NODES)))
         return rc;
-    if (nodes && (rc = check_array(x, nodes, "nodes", SOFA__CONFIG_MAX_NODES)))
+    if (nodes && (rc = sofa__cfg_check_array(x, nodes, "nodes", SOFA__CONFIG_MAX_NODES)))
         return rc;
     json_t *sl = json_is_object(vbsm) ? json_object_get(vbsm, "serverList") : NULL;
     x->cap = json_array_size(sl) + json_array_size(ext) + json_array_size(nodes) + 1;
@@ -549,19 +216,19 @@ static int parse_root(parse_ctx *x, json_t *root)
     json_t *e;
     json_array_foreach(nodes, i, e)
     {
-        if ((rc = parse_node_legacy(x, i, e, kv_from_legacy)))
+        if ((rc = sofa__cfg_parse_node_legacy(x, i, e, kv_from_legacy)))
             return rc;
     }
     json_array_foreach(ext, i, e)
     {
-        if ((rc = parse_node_ext(x, i, e, !c->nvbuckets && !kv_from_legacy)))
+        if ((rc = sofa__cfg_parse_node_ext(x, i, e, !c->nvbuckets && !kv_from_legacy)))
             return rc;
     }
     if (c->is_ketama) {
         if (c->nkv == 0)
-            return fail(x, "nodes: a ketama config needs at least one KV node");
+            return sofa__cfg_fail(x, "nodes: a ketama config needs at least one KV node");
         if ((rc = build_ketama(c)))
-            return rc == SOFA_E_BAD_CONFIG ? fail(x, "nodes: cannot build ketama") : rc;
+            return rc == SOFA_E_BAD_CONFIG ? sofa__cfg_fail(x, "nodes: cannot build ketama") : rc;
     }
     return parse_caps(x, root);
 }
@@ -595,16 +262,16 @@ static sofa__config *config_alloc(void)
 int sofa__config_parse(const char *json, size_t len, const char *host, sofa__config **out,
                        char *errbuf, size_t errlen)
 {
-    parse_ctx x = {.host = host, .err = errbuf, .errlen = errlen};
+    sofa__cfg_ctx x = {.host = host, .err = errbuf, .errlen = errlen};
     if (errbuf && errlen)
         errbuf[0] = '\0';
     if (!json || !out)
         return SOFA_E_INVALID_ARGUMENT;
     *out = NULL;
     if (len > SOFA__CONFIG_MAX_JSON)
-        return fail(&x, "config: larger than %u bytes", SOFA__CONFIG_MAX_JSON);
+        return sofa__cfg_fail(&x, "config: larger than %u bytes", SOFA__CONFIG_MAX_JSON);
     if (host && strlen(host) > SOFA__CONFIG_MAX_HOST)
-        return fail(&x, "host: longer than %u bytes", SOFA__CONFIG_MAX_HOST);
+        return sofa__cfg_fail(&x, "host: longer than %u bytes", SOFA__CONFIG_MAX_HOST);
     if (host) {
         size_t hl = strlen(host);
         int v6 = strchr(host, ':') != NULL && host[0] != '[';
@@ -616,8 +283,10 @@ int sofa__config_parse(const char *json, size_t len, const char *host, sofa__con
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
         free(x.host_url);
-        return fail(&x, "config: invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
-                    jerr.text);
+        if (json_error_code(&jerr) == json_error_out_of_memory)
+            return SOFA_E_NO_MEMORY;
+        return sofa__cfg_fail(&x, "config: invalid JSON at line %d column %d: %s", jerr.line,
+                              jerr.column, jerr.text);
     }
     int rc = SOFA_E_NO_MEMORY;
     if ((x.c = config_alloc()) != NULL)

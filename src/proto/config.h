@@ -43,14 +43,14 @@ enum {
 };
 
 typedef struct sofa__config {
-    int64_t epoch; /* revEpoch; -1 when absent */
-    int64_t rev;   /* -1 when absent */
-    char *bucket;  /* NULL for a bucketless (cluster) config */
-    char *uuid;    /* NULL when absent */
-    int is_ketama; /* nodeLocator "ketama" (memcached bucket) */
+    int64_t epoch;     /* revEpoch; -1 when absent */
+    int64_t rev;       /* -1 when absent */
+    char *bucket;      /* NULL for a bucketless (cluster) config */
+    char *uuid;        /* NULL when absent */
+    int is_ketama;     /* nodeLocator "ketama" (memcached bucket) */
     sofa__node *nodes; /* KV nodes first, in serverList order, then non-KV nodes */
     size_t nnodes;
-    size_t nkv;        /* number of KV nodes = length of serverList */
+    size_t nkv; /* number of KV nodes = length of serverList */
     int nreplicas;
     uint32_t nvbuckets;     /* 0 for ketama */
     int16_t *vbmap;         /* nvbuckets * (nreplicas + 1); -1 = none */

@@ -43,7 +43,8 @@ typedef struct ctx {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static int fail(ctx *x, const char *fmt, ...)
+static int
+fail(ctx *x, const char *fmt, ...)
 {
     if (x->err && x->errlen) {
         va_list ap;
@@ -86,8 +87,7 @@ static int get_text(ctx *x, json_t *obj, const char *key, const char *code, char
         if (!json_is_string(v))
             return fail(x, "errors.%s.%s: not a string", code, key);
         if (json_string_length(v) > SOFA__ERRMAP_MAX_TEXT)
-            return fail(x, "errors.%s.%s: longer than %u bytes", code, key,
-                        SOFA__ERRMAP_MAX_TEXT);
+            return fail(x, "errors.%s.%s: longer than %u bytes", code, key, SOFA__ERRMAP_MAX_TEXT);
         s = json_string_value(v);
     }
     *out = strdup(s);
@@ -140,7 +140,8 @@ static int parse_entry(ctx *x, const char *key, json_t *v, sofa__errmap_entry *e
     if (!json_is_object(v))
         return fail(x, "errors.%s: not an object", key);
     int rc;
-    if ((rc = get_text(x, v, "name", key, &e->name)) || (rc = get_text(x, v, "desc", key, &e->desc)))
+    if ((rc = get_text(x, v, "name", key, &e->name)) ||
+        (rc = get_text(x, v, "desc", key, &e->desc)))
         return rc;
     json_t *attrs = json_object_get(v, "attrs");
     if (attrs && !json_is_array(attrs))
@@ -226,9 +227,11 @@ int sofa__errmap_parse(const char *json, size_t len, sofa__errmap **out, char *e
         return fail(&x, "error map: larger than %u bytes", SOFA__ERRMAP_MAX_JSON);
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root && json_error_code(&jerr) == json_error_out_of_memory)
+        return SOFA_E_NO_MEMORY;
     if (!root)
-        return fail(&x, "error map: invalid JSON at line %d column %d: %s", jerr.line,
-                    jerr.column, jerr.text);
+        return fail(&x, "error map: invalid JSON at line %d column %d: %s", jerr.line, jerr.column,
+                    jerr.text);
     sofa__errmap *m = calloc(1, sizeof(*m));
     int rc = m ? parse_root(&x, root, m) : SOFA_E_NO_MEMORY;
     json_decref(root);

@@ -115,12 +115,7 @@ enum {
 };
 
 /* ---------------------------------------------------------------- datatype bits (§1) */
-enum {
-    SOFA__DT_RAW = 0x00,
-    SOFA__DT_JSON = 0x01,
-    SOFA__DT_SNAPPY = 0x02,
-    SOFA__DT_XATTR = 0x04
-};
+enum { SOFA__DT_RAW = 0x00, SOFA__DT_JSON = 0x01, SOFA__DT_SNAPPY = 0x02, SOFA__DT_XATTR = 0x04 };
 
 /* ---------------------------------------------------------------- frame info ids (§1) */
 enum {
@@ -213,8 +208,8 @@ enum {
 
 /* Protocol limits. */
 #define SOFA__HEADER_LEN 24u
-#define SOFA__MAX_KEY_LEN 250u          /* without a collection prefix */
-#define SOFA__MAX_FLEX_KEY_LEN 255u     /* key length is one byte with magic 0x08/0x18 */
+#define SOFA__MAX_KEY_LEN 250u               /* without a collection prefix */
+#define SOFA__MAX_FLEX_KEY_LEN 255u          /* key length is one byte with magic 0x08/0x18 */
 #define SOFA__MAX_BODY (30u * 1024u * 1024u) /* largest body sofa accepts from a server */
 #define SOFA__MAX_FRAMING 255u
 #define SOFA__MAX_RELATIVE_EXPIRY 2592000u /* 30 days; larger expiries are absolute times */

@@ -207,13 +207,12 @@ size_t sofa__frame_durability(uint8_t out[4], uint8_t level, uint16_t timeout_ms
 {
     uint8_t data[3] = {level, 0, 0};
     if (timeout_ms == 0)
-        return sofa__frame_encode(out, SOFA__FRAME_DURABILITY_MAX, SOFA__FRAME_REQ_DURABILITY,
-                                  data, 1);
+        return sofa__frame_encode(out, SOFA__FRAME_DURABILITY_MAX, SOFA__FRAME_REQ_DURABILITY, data,
+                                  1);
     if (timeout_ms == 0xffff)
         timeout_ms = 0xfffe; /* reserved by the server */
     sofa__put16(data + 1, timeout_ms);
-    return sofa__frame_encode(out, SOFA__FRAME_DURABILITY_MAX, SOFA__FRAME_REQ_DURABILITY, data,
-                              3);
+    return sofa__frame_encode(out, SOFA__FRAME_DURABILITY_MAX, SOFA__FRAME_REQ_DURABILITY, data, 3);
 }
 
 size_t sofa__leb128_encode(uint32_t v, uint8_t out[5])

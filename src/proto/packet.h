@@ -179,11 +179,11 @@ int sofa__observe_next(const uint8_t *value, size_t n, size_t *pos, sofa__observ
 typedef struct sofa__observe_seqno {
     int format; /* 0 or 1 (1 = hard failover happened) */
     uint16_t vbid;
-    uint64_t vbuuid;         /* current vbucket uuid */
+    uint64_t vbuuid; /* current vbucket uuid */
     uint64_t persisted_seqno;
     uint64_t current_seqno;
-    uint64_t old_vbuuid;     /* format 1 only */
-    uint64_t last_seqno;     /* format 1 only: last seqno received under old_vbuuid */
+    uint64_t old_vbuuid; /* format 1 only */
+    uint64_t last_seqno; /* format 1 only: last seqno received under old_vbuuid */
 } sofa__observe_seqno;
 /* Parse an OBSERVE_SEQNO response value (27 or 43 bytes). 0 or SOFA_E_PROTOCOL. */
 int sofa__observe_seqno_parse(const uint8_t *value, size_t n, sofa__observe_seqno *out);

@@ -151,8 +151,7 @@ int sofa__sasl_new(sofa__sasl **out, sofa__mech mech, const char *user, const ch
     if (!out)
         return SOFA_E_INVALID_ARGUMENT;
     *out = NULL;
-    if (!user || !pass || strlen(user) > SOFA__SASL_MAX_CRED ||
-        strlen(pass) > SOFA__SASL_MAX_CRED)
+    if (!user || !pass || strlen(user) > SOFA__SASL_MAX_CRED || strlen(pass) > SOFA__SASL_MAX_CRED)
         return SOFA_E_INVALID_ARGUMENT;
     if (mech != SOFA__MECH_PLAIN && !mech_md(mech))
         return SOFA_E_INVALID_ARGUMENT;
@@ -332,8 +331,8 @@ static int scram_compute(sofa__sasl *s, const EVP_MD *md, const uint8_t *salt, s
     scram_keys k;
     unsigned int sl = 0;
     int rc = SOFA_E_INTERNAL;
-    if (PKCS5_PBKDF2_HMAC(s->pass, (int)strlen(s->pass), salt, (int)nsalt, (int)iter, md,
-                          (int)dl, k.salted) != 1)
+    if (PKCS5_PBKDF2_HMAC(s->pass, (int)strlen(s->pass), salt, (int)nsalt, (int)iter, md, (int)dl,
+                          k.salted) != 1)
         goto out;
     if (hmac(md, k.salted, dl, "Client Key", 10, k.client_key) ||
         EVP_Digest(k.client_key, dl, k.stored_key, &sl, md, NULL) != 1 ||
@@ -411,7 +410,7 @@ static int scram_client_final(sofa__sasl *s, const uint8_t *data, size_t n)
         return rc;
     }
     memcpy(final + nwo, ",p=", 3);
-    size_t nb = sofa__base64_encode(proof, dl, (char *)final + nwo + 3);
+    size_t nb = sofa__base64_encode(proof, dl, (char *) final + nwo + 3);
     OPENSSL_cleanse(proof, sizeof(proof));
     set_out(s, final, nwo + 3 + nb);
     return SOFA_OK;

@@ -19,7 +19,7 @@ typedef enum sofa__mech {
 } sofa__mech;
 
 #define SOFA__SASL_MAX_MECH_NAME 32u
-#define SOFA__SASL_MAX_CRED 4096u     /* bytes of user name or password */
+#define SOFA__SASL_MAX_CRED 4096u /* bytes of user name or password */
 #define SOFA__SASL_MAX_SERVER_MSG 4096u
 #define SOFA__SASL_MAX_ITERATIONS 1000000u
 #define SOFA__SASL_MAX_MECH_LIST 4096u /* bytes of a SASL_LIST_MECHS reply */
@@ -53,8 +53,8 @@ int sofa__sasl_start(sofa__sasl *s, const uint8_t **msg, size_t *len);
  * payload. On 0x00: verifies v= (if SCRAM and not yet verified) and sets *done = 1.
  * Returns 0 (with *msg and *len the next SASL_STEP value when *done == 0), or
  * SOFA_E_AUTH_FAILED (status 0x20/0x1f, or e= from the server even with status 0x00),
- * SOFA_E_AUTH_SERVER_PROOF (missing or wrong v=), SOFA_E_PROTOCOL (malformed server message, bad nonce,
- * unexpected status), SOFA_E_BAD_STATE (step after done/failure).
+ * SOFA_E_AUTH_SERVER_PROOF (missing or wrong v=), SOFA_E_PROTOCOL (malformed server message, bad
+ * nonce, unexpected status), SOFA_E_BAD_STATE (step after done/failure).
  */
 int sofa__sasl_step(sofa__sasl *s, uint16_t server_status, const uint8_t *data, size_t n,
                     const uint8_t **msg, size_t *len, int *done);

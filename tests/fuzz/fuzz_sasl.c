@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len;
     int done = 0;
     if (sofa__sasl_start(s, &msg, &len) == 0 &&
-        sofa__sasl_step(s, statuses[(ctl >> 2) & 3], data, n1, &msg, &len, &done) == 0 &&
-        !done && second) {
+        sofa__sasl_step(s, statuses[(ctl >> 2) & 3], data, n1, &msg, &len, &done) == 0 && !done &&
+        second) {
         if (len && !msg)
             __builtin_trap();
         if (sofa__sasl_step(s, statuses[(ctl >> 4) & 3], second, n2, &msg, &len, &done) == 0 &&

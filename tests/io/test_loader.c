@@ -272,6 +272,42 @@ static void tiny_errbuf_is_truncated_safely(void **state)
     assert_int_equal(sofa_iops_load("nosuch", NULL, NULL, &io, NULL, 0), SOFA_E_PLUGIN_NOT_FOUND);
 }
 
+static void spec_parser_splits_paths_and_checks_names(void **state)
+{
+    (void)state;
+    sofa__iops_spec sp;
+    assert_int_equal(sofa__iops_parse_spec("select", 6, &sp), 0);
+    assert_int_equal(sp.kind, SOFA__IOPS_SPEC_BUILTIN);
+    assert_int_equal(sofa__iops_parse_spec("default", 7, &sp), 0);
+    assert_int_equal(sp.kind, SOFA__IOPS_SPEC_BUILTIN);
+    assert_int_equal(sofa__iops_parse_spec("libev", 5, &sp), 0);
+    assert_int_equal(sp.kind, SOFA__IOPS_SPEC_NAME);
+    assert_string_equal(sp.name, "libev");
+    assert_string_equal(sp.symbol, "");
+    const char *p1 = "/opt/x/libmy.so:my_create";
+    assert_int_equal(sofa__iops_parse_spec(p1, strlen(p1), &sp), 0);
+    assert_int_equal(sp.kind, SOFA__IOPS_SPEC_PATH);
+    assert_string_equal(sp.name, "/opt/x/libmy.so");
+    assert_string_equal(sp.symbol, "my_create");
+    const char *p2 = "/opt/a:b/libmy.so"; /* a ':' before the last '/' belongs to the path */
+    assert_int_equal(sofa__iops_parse_spec(p2, strlen(p2), &sp), 0);
+    assert_string_equal(sp.name, p2);
+    assert_string_equal(sp.symbol, "");
+    /* only the first len bytes count */
+    assert_int_equal(sofa__iops_parse_spec("libevXYZ", 5, &sp), 0);
+    assert_string_equal(sp.name, "libev");
+    const char *bad[] = {"", "lib ev", "libev:sym", "./x.so:", "./x.so:9x", "./x.so:a-b", "a\0b"};
+    const size_t badlen[] = {0, 6, 9, 7, 9, 10, 3};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(sofa__iops_parse_spec(bad[i], badlen[i], &sp), SOFA_E_INVALID_ARGUMENT);
+    }
+    static char huge[SOFA__IOPS_SPEC_MAX + 2];
+    memset(huge, 'a', sizeof(huge));
+    huge[0] = '/';
+    assert_int_equal(sofa__iops_parse_spec(huge, sizeof(huge), &sp), SOFA_E_INVALID_ARGUMENT);
+    assert_int_equal(sofa__iops_parse_spec("libev", 5, NULL), SOFA_E_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -287,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup(environment_beats_default, reset_env),
         cmocka_unit_test_setup(default_is_builtin_select, reset_env),
         cmocka_unit_test_setup(tiny_errbuf_is_truncated_safely, reset_env),
+        cmocka_unit_test(spec_parser_splits_paths_and_checks_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,23 @@ static void test_aggregates(void **state)
     expect_error(f, "{\"statement\":\"SELECT name, COUNT(*) FROM b\"}", 200, 4210);
 }
 
+static void test_expression_semantics(void **state)
+{
+    fixture *f = *state;
+    expect_results(f, "{\"statement\":\"SELECT RAW [NULL AND FALSE, NULL OR TRUE, MISSING IS MISSING, NULL IS NULL, "
+                      "1 < 'a', LENGTH('h\u00e9llo'), UPPER('abc'), TYPE(MISSING), ROUND(2.5), ABS(-3), TOSTRING(12), "
+                      "5 % 3, -(2), 'ab' LIKE 'a_', 'abc' LIKE '%c', [1,2] = [1,2], NULL = 1, MISSING = 1, "
+                      "NOT NULL, 2 IN [1,2], 3 NOT BETWEEN 1 AND 2, {'a':MISSING,'b':1}, 9223372036854775807 + 1 > 0]\"}",
+                   "[[false,true,true,true,true,5,\"ABC\",\"missing\",3,3,\"12\",2,-2,true,true,true,null,null,"
+                   "null,true,true,{\"b\":1},true]]");
+    expect_results(f, "{\"statement\":\"SELECT RAW (MISSING = 1)\"}", "[]");
+    expect_results(f, "{\"statement\":\"SELECT RAW 1/0\"}", "[null]");
+    /* WHERE keeps only TRUE: NULL and MISSING comparisons drop the row */
+    expect_results(f, "{\"statement\":\"SELECT RAW META().id FROM b WHERE email = NULL OR nosuch = 1\"}", "[]");
+    expect_results(f, "{\"statement\":\"SELECT RAW META().id FROM b WHERE NOT (email IS VALUED) ORDER BY META().id\"}",
+                   "[\"a1\",\"u1\",\"u2\",\"u3\"]");
+}
+
 static void test_parameters(void **state)
 {
     fixture *f = *state;
@@ -319,6 +336,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_select_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_where_order_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expression_semantics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_response_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_errors, setup, teardown),

@@ -27,6 +27,8 @@ static const char *ddoc_json =
     "\"age_sum\":{\"map\":\"function(doc, meta){ if (doc.age) emit([doc.type, doc.name], doc.age); }\",\"reduce\":\"_sum\"},"
     "\"js_max\":{\"map\":\"function(doc, meta){ if (doc.age) emit(doc.type, doc.age); }\","
     "\"reduce\":\"function(keys, values, rereduce){ return Math.max.apply(null, values); }\"},"
+    "\"bad_reduce\":{\"map\":\"function(doc, meta){ emit(1, 1); }\","
+    "\"reduce\":\"function(keys, values, rereduce){ throw new Error('boom'); }\"},"
     "\"meta\":{\"map\":\"function(doc, meta){ emit(meta.id, [meta.type, meta.flags, typeof meta.cas]); }\"},"
     "\"throws\":{\"map\":\"function(doc, meta){ if (doc.name == 'bob') throw new Error('x'); emit(meta.id, 1); }\"}"
     "}}";
@@ -219,6 +221,10 @@ static void test_errors(void **state)
     fixture *f = *state;
     int status = 0;
     expect_error(view(f, "nope", NULL, 404), "not_found", "missing_named_view");
+    json_t *be = view(f, "bad_reduce", NULL, 500);
+    assert_non_null(strstr(json_string_value(json_object_get(be, "reason")), "boom"));
+    expect_error(be, "reduce_error", NULL);
+    json_decref(view(f, "bad_reduce", "reduce=false&stale=false", 200));
     expect_error(view(f, "by_name", "limit=x", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_name", "reduce=true", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_name", "group=true", 400), "query_parse_error", NULL);

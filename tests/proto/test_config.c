@@ -116,7 +116,7 @@ static void maps_keys_like_the_protocol_example(void **state)
     }
     assert_int_equal(sofa__config_replica(c, 0, 1), -1); /* only one replica */
     assert_int_equal(sofa__config_replica(c, 0, -1), -1);
-    assert_int_equal(sofa__config_master(c, 4), -1);     /* vbucket out of range */
+    assert_int_equal(sofa__config_master(c, 4), -1); /* vbucket out of range */
     assert_int_equal(sofa__config_master_forward(c, 0), -1);
     assert_int_equal(sofa__config_find_node(c, "10.0.0.2", 11210), 1);
     assert_int_equal(sofa__config_find_node(c, "10.0.0.2", 11207), 1);
@@ -225,8 +225,9 @@ static void config_from_a_server_list(void **state)
 static void bucketless_config_lists_nodes_from_nodes_ext(void **state)
 {
     (void)state;
-    const char *json = "{\"rev\":10,\"revEpoch\":2,\"nodesExt\":[{\"hostname\":\"h1\",\"services\":"
-                       "{\"kv\":11210,\"mgmt\":8091}},{\"services\":{\"mgmt\":9000,\"n1ql\":8093}}]}";
+    const char *json =
+        "{\"rev\":10,\"revEpoch\":2,\"nodesExt\":[{\"hostname\":\"h1\",\"services\":"
+        "{\"kv\":11210,\"mgmt\":8091}},{\"services\":{\"mgmt\":9000,\"n1ql\":8093}}]}";
     sofa__config *c = parse_ok(json, "seed");
     assert_null(c->bucket);
     assert_int_equal(c->nnodes, 2);
@@ -268,8 +269,10 @@ static void rejects_bad_configs_naming_the_field(void **state)
         {"{\"rev\":1,\"rev\":2}", "duplicate"},
         {VB("\"numReplicas\":1,\"serverList\":[\"a:1\"],\"vBucketMap\":[[0]]"), "vBucketMap[0]"},
         {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[[1]]"), "vBucketMap[0][0]"},
-        {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[[-2]]"), "vBucketMap[0][0]"},
-        {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[[\"0\"]]"), "vBucketMap[0][0]"},
+        {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[[-2]]"),
+         "vBucketMap[0][0]"},
+        {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[[\"0\"]]"),
+         "vBucketMap[0][0]"},
         {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[]"), "vBucketMap: empty"},
         {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[0]"), "vBucketMap[0]"},
         {VB("\"numReplicas\":4,\"serverList\":[\"a:1\"],\"vBucketMap\":[[0]]"), "numReplicas"},
@@ -278,14 +281,18 @@ static void rejects_bad_configs_naming_the_field(void **state)
         {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"]"), "vBucketMap: missing"},
         {VB("\"numReplicas\":0,\"serverList\":[\"a\"],\"vBucketMap\":[[0]]"), "serverList[0]"},
         {VB("\"numReplicas\":0,\"serverList\":[\"a:0\"],\"vBucketMap\":[[0]]"), "serverList[0]"},
-        {VB("\"numReplicas\":0,\"serverList\":[\"a:65536\"],\"vBucketMap\":[[0]]"), "serverList[0]"},
+        {VB("\"numReplicas\":0,\"serverList\":[\"a:65536\"],\"vBucketMap\":[[0]]"),
+         "serverList[0]"},
         {VB("\"numReplicas\":0,\"serverList\":[\":11210\"],\"vBucketMap\":[[0]]"), "serverList[0]"},
-        {VB("\"numReplicas\":0,\"serverList\":[\"a:1\",\"a:1\"],\"vBucketMap\":[[0]]"), "duplicate"},
+        {VB("\"numReplicas\":0,\"serverList\":[\"a:1\",\"a:1\"],\"vBucketMap\":[[0]]"),
+         "duplicate"},
         {VB("\"numReplicas\":0,\"serverList\":[7],\"vBucketMap\":[[0]]"), "serverList[0]"},
         {VB("\"numReplicas\":0,\"serverList\":[\"a:1\"],\"vBucketMap\":[[0]],"
-            "\"vBucketMapForward\":[[0],[0]]"), "vBucketMapForward"},
+            "\"vBucketMapForward\":[[0],[0]]"),
+         "vBucketMapForward"},
         {VB("\"hashAlgorithm\":\"MD5\",\"numReplicas\":0,\"serverList\":[\"a:1\"],"
-            "\"vBucketMap\":[[0]]"), "hashAlgorithm"},
+            "\"vBucketMap\":[[0]]"),
+         "hashAlgorithm"},
         {"{\"rev\":1,\"nodesExt\":[{\"services\":{\"kv\":70000}}]}", "nodesExt[0].services.kv"},
         {"{\"rev\":1,\"nodesExt\":[{\"hostname\":\"\",\"services\":{}}]}", "nodesExt[0]"},
         {"{\"rev\":1,\"nodesExt\":{}}", "nodesExt"},
@@ -310,9 +317,9 @@ static void rejects_oversized_input_and_vbucket_counts(void **state)
     (void)state;
     char err[128];
     sofa__config *c = NULL;
-    assert_int_equal(sofa__config_parse("{}", SOFA__CONFIG_MAX_JSON + 1, NULL, &c, err,
-                                        sizeof(err)),
-                     SOFA_E_BAD_CONFIG);
+    assert_int_equal(
+        sofa__config_parse("{}", SOFA__CONFIG_MAX_JSON + 1, NULL, &c, err, sizeof(err)),
+        SOFA_E_BAD_CONFIG);
     assert_null(c);
     /* 65537 vbuckets: one more than vbucket ids can address */
     size_t cap = 40 + 65537 * 4 + 64;

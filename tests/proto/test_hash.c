@@ -27,7 +27,8 @@ static void vbucket_vectors_table(void **state)
     static const struct {
         const char *key;
         uint16_t vb1024, vb64, vb4;
-    } t[] = {{"foo", 115, 51, 3}, {"hello", 528, 16, 0}, {"user:1", 933, 37, 1}, {"key_0", 226, 34, 2}};
+    } t[] = {
+        {"foo", 115, 51, 3}, {"hello", 528, 16, 0}, {"user:1", 933, 37, 1}, {"key_0", 226, 34, 2}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         size_t n = strlen(t[i].key);
         assert_int_equal(sofa__vbucket_of(t[i].key, n, 1024), t[i].vb1024);

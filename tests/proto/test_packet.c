@@ -33,8 +33,15 @@ static void encodes_set_foo_with_flags_exactly(void **state)
                                    0,    0,    'f',  'o',  'o',  'b',  'a',  'r'};
     uint8_t ext[SOFA__EXTRAS_STORE_LEN];
     sofa__extras_store(ext, 0xdeadbeef, 0);
-    sofa__req r = {.opcode = SOFA__OP_SET, .vbucket = 115, .opaque = 2, .extras = ext,
-                   .nextras = sizeof(ext), .key = "foo", .nkey = 3, .value = "bar", .nvalue = 3};
+    sofa__req r = {.opcode = SOFA__OP_SET,
+                   .vbucket = 115,
+                   .opaque = 2,
+                   .extras = ext,
+                   .nextras = sizeof(ext),
+                   .key = "foo",
+                   .nkey = 3,
+                   .value = "bar",
+                   .nvalue = 3};
     uint8_t out[64];
     assert_int_equal(sofa__req_encode(&r, out), sizeof(want));
     assert_memory_equal(out, want, sizeof(want));
@@ -50,18 +57,26 @@ static void encodes_set_foo_with_flags_exactly(void **state)
 static void encodes_durable_set_with_flexible_framing(void **state)
 {
     (void)state;
-    static const uint8_t want[] = {0x08, 0x01, 0x04, 0x03, 0x08, 0x01, 0x00, 0x73, 0x00, 0x00,
-                                   0x00, 0x11, 0x00, 0x00, 0x00, 0x03, 0,    0,    0,    0,
-                                   0,    0,    0,    0,    0x13, 0x01, 0x27, 0x10, 0,    0,
-                                   0,    0,    0,    0,    0,    0,    'f',  'o',  'o',  '{',
-                                   '}'};
+    static const uint8_t want[] = {0x08, 0x01, 0x04, 0x03, 0x08, 0x01, 0x00, 0x73, 0x00, 0x00, 0x00,
+                                   0x11, 0x00, 0x00, 0x00, 0x03, 0,    0,    0,    0,    0,    0,
+                                   0,    0,    0x13, 0x01, 0x27, 0x10, 0,    0,    0,    0,    0,
+                                   0,    0,    0,    'f',  'o',  'o',  '{',  '}'};
     uint8_t fr[SOFA__FRAME_DURABILITY_MAX], ext[SOFA__EXTRAS_STORE_LEN];
     size_t nfr = sofa__frame_durability(fr, SOFA__DURABILITY_MAJORITY, 10000);
     assert_int_equal(nfr, 4);
     sofa__extras_store(ext, 0, 0);
-    sofa__req r = {.opcode = SOFA__OP_SET, .vbucket = 115, .opaque = 3, .datatype = SOFA__DT_JSON,
-                   .framing = fr, .nframing = (uint8_t)nfr, .extras = ext, .nextras = 8,
-                   .key = "foo", .nkey = 3, .value = "{}", .nvalue = 2};
+    sofa__req r = {.opcode = SOFA__OP_SET,
+                   .vbucket = 115,
+                   .opaque = 3,
+                   .datatype = SOFA__DT_JSON,
+                   .framing = fr,
+                   .nframing = (uint8_t)nfr,
+                   .extras = ext,
+                   .nextras = 8,
+                   .key = "foo",
+                   .nkey = 3,
+                   .value = "{}",
+                   .nvalue = 2};
     uint8_t out[64];
     assert_int_equal(sofa__req_encode(&r, out), sizeof(want));
     assert_memory_equal(out, want, sizeof(want));
@@ -123,8 +138,8 @@ static void rejects_unencodable_requests(void **state)
     assert_int_equal(sofa__req_check(&r), SOFA_OK);
     sofa__req bad = {.opcode = SOFA__OP_SET, .nvalue = 5};
     assert_int_equal(sofa__req_check(&bad), SOFA_E_INVALID_ARGUMENT);
-    sofa__req big = {.opcode = SOFA__OP_SET, .key = "k", .nkey = 1, .value = key,
-                     .nvalue = UINT32_MAX};
+    sofa__req big = {
+        .opcode = SOFA__OP_SET, .key = "k", .nkey = 1, .value = key, .nvalue = UINT32_MAX};
     assert_int_equal(sofa__req_check(&big), SOFA_E_VALUE_TOO_LARGE);
     assert_int_equal(sofa__req_check(NULL), SOFA_E_INVALID_ARGUMENT);
 }
@@ -384,7 +399,10 @@ static void observe_bodies_round_trip(void **state)
     (void)state;
     uint8_t req[32];
     assert_int_equal(sofa__observe_key_encode(req, 115, "foo", 3), 7);
-    assert_memory_equal(req, "\x00\x73\x00\x03" "foo", 7);
+    assert_memory_equal(req,
+                        "\x00\x73\x00\x03"
+                        "foo",
+                        7);
 
     uint8_t resp[64];
     size_t n = 0;

@@ -49,8 +49,7 @@ static void plain_only_when_allowed_or_forced(void **state)
     const char *cb = "SCRAM-SHA512 SCRAM-SHA256 SCRAM-SHA1 PLAIN";
     assert_int_equal(sofa__sasl_choose(cb, strlen(cb), "PLAIN", 0, &m, name, sizeof(name)), 0);
     assert_int_equal(m, SOFA__MECH_PLAIN);
-    assert_int_equal(sofa__sasl_choose(cb, strlen(cb), "SCRAM-SHA1", 0, &m, name, sizeof(name)),
-                     0);
+    assert_int_equal(sofa__sasl_choose(cb, strlen(cb), "SCRAM-SHA1", 0, &m, name, sizeof(name)), 0);
     assert_int_equal(m, SOFA__MECH_SCRAM_SHA1);
     /* forcing a mechanism the server does not list fails, as does an unknown name */
     const char *cyrus = "PLAIN SCRAM-SHA-1 SCRAM-SHA-256";
@@ -132,9 +131,8 @@ static sofa__sasl *run_to_final(const vector *v)
     assert_int_equal(len, strlen(want));
     assert_memory_equal(msg, want, len);
 
-    assert_int_equal(sofa__sasl_step(s, SOFA__ST_AUTH_CONTINUE,
-                                     (const uint8_t *)v->server_first, strlen(v->server_first),
-                                     &msg, &len, &done),
+    assert_int_equal(sofa__sasl_step(s, SOFA__ST_AUTH_CONTINUE, (const uint8_t *)v->server_first,
+                                     strlen(v->server_first), &msg, &len, &done),
                      0);
     assert_int_equal(done, 0);
     const char *full = v->server_first + 2;
@@ -200,9 +198,9 @@ static void scram_rejects_a_wrong_server_signature(void **state)
 
     /* one flipped character */
     s = run_to_final(&vectors[1]);
-    assert_int_equal(feed(s, SOFA__ST_SUCCESS, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G5=",
-                          &done, &len),
-                     SOFA_E_AUTH_SERVER_PROOF);
+    assert_int_equal(
+        feed(s, SOFA__ST_SUCCESS, "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G5=", &done, &len),
+        SOFA_E_AUTH_SERVER_PROOF);
     sofa__sasl_free(s);
 
     /* success without any proof must not be trusted */
@@ -332,14 +330,18 @@ static void base64_round_trips_and_is_strict(void **state)
     (void)state;
     static const struct {
         const char *raw, *enc;
-    } t[] = {{"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="},
-             {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+    } t[] = {{"", ""},
+             {"f", "Zg=="},
+             {"fo", "Zm8="},
+             {"foo", "Zm9v"},
+             {"foob", "Zm9vYg=="},
+             {"fooba", "Zm9vYmE="},
+             {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
         char enc[32];
         uint8_t dec[32];
         size_t n = strlen(t[i].raw);
-        assert_int_equal(sofa__base64_encode((const uint8_t *)t[i].raw, n, enc),
-                         strlen(t[i].enc));
+        assert_int_equal(sofa__base64_encode((const uint8_t *)t[i].raw, n, enc), strlen(t[i].enc));
         assert_string_equal(enc, t[i].enc);
         assert_int_equal(sofa__base64_decode(t[i].enc, strlen(t[i].enc), dec, sizeof(dec)),
                          (long)n);

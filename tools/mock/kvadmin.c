@@ -182,6 +182,18 @@ static void op_stat(mock_kvconn *c, const mock_req *r)
         stat1(c, r, "version", "%s", MOCK_VERSION);
         stat1(c, r, "curr_items", "%zu", b ? b->nitems : (size_t)0);
         stat1(c, r, "ep_num_vbuckets", "%d", b ? b->nvbuckets : 0);
+        if (b != NULL) {
+            size_t longest = 0;
+            for (size_t i = 0; i < b->table_size; i++) {
+                size_t n = 0;
+                for (mock_item *it = b->table[i]; it != NULL; it = it->next) {
+                    n++;
+                }
+                longest = n > longest ? n : longest;
+            }
+            stat1(c, r, "mock_hash_buckets", "%zu", b->table_size);
+            stat1(c, r, "mock_hash_longest_chain", "%zu", longest);
+        }
     } else if (r->nkey == 13 && memcmp(r->key, "vbucket-seqno", 13) == 0) {
         if (b == NULL || b->vbs == NULL) {
             kv_respond_status(c, r, b ? ST_NOT_SUPPORTED : ST_NO_BUCKET);

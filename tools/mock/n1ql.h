@@ -36,4 +36,14 @@ void mock_n1ql_free(mock_n1ql *q);
 int mock_n1ql_handle(mock_n1ql *q, mock_cluster *c, const char *method, const char *path, const char *body,
                      size_t nbody, int *http_status, mock_http_producer *out);
 
+/* sofa-mock router hook (query_routes.c; built only into the sofa-mock binary):
+ * answers /query/service after checking HTTP Basic credentials (401). Returns 1 when
+ * it answered, 0 when the path is not the query service. */
+struct mock_http_request;
+struct mock_http_response;
+int mock_http_route_n1ql(mock_cluster *c, const struct mock_http_request *req, struct mock_http_response *resp);
+
+/* Release the views registry and query service of cluster c (also done at exit). */
+void mock_query_cluster_free(mock_cluster *c);
+
 #endif /* SOFA_TOOLS_MOCK_N1QL_H */

@@ -48,4 +48,11 @@ int mock_views_handle(mock_views *v, mock_cluster *c, const char *method, const 
 int mock_views_put_ddoc(mock_views *v, const char *bucket, const char *name, const char *json, size_t njson,
                         char *err, size_t nerr);
 
+/* sofa-mock router hook (query_routes.c; built only into the sofa-mock binary):
+ * answers /BUCKET/_design/... after checking HTTP Basic credentials (401) and bucket
+ * access (403). Returns 1 when it answered, 0 when the path is not a view path. */
+struct mock_http_request;
+struct mock_http_response;
+int mock_http_route_views(mock_cluster *c, const struct mock_http_request *req, struct mock_http_response *resp);
+
 #endif /* SOFA_TOOLS_MOCK_VIEWS_H */

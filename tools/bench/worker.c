@@ -1,0 +1,222 @@
+/* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
+/* sofa-bench: one worker thread = one client. Connect, optionally populate its share of
+ * the key space, then schedule batches of gets and sets and wait for each batch. */
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_rand(uint64_t *s)
+{
+    /* xorshift64* */
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 2685821657736338717ull;
+}
+
+size_t bench_key(char *buf, uint64_t n)
+{
+    static const char prefix[] = BENCH_KEY_PREFIX;
+    size_t p = sizeof(prefix) - 1;
+    memcpy(buf, prefix, p);
+    for (int i = 9; i >= 0; i--) {
+        buf[p + (size_t)i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+    buf[p + 10] = '\0';
+    return p + 10;
+}
+
+static void on_connect(sofa_client *client, sofa_status status, void *cookie)
+{
+    *(int *)cookie = status;
+}
+
+int bench_client_open(const bench_config *cfg, sofa_client **out, char *report, size_t rlen)
+{
+    sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
+    o.connstr = cfg->connstr;
+    o.username = cfg->username;
+    o.password = cfg->password;
+    report[0] = '\0';
+    int rc = sofa_client_new(out, &o, report, rlen);
+    if (rc != SOFA_OK) {
+        return rc;
+    }
+    int status = 1;
+    rc = sofa_client_connect(*out, on_connect, &status);
+    if (rc == SOFA_OK) {
+        rc = sofa_client_wait(*out);
+    }
+    if (rc == SOFA_OK) {
+        rc = status == 1 ? SOFA_E_INTERNAL : status;
+    }
+    if (rc != SOFA_OK) {
+        snprintf(report, rlen, "%s", sofa_client_bootstrap_report(*out));
+        sofa_client_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void count(bench_worker *w, int status)
+{
+    if (status == SOFA_OK) {
+        return;
+    }
+    if (status == SOFA_E_NOT_FOUND) {
+        w->misses++;
+        return;
+    }
+    w->errors++;
+    unsigned idx = status < 0 && status > -BENCH_NSTATUS ? (unsigned)-status : 0;
+    w->status_counts[idx]++;
+}
+
+static void finish_op(bench_slot *s, int status)
+{
+    bench_worker *w = s->w;
+    hist_record(&w->latency, bench_now_ns() - s->start_ns);
+    count(w, status);
+    atomic_fetch_add_explicit(&w->done, 1, memory_order_relaxed);
+}
+
+static void on_get(sofa_client *client, sofa_status status, const sofa_get_result *r, void *cookie)
+{
+    finish_op(cookie, status);
+}
+
+static void on_store(sofa_client *client, sofa_status status, const sofa_mutation_result *r,
+                     void *cookie)
+{
+    finish_op(cookie, status);
+}
+
+static uint32_t value_size(bench_worker *w)
+{
+    const bench_config *c = w->cfg;
+    uint32_t span = c->max_size - c->min_size + 1;
+    return c->min_size + (uint32_t)(bench_rand(&w->rng) % span);
+}
+
+static void schedule(bench_worker *w, bench_slot *s, int is_set, uint64_t keyn,
+                     const sofa_kv_opts *o)
+{
+    char key[BENCH_KEY_MAX];
+    size_t nkey = bench_key(key, keyn);
+    s->w = w;
+    s->start_ns = bench_now_ns();
+    int rc = is_set ? sofa_kv_upsert(w->client, key, nkey, w->value, value_size(w), o, on_store, s)
+                    : sofa_kv_get(w->client, key, nkey, o, on_get, s);
+    if (is_set) {
+        w->sets++;
+    } else {
+        w->gets++;
+    }
+    if (rc != SOFA_OK) {
+        finish_op(s, rc); /* the callback will never fire: count the failure now */
+    }
+}
+
+static void populate(bench_worker *w)
+{
+    const bench_config *c = w->cfg;
+    sofa_kv_opts o = {0};
+    o.timeout_us = c->timeout_us;
+    uint64_t k = w->id;
+    while (k < c->keyspace) {
+        unsigned n = 0;
+        for (; n < c->batch && k < c->keyspace; n++, k += c->threads) {
+            w->slots[n].w = w;
+            schedule(w, &w->slots[n], 1, k, &o);
+        }
+        sofa_client_wait(w->client);
+        w->populated += n;
+    }
+    if (w->errors > 0) {
+        for (unsigned i = 1; i < BENCH_NSTATUS; i++) {
+            if (w->status_counts[i] != 0) {
+                w->populate_status = -(int)i;
+                break;
+            }
+        }
+    }
+    /* reset the counters: the timed phase starts from zero */
+    w->gets = w->sets = w->misses = w->errors = 0;
+    memset(w->status_counts, 0, sizeof(w->status_counts));
+    hist_init(&w->latency);
+    atomic_store(&w->done, 0);
+}
+
+static void run_timed(bench_run *run, bench_worker *w)
+{
+    const bench_config *c = w->cfg;
+    sofa_kv_opts o = {0};
+    o.timeout_us = c->timeout_us;
+    for (;;) {
+        unsigned n = c->batch;
+        if (c->ops > 0) {
+            uint64_t got = atomic_fetch_add(&run->claimed, c->batch);
+            if (got >= c->ops) {
+                break;
+            }
+            if (c->ops - got < n) {
+                n = (unsigned)(c->ops - got);
+            }
+        } else if (atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+            break;
+        }
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t r = bench_rand(&w->rng);
+            int is_set = (unsigned)(r % 100) < c->set_percent;
+            schedule(w, &w->slots[i], is_set, (r >> 8) % c->keyspace, &o);
+        }
+        sofa_client_wait(w->client);
+    }
+}
+
+void *bench_worker_main(void *arg)
+{
+    bench_run_arg *a = arg;
+    bench_run *run = a->run;
+    bench_worker *w = a->w;
+    const bench_config *c = w->cfg;
+    hist_init(&w->latency);
+    w->rng = (c->seed ^ (0x9E3779B97F4A7C15ull * (w->id + 1))) | 1;
+    w->slots = calloc(c->batch, sizeof(*w->slots));
+    w->value = malloc(c->max_size ? c->max_size : 1);
+    if (w->slots == NULL || w->value == NULL) {
+        w->connect_status = SOFA_E_NO_MEMORY;
+    } else {
+        memset(w->value, 'x', c->max_size);
+        w->connect_status =
+            bench_client_open(c, &w->client, w->connect_report, sizeof(w->connect_report));
+    }
+    if (w->connect_status == SOFA_OK && c->populate) {
+        populate(w);
+    }
+    pthread_barrier_wait(&run->connected);
+    pthread_barrier_wait(&run->connected); /* main checked everyone: go (or stop) */
+    if (w->connect_status == SOFA_OK && w->populate_status == SOFA_OK && !atomic_load(&run->stop)) {
+        run_timed(run, w);
+    }
+    sofa_client_free(w->client);
+    w->client = NULL;
+    free(w->slots);
+    free(w->value);
+    w->slots = NULL;
+    w->value = NULL;
+    return NULL;
+}

@@ -1,0 +1,26 @@
+/* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
+/* The `sofa` tool: the registries of command groups, option sets and mutation hooks.
+ * To extend the tool, add a line here (see cli.h). */
+#include "cli.h"
+
+const cli_command *const cli_command_groups[] = {
+    cli_kv_commands,
+    cli_admin_commands,
+    cli_help_commands,
+    NULL,
+};
+
+const cli_optset cli_optsets[] = {
+    {cli_global_options, CLI_K_GLOBAL},
+    {cli_kv_expiry_options, CLI_K_STORE | CLI_K_COUNTER},
+    {cli_kv_store_options, CLI_K_STORE},
+    {cli_kv_cas_options, CLI_K_STORE | CLI_K_REMOVE},
+    {cli_kv_counter_options, CLI_K_COUNTER},
+    {cli_kv_durability_options, CLI_K_MUTATION},
+    {NULL, 0},
+};
+
+/* Called after every successful mutation, in order (e.g. client-side durability). */
+const cli_mutation_hook cli_mutation_hooks[] = {
+    NULL,
+};
