@@ -96,6 +96,9 @@ static void fail_now(sofa__hconn *c, int status, const char *msg)
 static int errno_status(int e)
 {
     switch (e) {
+    case ENOMEM:
+    case ENOBUFS:
+        return SOFA_E_NO_MEMORY;
     case ECONNREFUSED:
         return SOFA_E_CONNECT_REFUSED;
     case ECONNRESET:
