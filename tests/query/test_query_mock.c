@@ -1,5 +1,9 @@
 /* N1QL and views through the public API against sofa-mock (real processes,
- * ephemeral ports): 100,000 streamed rows, every option, errors. */
+ * ephemeral ports): every option and error. Built twice: with QUERY_MOCK_STREAM
+ * (test_query_mock_stream) it loads 100,000 documents and runs the large
+ * streaming cases (100,000 rows, node killed mid-stream); without, a small data
+ * set for everything else (so that each test stays well under 30 s, also with
+ * sanitizers). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +21,12 @@
 #include "query/qcore.h"
 #include "support/mockproc.h"
 
+#ifdef QUERY_MOCK_STREAM
+#define STREAM_SET 1
+#else
+#define STREAM_SET 0
+#endif
+
 static sofa_test_mock mock;
 static sofa_client *cli;
 
@@ -27,7 +37,8 @@ static void on_connect(sofa_client *c, sofa_status st, void *cookie)
 
 static int setup(void **state)
 {
-    const char *args[] = {"--nodes", "2", "--sample", "rows:100000", NULL};
+    const char *args[] = {"--nodes", "2", "--sample", STREAM_SET ? "rows:100000" : "rows:2000",
+                          NULL};
     if (sofa_test_mock_start(&mock, args) != 0) {
         return -1;
     }
@@ -477,8 +488,11 @@ static void sync_and_all_at_once_forms(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest stream_tests[] = {
         cmocka_unit_test(hundred_thousand_rows_first_row_before_the_end),
+        cmocka_unit_test(node_killed_mid_stream),
+    };
+    const struct CMUnitTest other_tests[] = {
         cmocka_unit_test(positional_and_named_parameters),
         cmocka_unit_test(consistency_context_id_readonly_timeout_raw),
         cmocka_unit_test(syntax_and_keyspace_errors),
@@ -487,7 +501,9 @@ int main(void)
         cmocka_unit_test(views_every_option_and_include_docs),
         cmocka_unit_test(view_errors),
         cmocka_unit_test(sync_and_all_at_once_forms),
-        cmocka_unit_test(node_killed_mid_stream),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    if (STREAM_SET) {
+        return cmocka_run_group_tests(stream_tests, setup, teardown);
+    }
+    return cmocka_run_group_tests(other_tests, setup, teardown);
 }
