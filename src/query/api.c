@@ -43,6 +43,12 @@ static void hook_leave(void *arg)
     sofa__client_leave(arg);
 }
 
+static int hook_closing(void *arg)
+{
+    sofa_client *c = arg;
+    return c->free_asked || c->destroying;
+}
+
 typedef struct doc_fetch {
     sofa__svc_doc_cb cb;
     void *cookie;
@@ -74,8 +80,8 @@ static int hook_get_doc(void *arg, const char *key, size_t nkey, sofa__svc_doc_c
     return rc;
 }
 
-static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, hook_get_doc,
-                                      hook_enter, hook_leave};
+static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end,  hook_get_doc,
+                                      hook_enter,  hook_leave, hook_closing};
 
 static void on_teardown(sofa_client *c, void *arg)
 {

@@ -150,6 +150,9 @@ static int on_batch(void *arg)
     sofa_query *q = arg;
     size_t n = q->nbatch;
     q->nbatch = 0;
+    if (sofa__q_closing(q)) { /* sofa_client_free() was called from a callback */
+        return SOFA_E_CANCELED;
+    }
     q->nrows += n;
     return q->ops->on_rows ? q->ops->on_rows(q, q->batch, n) : 0;
 }
@@ -195,6 +198,10 @@ static int http_on_body(void *arg, const char *data, size_t len)
 {
     sofa_query *q = arg;
     if (q->finished) {
+        return SOFA_E_CANCELED;
+    }
+    if (sofa__q_closing(q)) {
+        sofa__q_finish(q, SOFA_E_CANCELED, "canceled: the client is being destroyed");
         return SOFA_E_CANCELED;
     }
     q->busy++; /* a row callback may end the query: keep the record until we are out */
@@ -351,6 +358,10 @@ void sofa__q_finish(sofa_query *q, int status, const char *msg)
     }
     sofa__svc *s = q->svc;
     q->finished = 1;
+    if (status == 0 && sofa__q_closing(q)) { /* freed from a callback: nothing but CANCELED */
+        status = SOFA_E_CANCELED;
+        msg = "canceled: the client is being destroyed";
+    }
     if (msg && msg != q->msg) {
         snprintf(q->msg, sizeof(q->msg), "%s", msg);
     }

@@ -44,6 +44,9 @@ typedef struct sofa__svc_hooks {
     /* Optional: around every callback from the loop (see sofa__io_guard). */
     void (*enter)(void *arg);
     void (*leave)(void *arg);
+    /* Optional: nonzero once the client is being freed (no more rows are delivered;
+     * running queries end with SOFA_E_CANCELED). */
+    int (*closing)(void *arg);
 } sofa__svc_hooks;
 
 typedef enum sofa__service { SOFA__SVC_MGMT = 0, SOFA__SVC_CAPI = 1, SOFA__SVC_N1QL = 2 } sofa__service;

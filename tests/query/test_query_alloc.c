@@ -253,7 +253,7 @@ static void hook_end(void *arg)
     ((e2e *)arg)->pending--;
 }
 
-static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, NULL, NULL, NULL};
+static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, NULL, NULL, NULL, NULL};
 
 static void q_rows(sofa_client *c, const sofa_row *rows, size_t n, void *cookie)
 {

@@ -460,6 +460,70 @@ static void view_errors(void **state)
     assert_int_equal(r.status, SOFA_E_VIEW_NOT_FOUND);
 }
 
+typedef struct freer {
+    sofa_client *c;
+    int rows_calls;
+    int ends;
+    int status;
+} freer;
+
+static void f_rows(sofa_client *c, const sofa_row *rows, size_t n, void *cookie)
+{
+    freer *f = cookie;
+    if (f->rows_calls++ == 0) {
+        sofa_client_free(c); /* deferred until the callback returns */
+    }
+}
+
+static void f_done(sofa_client *c, const sofa_query_meta *m, void *cookie)
+{
+    freer *f = cookie;
+    f->ends++;
+    f->status = 0;
+}
+
+static void f_error(sofa_client *c, sofa_status st, const sofa_query_meta *m, void *cookie)
+{
+    freer *f = cookie;
+    f->ends++;
+    f->status = st;
+}
+
+static void client_freed_inside_on_rows(void **state)
+{
+    sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
+    o.connstr = mock.connstr;
+    o.username = "Administrator";
+    o.password = "password";
+    sofa_client *c2;
+    assert_int_equal(sofa_client_new(&c2, &o, NULL, 0), 0);
+    assert_int_equal(sofa_client_connect(c2, NULL, NULL), 0);
+    freer f = {c2, 0, 0, 0};
+    static const sofa_query_callbacks cbs = {f_rows, f_done, f_error};
+    assert_int_equal(sofa_query_start(c2, "SELECT RAW n FROM default WHERE type = 'row'", NULL,
+                                      &cbs, &f, NULL),
+                     0);
+    sofa_client_wait(c2); /* returns once the deferred free has run */
+    assert_int_equal(f.rows_calls, 1); /* nothing after the free */
+    assert_int_equal(f.ends, 1);
+    assert_int_equal(f.status, SOFA_E_CANCELED);
+}
+
+static void raw_management_request(void **state)
+{
+    sofa_http_request req = {.struct_size = sizeof(req),
+                             .service = SOFA_HTTP_MGMT,
+                             .method = "GET",
+                             .path = "/pools"};
+    hres h;
+    memset(&h, 0, sizeof(h));
+    assert_int_equal(sofa_http_request_start(cli, &req, h_done, &h), 0);
+    assert_int_equal(sofa_client_wait(cli), 0);
+    assert_int_equal(h.status, 0);
+    assert_int_equal(h.http, 200);
+    assert_non_null(strstr(h.body, "\"pools\""));
+}
+
 static void sync_and_all_at_once_forms(void **state)
 {
     sofa_query_result *res = NULL;
@@ -501,6 +565,8 @@ int main(void)
         cmocka_unit_test(views_every_option_and_include_docs),
         cmocka_unit_test(view_errors),
         cmocka_unit_test(sync_and_all_at_once_forms),
+        cmocka_unit_test(client_freed_inside_on_rows),
+        cmocka_unit_test(raw_management_request),
     };
     if (STREAM_SET) {
         return cmocka_run_group_tests(stream_tests, setup, teardown);
