@@ -1,10 +1,13 @@
 /* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
-/* The all-at-once and sync forms of N1QL queries, on top of the streaming form. */
+/* The all-at-once and sync forms of N1QL and view queries, on top of the streaming form. */
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "sofa/query.h"
 #include "sofa/status.h"
+#include "sofa/view.h"
 
 struct sofa_query_result {
     char *data; /* every row's text, back to back */
@@ -24,44 +27,102 @@ struct sofa_query_result {
     void *cookie;
 };
 
+static int append_tail(sofa_query_result *r)
+{
+    if (r->len == r->cap) {
+        char *p = realloc(r->data, r->cap + 64);
+        if (!p) {
+            return -1;
+        }
+        r->data = p;
+        r->cap += 64;
+    }
+    r->data[r->len++] = '}';
+    r->lens[r->n - 1]++;
+    return 0;
+}
+
+/* Append one row made of up to three pieces (a view row with its document spliced in). */
+static int append_row(sofa_query_result *r, const char *a, size_t na, const char *b, size_t nb,
+                      const char *d, size_t nd)
+{
+    if (r->n == r->ncap) {
+        size_t cap = r->ncap ? r->ncap * 2 : 256;
+        size_t *o = realloc(r->offs, cap * sizeof(*o));
+        if (!o) {
+            return -1;
+        }
+        r->offs = o;
+        size_t *l = realloc(r->lens, cap * sizeof(*l));
+        if (!l) {
+            return -1;
+        }
+        r->lens = l;
+        r->ncap = cap;
+    }
+    size_t len = na + nb + nd;
+    if (len < na || len > r->cap - r->len) {
+        size_t cap = r->cap ? r->cap : 4096;
+        while (cap - r->len < len) {
+            if (cap > SIZE_MAX / 2) {
+                return -1;
+            }
+            cap *= 2;
+        }
+        char *p = realloc(r->data, cap);
+        if (!p) {
+            return -1;
+        }
+        r->data = p;
+        r->cap = cap;
+    }
+    memcpy(r->data + r->len, a, na);
+    if (nb) {
+        memcpy(r->data + r->len + na, b, nb);
+    }
+    if (nd) {
+        memcpy(r->data + r->len + na + nb, d, nd);
+    }
+    r->offs[r->n] = r->len;
+    r->lens[r->n++] = len;
+    r->len += len;
+    return 0;
+}
+
 static void on_rows(sofa_client *c, const sofa_row *rows, size_t n, void *cookie)
 {
     sofa_query_result *r = cookie;
     for (size_t i = 0; i < n && !r->nomem; i++) {
-        if (r->n == r->ncap) {
-            size_t cap = r->ncap ? r->ncap * 2 : 256;
-            size_t *o = realloc(r->offs, cap * sizeof(*o));
-            if (o) {
-                r->offs = o;
-            }
-            size_t *l = o ? realloc(r->lens, cap * sizeof(*l)) : NULL;
-            if (!l) {
-                r->nomem = 1;
-                break;
-            }
-            r->lens = l;
-            r->ncap = cap;
-        }
-        if (rows[i].len > r->cap - r->len) {
-            size_t cap = r->cap ? r->cap : 4096;
-            while (cap - r->len < rows[i].len) {
-                cap *= 2;
-            }
-            char *d = realloc(r->data, cap);
-            if (!d) {
-                r->nomem = 1;
-                break;
-            }
-            r->data = d;
-            r->cap = cap;
-        }
-        memcpy(r->data + r->len, rows[i].json, rows[i].len);
-        r->offs[r->n] = r->len;
-        r->lens[r->n++] = rows[i].len;
-        r->len += rows[i].len;
+        r->nomem = append_row(r, rows[i].json, rows[i].len, NULL, 0, NULL, 0) != 0;
     }
     if (r->nomem) {
         sofa_query_cancel(r->q); /* ends right after this callback */
+    }
+}
+
+/* View rows: {"id":..,"key":..,"value":..} becomes {...,"doc":DOC} when the
+ * document is JSON. */
+static void on_view_rows(sofa_client *c, const sofa_view_row *rows, size_t n, void *cookie)
+{
+    sofa_query_result *r = cookie;
+    for (size_t i = 0; i < n && !r->nomem; i++) {
+        const sofa_view_row *v = &rows[i];
+        int splice = 0;
+        if (v->doc && v->len >= 2 && v->json[v->len - 1] == '}') {
+            json_t *j = json_loadb(v->doc, v->ndoc, JSON_DECODE_ANY, NULL);
+            splice = j != NULL;
+            json_decref(j);
+        }
+        if (splice) {
+            static const char mid[] = ",\"doc\":";
+            r->nomem = append_row(r, v->json, v->len - 1, mid, sizeof(mid) - 1, v->doc, v->ndoc) ||
+                       append_tail(r);
+        } else {
+            r->nomem = append_row(r, v->json, v->len, NULL, 0, NULL, 0) != 0;
+        }
+    }
+    if (r->nomem) {
+        sofa_query_cancel(r->q);
     }
 }
 
@@ -112,9 +173,18 @@ static void on_error(sofa_client *c, sofa_status st, const sofa_query_meta *m, v
 }
 
 static const sofa_query_callbacks collect = {on_rows, on_done, on_error};
+static const sofa_view_callbacks collect_view = {on_view_rows, on_done, on_error};
 
-static int start(sofa_client *client, const char *statement, const sofa_query_opts *opts,
-                 sofa_query_all_cb cb, void *cookie, sofa_query_result **out)
+/* What to run: a statement, or a view. */
+typedef struct what {
+    const char *statement;
+    const sofa_query_opts *qopts;
+    const char *ddoc, *view;
+    const sofa_view_opts *vopts;
+} what;
+
+static int start(sofa_client *client, const what *w, sofa_query_all_cb cb, void *cookie,
+                 sofa_query_result **out)
 {
     sofa_query_result *r = calloc(1, sizeof(*r));
     if (!r) {
@@ -122,7 +192,9 @@ static int start(sofa_client *client, const char *statement, const sofa_query_op
     }
     r->cb = cb;
     r->cookie = cookie;
-    int rc = sofa_query_start(client, statement, opts, &collect, r, &r->q);
+    int rc = w->statement ? sofa_query_start(client, w->statement, w->qopts, &collect, r, &r->q)
+                          : sofa_view_start(client, w->ddoc, w->view, w->vopts, &collect_view, r,
+                                            &r->q);
     if (rc != 0) {
         free(r);
         return rc;
@@ -131,25 +203,14 @@ static int start(sofa_client *client, const char *statement, const sofa_query_op
     return 0;
 }
 
-int sofa_query_all(sofa_client *client, const char *statement, const sofa_query_opts *opts,
-                   sofa_query_all_cb cb, void *cookie)
-{
-    sofa_query_result *r;
-    if (!cb) {
-        return SOFA_E_INVALID_ARGUMENT;
-    }
-    return start(client, statement, opts, cb, cookie, &r);
-}
-
-int sofa_query_run(sofa_client *client, const char *statement, const sofa_query_opts *opts,
-                   sofa_query_result **out)
+static int run_sync(sofa_client *client, const what *w, sofa_query_result **out)
 {
     if (!out) {
         return SOFA_E_INVALID_ARGUMENT;
     }
     *out = NULL;
     sofa_query_result *r;
-    int rc = start(client, statement, opts, NULL, NULL, &r);
+    int rc = start(client, w, NULL, NULL, &r);
     if (rc != 0) {
         return rc;
     }
@@ -162,6 +223,48 @@ int sofa_query_run(sofa_client *client, const char *statement, const sofa_query_
     }
     *out = r;
     return r->done ? r->status : SOFA_E_INTERNAL;
+}
+
+int sofa_query_all(sofa_client *client, const char *statement, const sofa_query_opts *opts,
+                   sofa_query_all_cb cb, void *cookie)
+{
+    sofa_query_result *r;
+    if (!cb || !statement) {
+        return SOFA_E_INVALID_ARGUMENT;
+    }
+    what w = {statement, opts, NULL, NULL, NULL};
+    return start(client, &w, cb, cookie, &r);
+}
+
+int sofa_view_all(sofa_client *client, const char *ddoc, const char *view,
+                  const sofa_view_opts *opts, sofa_query_all_cb cb, void *cookie)
+{
+    sofa_query_result *r;
+    if (!cb) {
+        return SOFA_E_INVALID_ARGUMENT;
+    }
+    what w = {NULL, NULL, ddoc, view, opts};
+    return start(client, &w, cb, cookie, &r);
+}
+
+int sofa_view_run(sofa_client *client, const char *ddoc, const char *view,
+                  const sofa_view_opts *opts, sofa_query_result **out)
+{
+    what w = {NULL, NULL, ddoc, view, opts};
+    return run_sync(client, &w, out);
+}
+
+int sofa_query_run(sofa_client *client, const char *statement, const sofa_query_opts *opts,
+                   sofa_query_result **out)
+{
+    if (!statement) {
+        if (out) {
+            *out = NULL;
+        }
+        return SOFA_E_INVALID_ARGUMENT;
+    }
+    what w = {statement, opts, NULL, NULL, NULL};
+    return run_sync(client, &w, out);
 }
 
 size_t sofa_query_result_count(const sofa_query_result *r)

@@ -18,6 +18,8 @@
 #include <sofa/query.h>
 #include <sofa/view.h>
 
+#include <jansson.h>
+
 #include "query/qcore.h"
 #include "support/mockproc.h"
 
@@ -542,6 +544,22 @@ static void sync_and_all_at_once_forms(void **state)
     }
     assert_int_equal(i, 5);
     assert_string_equal(sofa_query_result_meta(res)->status, "success");
+    sofa_query_result_free(res);
+    res = NULL;
+    /* views: sync form with the documents spliced into the rows */
+    sofa_view_opts vo = SOFA_VIEW_OPTS_INIT;
+    vo.limit = 2;
+    vo.include_docs = 1;
+    vo.reduce = SOFA_FALSE; /* by_n has a reduce (_count): ask for the map rows */
+    assert_int_equal(sofa_view_run(cli, "rows", "by_n", &vo, &res), 0);
+    assert_int_equal(sofa_query_result_count(res), 2);
+    row = sofa_query_result_row(res, 1);
+    json_t *j = json_loadb(row.json, row.len, 0, NULL);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "key")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "doc"), "n")), 1);
+    json_decref(j);
+    assert_null(sofa_query_result_row(res, 2).json);
     sofa_query_result_free(res);
     res = NULL;
     assert_int_equal(sofa_query_run(cli, "SELEKT", NULL, &res), SOFA_E_QUERY_SYNTAX);
