@@ -526,8 +526,27 @@ static void raw_management_request(void **state)
     assert_non_null(strstr(h.body, "\"pools\""));
 }
 
+static void on_all(sofa_client *c, sofa_status st, const sofa_query_result *res, void *cookie)
+{
+    int *calls = cookie;
+    (*calls)++;
+    assert_int_equal(st, 0);
+    assert_int_equal(sofa_query_result_count(res), 3);
+    sofa_row r = sofa_query_result_row(res, 2);
+    assert_int_equal(r.len, 1);
+    assert_memory_equal(r.json, "2", 1);
+    assert_int_equal(sofa_query_result_meta(res)->nrows, 3);
+}
+
 static void sync_and_all_at_once_forms(void **state)
 {
+    int calls = 0;
+    assert_int_equal(sofa_query_all(cli, "SELECT RAW n FROM default WHERE type = 'row' AND n < 3",
+                                    NULL, on_all, &calls),
+                     0);
+    assert_int_equal(sofa_client_wait(cli), 0);
+    assert_int_equal(calls, 1);
+    assert_int_equal(sofa_query_all(cli, "SELECT 1", NULL, NULL, NULL), SOFA_E_INVALID_ARGUMENT);
     sofa_query_result *res = NULL;
     assert_int_equal(sofa_query_run(cli, "SELECT RAW n FROM default WHERE type = 'row' AND n < 5",
                                     NULL, &res),
