@@ -511,6 +511,51 @@ static void client_freed_inside_on_rows(void **state)
     assert_int_equal(f.status, SOFA_E_CANCELED);
 }
 
+static void f_error_free(sofa_client *c, sofa_status st, const sofa_query_meta *m, void *cookie)
+{
+    f_error(c, st, m, cookie);
+    sofa_client_free(c); /* from the terminal callback */
+}
+
+static void fv_rows(sofa_client *c, const sofa_view_row *rows, size_t n, void *cookie)
+{
+    freer *f = cookie;
+    if (f->rows_calls++ == 0) {
+        sofa_client_free(c); /* documents still being fetched */
+    }
+}
+
+static void client_freed_in_terminal_callback_and_during_include_docs(void **state)
+{
+    sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
+    o.connstr = mock.connstr;
+    o.username = "Administrator";
+    o.password = "password";
+    sofa_client *c2;
+    assert_int_equal(sofa_client_new(&c2, &o, NULL, 0), 0);
+    assert_int_equal(sofa_client_connect(c2, NULL, NULL), 0);
+    freer f = {c2, 0, 0, 0};
+    static const sofa_query_callbacks cbs = {f_rows, f_done, f_error_free};
+    assert_int_equal(sofa_query_start(c2, "SELEKT", NULL, &cbs, &f, NULL), 0);
+    sofa_client_wait(c2);
+    assert_int_equal(f.ends, 1);
+    assert_int_equal(f.status, SOFA_E_QUERY_SYNTAX);
+
+    assert_int_equal(sofa_client_new(&c2, &o, NULL, 0), 0);
+    assert_int_equal(sofa_client_connect(c2, NULL, NULL), 0);
+    freer g = {c2, 0, 0, 0};
+    sofa_view_opts vo = SOFA_VIEW_OPTS_INIT;
+    vo.reduce = SOFA_FALSE;
+    vo.include_docs = 1;
+    vo.docs_concurrency = 8;
+    static const sofa_view_callbacks vcb = {fv_rows, f_done, f_error};
+    assert_int_equal(sofa_view_start(c2, "rows", "by_n", &vo, &vcb, &g, NULL), 0);
+    sofa_client_wait(c2);
+    assert_int_equal(g.rows_calls, 1);
+    assert_int_equal(g.ends, 1);
+    assert_int_equal(g.status, SOFA_E_CANCELED);
+}
+
 static void raw_management_request(void **state)
 {
     sofa_http_request req = {.struct_size = sizeof(req),
@@ -603,6 +648,7 @@ int main(void)
         cmocka_unit_test(view_errors),
         cmocka_unit_test(sync_and_all_at_once_forms),
         cmocka_unit_test(client_freed_inside_on_rows),
+        cmocka_unit_test(client_freed_in_terminal_callback_and_during_include_docs),
         cmocka_unit_test(raw_management_request),
     };
     if (STREAM_SET) {
