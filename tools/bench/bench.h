@@ -18,6 +18,8 @@
 #define BENCH_KEY_MAX 32
 /* Status codes are 0..-999: errors are counted per -status. */
 #define BENCH_NSTATUS 1000
+/* --rounds: at most this many schedule-all/answer-all rounds in --pending mode */
+#define BENCH_MAX_ROUNDS 100
 
 typedef struct bench_config {
     const char *connstr, *username, *password;
@@ -34,6 +36,7 @@ typedef struct bench_config {
     int verbose;
     int progress;     /* live progress line on stderr */
     uint64_t pending; /* --pending N: memory test instead of a load run */
+    unsigned rounds;  /* --rounds R: repeat the pending test R times */
     uint64_t seed;
 } bench_config;
 

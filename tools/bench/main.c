@@ -86,6 +86,7 @@ static int parse_args(int argc, char **argv, bench_config *c)
                                              {"populate", no_argument, NULL, 1},
                                              {"pending", required_argument, NULL, 2},
                                              {"seed", required_argument, NULL, 3},
+                                             {"rounds", required_argument, NULL, 5},
                                              {"json", no_argument, NULL, 4},
                                              {"verbose", no_argument, NULL, 'v'},
                                              {"help", no_argument, NULL, 'h'},
@@ -146,6 +147,10 @@ static int parse_args(int argc, char **argv, bench_config *c)
             break;
         case 3:
             rc = parse_u64("--seed", optarg, 0, UINT64_MAX, &c->seed);
+            break;
+        case 5:
+            rc = parse_u64("--rounds", optarg, 1, BENCH_MAX_ROUNDS, &v);
+            c->rounds = (unsigned)v;
             break;
         case 4:
             c->json = 1;
@@ -312,6 +317,7 @@ int main(int argc, char **argv)
     cfg.min_size = 50;
     cfg.max_size = 5120;
     cfg.seed = 1;
+    cfg.rounds = 3;
     if (parse_args(argc, argv, &cfg) != 0) {
         return 2;
     }
