@@ -197,6 +197,7 @@ static void req_release_conn(sofa__http_req *r, int keep)
         return;
     }
     if (keep && sofa__hconn_connected(c)) {
+        sofa__hconn_pause(c, 0);
         idle_put(r->pool, c);
     } else {
         sofa__hconn_free(c);
@@ -433,6 +434,13 @@ int sofa__http_start(sofa__http *h, const sofa__http_spec *spec, const sofa__htt
         *out = r;
     }
     return 0;
+}
+
+void sofa__http_pause(sofa__http_req *r, int paused)
+{
+    if (r && r->conn) {
+        sofa__hconn_pause(r->conn, paused);
+    }
 }
 
 void sofa__http_cancel(sofa__http_req *r)

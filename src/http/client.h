@@ -73,6 +73,9 @@ int sofa__http_start(sofa__http *h, const sofa__http_spec *spec, const sofa__htt
 /* Stop a request: no callback fires afterwards (safe from inside its callbacks). */
 void sofa__http_cancel(sofa__http_req *r);
 
+/* Stop (1) or resume (0) reading the response (back-pressure). */
+void sofa__http_pause(sofa__http_req *r, int paused);
+
 /* Requests running. */
 size_t sofa__http_running(const sofa__http *h);
 /* Idle keep-alive connections. */

@@ -33,6 +33,7 @@ struct sofa__hconn {
     char *wbuf;
     size_t wlen, woff, wcap;
     char *rbuf;
+    int paused; /* not reading */
     int busy;  /* inside a dispatch */
     int freed; /* sofa__hconn_free() called while busy */
 };
@@ -113,9 +114,14 @@ static int rewatch(sofa__hconn *c)
     if (!c->ev) {
         return 0;
     }
-    int flags = SOFA_IO_READ;
-    if (c->state == HC_CONNECTING || c->woff < c->wlen) {
-        flags = c->state == HC_CONNECTING ? SOFA_IO_WRITE : SOFA_IO_READ | SOFA_IO_WRITE;
+    int flags;
+    if (c->state == HC_CONNECTING) {
+        flags = SOFA_IO_WRITE;
+    } else {
+        flags = (c->paused ? 0 : SOFA_IO_READ) | (c->woff < c->wlen ? SOFA_IO_WRITE : 0);
+    }
+    if (flags == 0) {
+        return c->io->update_event(c->io, c->ev, SOFA_IO_UNWATCH, 0);
     }
     return c->io->update_event(c->io, c->ev, SOFA_IO_WATCH, flags);
 }
@@ -277,7 +283,7 @@ static void do_read(sofa__hconn *c)
             if (c->h && c->h->on_data) {
                 c->h->on_data(c, c->rbuf, (size_t)n, c->arg);
             }
-            if (c->freed || c->state != HC_CONNECTED) {
+            if (c->freed || c->state != HC_CONNECTED || c->paused) {
                 return;
             }
             continue;
@@ -315,6 +321,18 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
     }
     if (--c->busy == 0 && c->freed) {
         release(c);
+    }
+}
+
+void sofa__hconn_pause(sofa__hconn *c, int paused)
+{
+    if (c->paused == !!paused) {
+        return;
+    }
+    c->paused = !!paused;
+    if (c->state == HC_CONNECTED && !c->busy && rewatch(c) != 0) {
+        SOFA_LOG(c->lg, SOFA_LOG_WARN, "http", "cannot change the watch on %s:%u", c->host,
+                 (unsigned)c->port);
     }
 }
 

@@ -56,6 +56,9 @@ void sofa__hconn_set_handler(sofa__hconn *c, const sofa__hconn_handler *h, void 
  * @return 0, SOFA_E_NO_MEMORY, SOFA_E_VALUE_TOO_LARGE, SOFA_E_BAD_STATE (closed). */
 int sofa__hconn_write(sofa__hconn *c, const void *data, size_t len);
 
+/* Stop (1) or resume (0) reading: back-pressure for a consumer that is behind. */
+void sofa__hconn_pause(sofa__hconn *c, int paused);
+
 /* 1 while connected (or connecting) and not failed. */
 int sofa__hconn_usable(const sofa__hconn *c);
 /* 1 once the socket is connected. */

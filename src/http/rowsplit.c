@@ -152,6 +152,7 @@ static int row_end(sofa__rowsplit *rs, chunk *c, size_t end)
         rs->row_len = 0; /* bytes stay until the end of this feed: only appended to there */
     }
     if (rc != 0) {
+        rs->cb_stopped = 1;
         return set_error(rs, rc < 0 ? rc : SOFA_E_INTERNAL, "stopped by the row callback");
     }
     return 0;
@@ -451,6 +452,12 @@ int sofa__rowsplit_feed(sofa__rowsplit *rs, const char *data, size_t len)
             i++;
         }
         if (rc != 0) {
+            /* hand over the rows completed before the error, as a split
+             * before the bad byte would have */
+            if (rs->batch_pending && !rs->cb_stopped && rs->on_batch) {
+                rs->batch_pending = 0;
+                (void)rs->on_batch(rs->arg);
+            }
             return rc;
         }
     }

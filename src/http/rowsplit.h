@@ -50,6 +50,7 @@ typedef struct sofa__rowsplit {
     sofa__row_batch_cb on_batch;
     void *arg;
     int batch_pending; /* rows produced in this feed */
+    int cb_stopped;    /* a callback returned an error */
     /* tokenizer */
     uint8_t stack[SOFA__ROWSPLIT_MAX_DEPTH]; /* '{' or '[' per open container */
     unsigned depth;

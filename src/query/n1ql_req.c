@@ -162,7 +162,7 @@ static int set_new(json_t *obj, const char *key, json_t *v)
 }
 
 /* Parameters, consistency, context id, timeout, readonly, raw members. */
-static int add_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t errlen)
+int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t errlen)
 {
     const sofa_query_opts *o = req->opts;
     int rc = 0;
@@ -277,7 +277,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
     case SOFA__N1QL_ADHOC:
         rc = add_statement(body, "", req->statement, err, errlen);
         if (rc == 0) {
-            rc = add_common(body, req, err, errlen);
+            rc = sofa__n1ql_common(body, req, err, errlen);
         }
         break;
     case SOFA__N1QL_PREPARE: { /* no parameters: only the plan is wanted */
@@ -285,7 +285,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
         plain.opts = NULL;
         rc = add_statement(body, "PREPARE ", req->statement, err, errlen);
         if (rc == 0) {
-            rc = add_common(body, &plain, err, errlen);
+            rc = sofa__n1ql_common(body, &plain, err, errlen);
         }
         break;
     }
@@ -295,7 +295,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
             rc = set_new(body, "auto_execute", json_true()) ? SOFA_E_NO_MEMORY : 0;
         }
         if (rc == 0) {
-            rc = add_common(body, req, err, errlen);
+            rc = sofa__n1ql_common(body, req, err, errlen);
         }
         break;
     case SOFA__N1QL_EXECUTE:
@@ -309,7 +309,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
                                                                                  : 0;
         }
         if (rc == 0) {
-            rc = add_common(body, req, err, errlen);
+            rc = sofa__n1ql_common(body, req, err, errlen);
         }
         break;
     default:

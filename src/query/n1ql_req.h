@@ -44,6 +44,11 @@ typedef struct sofa__n1ql_req {
 int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char *err,
                     size_t errlen);
 
+/* Add everything but the statement / prepared name to @p body: context id,
+ * timeout, parameters, scan consistency and vectors, scan_wait, readonly, raw
+ * members. Same errors as sofa__n1ql_body(). */
+int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t errlen);
+
 /* Validate the user's options once at submit time (same errors as above). */
 int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *opts, char *err,
                           size_t errlen);

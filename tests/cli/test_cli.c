@@ -269,6 +269,16 @@ static void store_modes_and_cas(void **state)
     assert_string_equal(R.out, "cas-ok");
     assert_int_equal(kv("rm", "m", NOARGS), OK);
     assert_int_equal(kv("get", "m", NOARGS), NOT_FOUND);
+
+    /* server-side durability (2 nodes, 1 replica: majority is reachable) */
+    assert_int_equal(kv("set", "durable", "d", "--durability", "majority", NOARGS), OK);
+    assert_int_equal(
+        kv("incr", "durable-ctr", "--initial", "4", "--durability", "persist_to_majority", NOARGS),
+        OK);
+    assert_string_equal(R.out, "4\n");
+    assert_int_equal(kv("rm", "durable", "--durability", "majority_and_persist_to_active", NOARGS),
+                     OK);
+    assert_int_equal(kv("get", "durable", NOARGS), NOT_FOUND);
 }
 
 static void counters(void **state)

@@ -1,13 +1,14 @@
 #!/bin/sh
-# Every public header compiles on its own (and twice: include guard), warning-free,
+# Every public header (include/sofa/**/*.h) compiles on its own (and twice: include
+# guard), warning-free,
 # as C11 and as C++11:  check_headers.sh INCLUDE_DIR CC CXX
 set -u
 inc=$1 cc=$2 cxx=$3
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sofa-headers.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 fail=0 n=0
-for h in "$inc"/sofa/*.h; do
-  name=$(basename "$h")
+for h in $(find "$inc/sofa" -name '*.h' | sort); do
+  name=${h#"$inc"/sofa/}
   printf '#include "sofa/%s"\n#include "sofa/%s"\nint sofa_header_check_%s;\n' \
     "$name" "$name" "$(echo "$name" | tr -c 'a-zA-Z0-9\n' _)" >"$tmp/t.c"
   cp "$tmp/t.c" "$tmp/t.cpp"

@@ -43,11 +43,28 @@ echo "$flags"
   -Wl,-rpath,"$libdir"
 run "$tmp/hello_pc" shared
 
-step "every installed .pc file is valid"
+step "every installed .pc file is valid and points into the prefix"
+real_prefix=$(cd "$prefix" && pwd -P)
 for pc in "$libdir"/pkgconfig/*.pc; do
   pkg-config --validate "$pc" || { echo "invalid: $pc"; exit 1; }
+  pc_libdir=$(pkg-config --variable=libdir "$pc")
+  pc_libdir=$(cd "$pc_libdir" 2>/dev/null && pwd -P) || pc_libdir="(missing)"
+  case "$pc_libdir" in
+    "$real_prefix"/*) ;;
+    *) echo "$(basename "$pc"): libdir $pc_libdir is outside $real_prefix (not relocatable)"
+       exit 1 ;;
+  esac
   echo "$(basename "$pc"): $(pkg-config --libs "$pc")"
 done
+
+if [ -f "$libdir/pkgconfig/sofa_libevent.pc" ]; then
+  step "pkg-config --cflags --libs sofa_libevent libevent_core"
+  flags=$(pkg-config --cflags --libs sofa_libevent libevent_core)
+  # shellcheck disable=SC2086
+  "$cc" -std=c11 -Wall -Wextra -Werror $extra "$smoke/plugin_hello.c" -o "$tmp/plugin_pc" \
+    $flags -Wl,-rpath,"$libdir"
+  run "$tmp/plugin_pc" shared
+fi
 
 step "find_package(sofa) with sofa::sofa and sofa::sofa_static"
 "$cmake" -S "$smoke" -B "$tmp/smoke" -G "$gen" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -56,6 +73,9 @@ step "find_package(sofa) with sofa::sofa and sofa::sofa_static"
 "$cmake" --build "$tmp/smoke" >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
 run "$tmp/smoke/hello_shared" shared
 run "$tmp/smoke/hello_static"
+if [ -f "$libdir/pkgconfig/sofa_libevent.pc" ]; then
+  run "$tmp/smoke/plugin_hello" shared
+fi
 if ldd "$tmp/smoke/hello_static" | grep -q libsofa; then
   echo "hello_static is linked to a shared libsofa"; exit 1
 fi

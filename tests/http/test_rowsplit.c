@@ -334,6 +334,20 @@ static void callback_can_stop_the_stream(void **state)
     sofa__rowsplit_free(&rs);
 }
 
+static void rows_before_an_error_are_handed_over_in_batch_mode(void **state)
+{
+    (void)state;
+    rows_seen s;
+    memset(&s, 0, sizeof(s));
+    sofa__rowsplit rs;
+    assert_int_equal(sofa__rowsplit_init(&rs, "results", 0, remember, &s), 0);
+    sofa__rowsplit_set_batch_cb(&rs, flush_batch);
+    const char *doc = "{\"results\":[1,[2],{\"b\" 3}]}";
+    assert_int_equal(sofa__rowsplit_feed(&rs, doc, strlen(doc)), SOFA_E_JSON);
+    assert_string_equal(s.text, "1\n[2]\n");
+    sofa__rowsplit_free(&rs);
+}
+
 static void bad_arguments(void **state)
 {
     (void)state;
@@ -399,6 +413,7 @@ int main(void)
         cmocka_unit_test(row_larger_than_limit_fails),
         cmocka_unit_test(nesting_limit),
         cmocka_unit_test(callback_can_stop_the_stream),
+        cmocka_unit_test(rows_before_an_error_are_handed_over_in_batch_mode),
         cmocka_unit_test(bad_arguments),
         cmocka_unit_test(memory_stays_bounded_by_one_row),
     };

@@ -304,7 +304,7 @@ static int read_request(test_server *s, int fd, char *buf, size_t cap)
     return -1;
 }
 
-static int send_rows(int fd, long n)
+static int send_rows(int fd, long n, volatile int *flag)
 {
     char chunk[8192];
     const char *head = "{\"requestID\":\"r\",\"results\":[";
@@ -324,6 +324,12 @@ static int send_rows(int fd, long n)
         snprintf(hdr, sizeof(hdr), "%zx\r\n", len);
         if (send_all(fd, hdr, strlen(hdr)) || send_all(fd, chunk, len) || send_all(fd, "\r\n", 2)) {
             return -1;
+        }
+        if (flag) { /* hold the rest back until the client has seen rows */
+            for (int w = 0; w < 5000 && !*flag; w++) {
+                usleep(1000);
+            }
+            flag = NULL;
         }
     }
     const char *tail = "],\"status\":\"success\",\"metrics\":{\"resultCount\":1}}";
@@ -349,7 +355,7 @@ static void serve_conn(test_server *s, int fd)
         s->nrequests = idx + 1;
         const srv_step *st = idx < s->nscripts ? s->scripts[idx] : NULL;
         int closed = 0;
-        for (; st && st->action != SRV_END && !closed; st++) {
+        for (; !closed && st && st->action != SRV_END; st++) {
             switch (st->action) {
             case SRV_SEND:
                 closed = send_all(fd, st->text, strlen(st->text)) != 0;
@@ -365,8 +371,18 @@ static void serve_conn(test_server *s, int fd)
             case SRV_CLOSE:
                 closed = 1;
                 break;
+            case SRV_SEND_JSON: {
+                char head[160];
+                snprintf(head, sizeof(head),
+                         "HTTP/1.1 %ld X\r\nContent-Type: application/json\r\n"
+                         "Content-Length: %zu\r\n\r\n",
+                         st->n, strlen(st->text));
+                closed = send_all(fd, head, strlen(head)) != 0 ||
+                         send_all(fd, st->text, strlen(st->text)) != 0;
+                break;
+            }
             case SRV_SEND_ROWS:
-                closed = send_rows(fd, st->n) != 0;
+                closed = send_rows(fd, st->n, st->flag) != 0;
                 break;
             default:
                 break;

@@ -23,7 +23,10 @@ typedef enum srv_action {
     SRV_SLEEP_MS,    /* sleep n ms */
     SRV_WAIT_FLAG,   /* wait (up to 5 s) until *flag != 0 */
     SRV_CLOSE,       /* close the connection */
-    SRV_SEND_ROWS    /* send n N1QL rows {"i":k} as chunks, then the tail */
+    SRV_SEND_JSON,   /* send an HTTP response with status n and JSON body text
+                        (Content-Length computed) */
+    SRV_SEND_ROWS    /* send n N1QL rows {"i":k} as chunks, then the tail; with flag:
+                        wait for *flag after the first chunk */
 } srv_action;
 
 typedef struct srv_step {

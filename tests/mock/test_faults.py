@@ -133,6 +133,30 @@ def test_delay_and_hang():
         assert m.ctl("delay?node=0")[0] == 400
 
 
+def test_http_delay_and_hang():
+    from mocklib import http_request
+    admin = ("Administrator", "password")
+    with Mock("--nodes", "2") as m:
+        assert m.ctl("delay?node=0&ms=300")[0] == 200
+        t0 = time.time()
+        st, _ = http_request(m.http[0], "GET", "/pools/default", auth=admin)
+        assert st == 200 and 0.28 <= time.time() - t0 < 1.5
+        t0 = time.time()
+        assert http_request(m.http[1], "GET", "/pools/default", auth=admin)[0] == 200
+        assert time.time() - t0 < 0.25  # other nodes unaffected
+        # the control API on the delayed node's own port is not delayed
+        t0 = time.time()
+        assert m.ctl("hang?node=1&on=1", port=m.http[0])[0] == 200
+        assert time.time() - t0 < 0.25
+        try:
+            http_request(m.http[1], "GET", "/pools", timeout=0.5)
+            raise AssertionError("a hung node answered")
+        except (TimeoutError, OSError):
+            pass
+        assert m.ctl("reset", port=m.http[1])[0] == 200
+        assert http_request(m.http[1], "GET", "/pools")[0] == 200
+
+
 def test_drop_connections():
     with Mock("--nodes", "2", "--vbuckets", str(NVB)) as m:
         a, b = connect(m.kv[0]), connect(m.kv[1])
@@ -219,6 +243,7 @@ def test_clean_exit_and_bad_options():
 
 if __name__ == "__main__":
     run([test_failover_promotes_replicas, test_stop_and_restart_keep_ports,
-         test_rebalance_moves_vbuckets, test_delay_and_hang, test_drop_connections,
+         test_rebalance_moves_vbuckets, test_delay_and_hang, test_http_delay_and_hang,
+         test_drop_connections,
          test_injected_status, test_truncated_and_garbage_packets, test_ctl_cli,
          test_clean_exit_and_bad_options])

@@ -78,8 +78,18 @@ def test_streaming_config_pushes_on_change():
         assert cfg2["rev"] == 2 and len(cfg2["vBucketServerMap"]["serverList"]) == 2
         assert m.ctl("rebalance")[0] == 200
         cfg3 = json.loads(dechunk(read_until(s, b"", b"\n\n\n\n\r\n")).split(b"\n\n\n\n")[0])
-        assert cfg3["rev"] == 3
+        assert cfg3["rev"] == 3 and "$HOST" in json.dumps(cfg3)
         s.close()
+        # the verbose stream carries real host names
+        v = socket.create_connection(("127.0.0.1", m.http[1]))
+        v.sendall(b"GET /pools/default/bucketsStreaming/default HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Basic QWRtaW5pc3RyYXRvcjpwYXNzd29yZA==\r\n\r\n")
+        body = read_until(v, b"", b"\n\n\n\n").partition(b"\r\n\r\n")[2]
+        assert b'"rev":3' in body and b"$HOST" not in body
+        m.ctl("rebalance")
+        body = read_until(v, b"", b"\n\n\n\n")
+        assert b'"rev":4' in body and b"$HOST" not in body
+        v.close()
 
 
 def test_keepalive_pipelining_and_limits():

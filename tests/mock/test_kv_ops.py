@@ -235,6 +235,30 @@ def test_stat_and_error_map():
         assert c.call(0xFE, value=b"").status == 0x04
 
 
+def test_quit_verbosity_and_more_quiet_ops():
+    with Mock("--vbuckets", str(NVB)) as m:
+        c = kv1(m)
+        assert c.call(0x1B, extras=struct.pack(">I", 1)).status == 0  # VERBOSITY
+        call(c, 0x01, "g", value="v", extras=set_extras())
+        c.send(0x1E, key="g", extras=struct.pack(">I", 100), vb=vb("g"))  # GATQ hit
+        c.send(0x1E, key="nope", extras=struct.pack(">I", 100), vb=vb("nope"))  # GATQ miss: silent
+        c.send(0x15, key="cnt", extras=struct.pack(">QQI", 1, 10, 0), vb=vb("cnt"))  # INCRQ: silent
+        c.send(0x16, key="g", extras=struct.pack(">QQI", 1, 10, 0), vb=vb("g"))  # DECRQ on text: error
+        c.send(0x0A)
+        got = []
+        while not got or got[-1].opcode != 0x0A:
+            got.append(c.recv())
+        assert [(r.opcode, r.status) for r in got] == [(0x1E, 0), (0x16, 0x06), (0x0A, 0)], got
+        assert got[0].value == b"v"
+        assert call(c, 0x00, "cnt").value == b"10"
+        assert c.call(0x08).status == 0x83  # FLUSH on a couchbase bucket
+        r = c.call(0x07)  # QUIT: answered, then closed
+        assert r.status == 0 and c.closed()
+        c = kv1(m)
+        c.send(0x17)  # QUITQ: closed without an answer
+        assert c.closed()
+
+
 def test_memcached_bucket():
     with Mock("--nodes", "2", "--bucket", "cache:memcached") as m:
         c = connect(m.kv[1], bucket="cache")
@@ -253,4 +277,5 @@ def test_memcached_bucket():
 if __name__ == "__main__":
     run([test_add_replace_cas_flags, test_append_prepend, test_counters,
          test_expiry_touch_gat_with_mock_clock, test_locks, test_get_meta_and_tombstones,
-         test_quiet_variants, test_replica_reads, test_stat_and_error_map, test_memcached_bucket])
+         test_quiet_variants, test_replica_reads, test_stat_and_error_map,
+         test_quit_verbosity_and_more_quiet_ops, test_memcached_bucket])

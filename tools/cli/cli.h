@@ -22,6 +22,9 @@
 #include <jansson.h>
 #include <sofa/sofa.h>
 
+/* The connection string when neither -U nor $SOFA_CONNSTR gives one. */
+#define CLI_DEFAULT_CONNSTR "couchbase://127.0.0.1/default"
+
 /* Exit codes (documented in `sofa --help` and docs/cli.md). */
 enum {
     CLI_EXIT_OK = 0,

@@ -13,7 +13,7 @@ typedef struct admin_res {
     json_t *json; /* the --json output being built */
 } admin_res;
 
-static int finish(cli_ctx *ctx, int submit_rc, const admin_res *res)
+static int admin_finish(cli_ctx *ctx, int submit_rc, const admin_res *res)
 {
     if (submit_rc != 0) {
         return submit_rc;
@@ -66,7 +66,7 @@ static int run_stats(cli_ctx *ctx)
     const char *group = ctx->args->npos > 0 ? ctx->args->pos[0] : NULL;
     admin_res res = {ctx, 0, 0, NULL};
     int rc = sofa_kv_stats(ctx->client, group, &ctx->kvopts, on_stats, &res);
-    rc = finish(ctx, rc, &res);
+    rc = admin_finish(ctx, rc, &res);
     if (res.json != NULL) {
         cli_json_print(ctx, res.json);
     }
@@ -118,7 +118,7 @@ static int run_ping(cli_ctx *ctx)
 {
     admin_res res = {ctx, 0, 0, NULL};
     int rc = sofa_kv_ping(ctx->client, &ctx->kvopts, on_ping, &res);
-    rc = finish(ctx, rc, &res);
+    rc = admin_finish(ctx, rc, &res);
     if (res.json != NULL) {
         cli_json_print(ctx, res.json);
     }

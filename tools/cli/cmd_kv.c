@@ -98,7 +98,7 @@ static void on_exists(sofa_client *client, sofa_status status, const sofa_exists
 }
 
 /* The status of a scheduled operation once the loop has answered it. */
-static int finish(cli_ctx *ctx, int submit_rc, const kv_res *res)
+static int kv_finish(cli_ctx *ctx, int submit_rc, const kv_res *res)
 {
     if (submit_rc != 0) {
         return submit_rc;
@@ -220,7 +220,7 @@ static int run_get(cli_ctx *ctx)
     int rc = lock ? sofa_kv_get_and_lock(ctx->client, key, strlen(key), (uint32_t)secs,
                                          &ctx->kvopts, on_get, &res)
                   : sofa_kv_get(ctx->client, key, strlen(key), &ctx->kvopts, on_get, &res);
-    rc = finish(ctx, rc, &res);
+    rc = kv_finish(ctx, rc, &res);
     int x = rc == SOFA_OK ? print_get(ctx, key, &res, lock) : cli_fail(ctx, key, strlen(key), rc);
     free(res.value);
     return x;
@@ -231,7 +231,7 @@ static int run_exists(cli_ctx *ctx)
     const char *key = ctx->args->pos[0];
     kv_res res = {0};
     int rc = sofa_kv_exists(ctx->client, key, strlen(key), &ctx->kvopts, on_exists, &res);
-    rc = finish(ctx, rc, &res);
+    rc = kv_finish(ctx, rc, &res);
     if (rc != SOFA_OK) {
         return cli_fail(ctx, key, strlen(key), rc);
     }
@@ -336,7 +336,7 @@ static int run_store(cli_ctx *ctx)
     kv_res res = {0};
     int rc = sofa_kv_store(ctx->client, (sofa_store_op)ctx->cmd->param, key, strlen(key), value,
                            nvalue, &o, on_mutation, &res);
-    rc = finish(ctx, rc, &res);
+    rc = kv_finish(ctx, rc, &res);
     free(buf);
     return rc == SOFA_OK ? print_mutation(ctx, key, &res, 0) : cli_fail(ctx, key, strlen(key), rc);
 }
@@ -352,7 +352,7 @@ static int run_remove(cli_ctx *ctx)
     }
     kv_res res = {0};
     int rc = sofa_kv_remove(ctx->client, key, strlen(key), &o, on_mutation, &res);
-    rc = finish(ctx, rc, &res);
+    rc = kv_finish(ctx, rc, &res);
     return rc == SOFA_OK ? print_mutation(ctx, key, &res, 0) : cli_fail(ctx, key, strlen(key), rc);
 }
 
@@ -375,7 +375,7 @@ static int run_counter(cli_ctx *ctx)
     kv_res res = {0};
     int rc = sofa_kv_counter(ctx->client, key, strlen(key), d, initial ? initial->v.u64 : 0,
                              initial != NULL, &o, on_mutation, &res);
-    rc = finish(ctx, rc, &res);
+    rc = kv_finish(ctx, rc, &res);
     return rc == SOFA_OK ? print_mutation(ctx, key, &res, 1) : cli_fail(ctx, key, strlen(key), rc);
 }
 
@@ -390,7 +390,7 @@ static int run_touch(cli_ctx *ctx)
     kv_res res = {0};
     int rc = sofa_kv_touch(ctx->client, key, strlen(key), (uint32_t)expiry, &ctx->kvopts,
                            on_mutation, &res);
-    rc = finish(ctx, rc, &res);
+    rc = kv_finish(ctx, rc, &res);
     return rc == SOFA_OK ? print_mutation(ctx, key, &res, 0) : cli_fail(ctx, key, strlen(key), rc);
 }
 
@@ -404,7 +404,7 @@ static int run_unlock(cli_ctx *ctx)
     }
     kv_res res = {0};
     int rc = sofa_kv_unlock(ctx->client, key, strlen(key), cas, &ctx->kvopts, on_mutation, &res);
-    rc = finish(ctx, rc, &res);
+    rc = kv_finish(ctx, rc, &res);
     if (rc != SOFA_OK) {
         return cli_fail(ctx, key, strlen(key), rc);
     }

@@ -6,21 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_DEFAULT_CONNSTR "couchbase://127.0.0.1/default"
-
-const cli_option cli_global_options[] = {
-    {"connstr", 'U', CLI_ARG_STRING, "CONNSTR",
-     "connection string (default $SOFA_CONNSTR, else " CLI_DEFAULT_CONNSTR ")"},
-    {"username", 'u', CLI_ARG_STRING, "USER", "user name (default $SOFA_USERNAME)"},
-    {"password", 'P', CLI_ARG_STRING, "PASS", "password (default $SOFA_PASSWORD)"},
-    {"timeout", 'T', CLI_ARG_SECONDS, "SECONDS",
-     "operation timeout (default: the connstr's operation_timeout, 2.5)"},
-    {"json", 0, CLI_ARG_NONE, NULL, "print the result as one JSON object on stdout"},
-    {"verbose", 'v', CLI_ARG_NONE, NULL,
-     "details (CAS, flags) on stderr; -vv/-vvv/-vvvv add the client log"},
-    {"help", 'h', CLI_ARG_NONE, NULL, "show help (with a command: its options)"},
-    {NULL, 0, CLI_ARG_NONE, NULL, NULL}};
-
 typedef struct connect_res {
     int calls;
     int status;

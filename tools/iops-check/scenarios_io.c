@@ -62,6 +62,35 @@ static int read_write_both(const iopscheck_factory *f, char *err, size_t errlen)
     return one_delivery(f, err, errlen, 0, R | W, W); /* nothing to read: WRITE only */
 }
 
+/* WATCH with no flag or an unknown flag is refused with SOFA_E_INVALID_ARGUMENT
+ * and changes nothing (rule 8: errors are returned, never fatal). */
+static int bad_flags_rejected(const iopscheck_factory *f, char *err, size_t errlen)
+{
+    harness h;
+    int fds[2] = {-1, -1};
+    evrec a = {0};
+    if (harness_begin(&h, f, err, errlen) != 0) {
+        goto out;
+    }
+    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
+    CHECK(&h, ev_open(&h, &a, fds[0]) == 0, "event_new failed");
+    CHECK(&h, h.io->update_event(h.io, a.ev, SOFA_IO_WATCH, 0) == SOFA_E_INVALID_ARGUMENT,
+          "WATCH with no flags was not refused");
+    CHECK(&h, h.io->update_event(h.io, a.ev, SOFA_IO_WATCH, 4 | R) == SOFA_E_INVALID_ARGUMENT,
+          "WATCH with an unknown flag was not refused");
+    CHECK(&h, harness_run_for(&h, 50) == 0, "loop failed");
+    CHECK(&h, a.count == 0, "a refused WATCH was delivered");
+    a.on_fire = fire_done;
+    CHECK(&h, ev_watch(&a, W) == 0, "WATCH after refused ones failed");
+    CHECK(&h, harness_run(&h, 2000) == 0, "no delivery after refused WATCHes");
+out:
+    if (h.io) {
+        ev_cleanup(&a);
+    }
+    harness_close_pair(fds);
+    return harness_end(&h);
+}
+
 /* Readiness stays (the byte is never read), but only one delivery per WATCH. */
 static int one_shot(const iopscheck_factory *f, char *err, size_t errlen)
 {
@@ -391,6 +420,7 @@ const iopscheck_scenario iopscheck_io_scenarios[] = {
     {"read_ready", read_ready},
     {"write_ready", write_ready},
     {"read_write_both", read_write_both},
+    {"bad_flags_rejected", bad_flags_rejected},
     {"one_shot", one_shot},
     {"watch_replaces_flags", watch_replaces_flags},
     {"unwatch_before_ready", unwatch_before_ready},

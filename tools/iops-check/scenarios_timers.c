@@ -321,6 +321,31 @@ out:
     return harness_end(&h);
 }
 
+/* A timer armed for the largest delay neither fires nor breaks the loop, and
+ * can be cancelled; a short one armed next to it still fires on time. */
+static int huge_delay_timer(const iopscheck_factory *f, char *err, size_t errlen)
+{
+    harness h;
+    tmrec big = {0}, small = {0};
+    if (harness_begin(&h, f, err, errlen) != 0) {
+        goto out;
+    }
+    CHECK(&h, tm_open(&h, &big) == 0 && tm_open(&h, &small) == 0, "timer_new failed");
+    CHECK(&h, tm_arm(&big, UINT64_MAX) == 0, "WATCH with UINT64_MAX failed");
+    small.on_fire = tm_done;
+    CHECK(&h, tm_arm(&small, 10000) == 0, "WATCH failed");
+    CHECK(&h, harness_run(&h, 2000) == 0, "a 10 ms timer next to a huge one did not fire");
+    CHECK(&h, big.count == 0 && small.count == 1 && small.early == 0, "fired %d/%d", big.count,
+          small.count);
+    CHECK(&h, tm_cancel(&big) == 0, "UNWATCH of the huge timer failed");
+out:
+    if (h.io) {
+        tm_cleanup(&big);
+        tm_cleanup(&small);
+    }
+    return harness_end(&h);
+}
+
 /* stop_watching while not running is a no-op: the next start_watching runs. */
 static int stop_when_idle_is_noop(const iopscheck_factory *f, char *err, size_t errlen)
 {
@@ -412,6 +437,7 @@ const iopscheck_scenario iopscheck_timer_scenarios[] = {
     {"timer_cleanup_in_own_callback", timer_cleanup_in_own_callback},
     {"zero_delay_timers", zero_delay_timers},
     {"stop_in_callback", stop_in_callback},
+    {"huge_delay_timer", huge_delay_timer},
     {"stop_keeps_other_due_timers", stop_keeps_other_due_timers},
     {"stop_when_idle_is_noop", stop_when_idle_is_noop},
     {"idle_loop_returns", idle_loop_returns},

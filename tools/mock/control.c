@@ -199,144 +199,221 @@ static int parse_node_list(const char *s, int *out, int max)
     return n;
 }
 
+typedef void (*cmd_fn)(mock_cluster *c, const mock_http_request *req, mock_http_response *resp);
+
+static void cmd_info(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    (void)req;
+    json_t *js = info_json(c);
+    char *s = js ? json_dumps(js, JSON_COMPACT) : NULL;
+    json_decref(js);
+    if (s == NULL) {
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "application/json";
+    mock_strbuf_append(&resp->body, s, strlen(s));
+    free(s);
+}
+
+static void cmd_failover(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    char msg[256];
+    int node;
+    if (get_node(c, req, resp, 1, &node) != 0) {
+        return;
+    }
+    if (mock_cluster_failover(c, node, msg, sizeof(msg)) != 0) {
+        mock_http_error(resp, 400, msg);
+        return;
+    }
+    ok(resp, msg);
+}
+
+static void cmd_rebalance(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    char list[256], msg[256];
+    int nodes[MOCK_MAX_NODES];
+    int n = -1;
+    if (mock_http_query_param(req->query, "nodes", list, sizeof(list)) == 0 &&
+        (n = parse_node_list(list, nodes, MOCK_MAX_NODES)) < 0) {
+        mock_http_error(resp, 400, "nodes=0,1,... expected");
+        return;
+    }
+    if (mock_cluster_rebalance(c, n >= 0 ? nodes : NULL, n, msg, sizeof(msg)) != 0) {
+        mock_http_error(resp, 400, msg);
+        return;
+    }
+    ok(resp, msg);
+}
+
+static void cmd_stop(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    char msg[256];
+    long long for_ms = 0;
+    int node;
+    if (get_node(c, req, resp, 1, &node) != 0) {
+        return;
+    }
+    if (param_int(req, "for_ms", &for_ms) == -2 || for_ms < 0 || for_ms > 3600000) {
+        mock_http_error(resp, 400, "for_ms must be 0..3600000");
+        return;
+    }
+    if (defer(c, DEFER_STOP, node, (int)for_ms) != 0) {
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    snprintf(msg, sizeof(msg), "node %d stopping%s", node, for_ms ? " (restart scheduled)" : "");
+    ok(resp, msg);
+}
+
+static void cmd_start(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    char msg[64];
+    int node;
+    if (get_node(c, req, resp, 1, &node) != 0) {
+        return;
+    }
+    if (mock_node_start(&c->nodes[node]) != 0) {
+        mock_http_error(resp, 500, "could not reopen the node's ports");
+        return;
+    }
+    snprintf(msg, sizeof(msg), "node %d running", node);
+    ok(resp, msg);
+}
+
+static void set_node_knob(mock_cluster *c, const mock_http_request *req, mock_http_response *resp,
+                          int is_delay)
+{
+    int node;
+    long long v;
+    if (get_node(c, req, resp, 0, &node) != 0) {
+        return;
+    }
+    if (param_int(req, is_delay ? "ms" : "on", &v) != 0 || v < 0 || v > 600000) {
+        mock_http_error(resp, 400, is_delay ? "ms=0..600000 required" : "on=0|1 required");
+        return;
+    }
+    for (int i = 0; i < c->nnodes; i++) {
+        if (node < 0 || node == i) {
+            if (is_delay) {
+                c->nodes[i].delay_ms = (int)v;
+            } else {
+                c->nodes[i].hang = v != 0;
+            }
+        }
+    }
+    ok(resp, is_delay ? "delay set" : "hang set");
+}
+
+static void cmd_delay(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    set_node_knob(c, req, resp, 1);
+}
+
+static void cmd_hang(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    set_node_knob(c, req, resp, 0);
+}
+
+static void cmd_drop(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    int node;
+    if (get_node(c, req, resp, 0, &node) != 0) {
+        return;
+    }
+    if (defer(c, DEFER_DROP, node, 0) != 0) {
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    ok(resp, "dropping connections");
+}
+
+static void cmd_fail(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    if (add_fault(c, req, resp, MOCK_FAULT_STATUS) == 0) {
+        ok(resp, "fault armed");
+    }
+}
+
+static void cmd_corrupt(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    char mode[32] = "";
+    mock_http_query_param(req->query, "mode", mode, sizeof(mode));
+    mock_fault_kind k = strcmp(mode, "truncate") == 0  ? MOCK_FAULT_TRUNCATE
+                        : strcmp(mode, "garbage") == 0 ? MOCK_FAULT_GARBAGE
+                                                       : MOCK_FAULT_STATUS;
+    if (k == MOCK_FAULT_STATUS) {
+        mock_http_error(resp, 400, "mode=truncate|garbage required");
+        return;
+    }
+    if (add_fault(c, req, resp, k) == 0) {
+        ok(resp, "fault armed");
+    }
+}
+
+#define MAX_ADVANCE_S (100LL * 365 * 86400)
+
+static void cmd_clock(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    (void)c;
+    char msg[128];
+    long long ms = 0, s = 0;
+    int r1 = param_int(req, "advance_ms", &ms), r2 = param_int(req, "advance", &s);
+    if (r1 == -2 || r2 == -2 || (r1 != 0 && r2 != 0) || ms < 0 || s < 0 || ms > MAX_ADVANCE_S * 1000 ||
+        s > MAX_ADVANCE_S) {
+        mock_http_error(resp, 400, "advance=SECONDS or advance_ms=MS (>= 0) required");
+        return;
+    }
+    mock_clock_offset_ms += ms + s * 1000;
+    snprintf(msg, sizeof(msg), "clock offset %lld ms", (long long)mock_clock_offset_ms);
+    ok(resp, msg);
+}
+
+static void cmd_delays(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    long long p = c->persist_delay_ms, r = c->replicate_delay_ms;
+    int e1 = param_int(req, "persist_ms", &p), e2 = param_int(req, "replicate_ms", &r);
+    if (e1 == -2 || e2 == -2 || p < 0 || r < 0 || p > 600000 || r > 600000) {
+        mock_http_error(resp, 400, "persist_ms / replicate_ms must be 0..600000");
+        return;
+    }
+    c->persist_delay_ms = (int)p;
+    c->replicate_delay_ms = (int)r;
+    ok(resp, "delays set");
+}
+
+static void cmd_reset(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    (void)req;
+    c->nfaults = 0;
+    for (int i = 0; i < c->nnodes; i++) {
+        c->nodes[i].delay_ms = 0;
+        c->nodes[i].hang = 0;
+    }
+    ok(resp, "faults, delays and hangs cleared");
+}
+
+static const struct {
+    const char *name;
+    cmd_fn fn;
+} commands[] = {
+    {"info", cmd_info},         {"", cmd_info},           {"failover", cmd_failover},
+    {"rebalance", cmd_rebalance}, {"stop", cmd_stop},       {"start", cmd_start},
+    {"delay", cmd_delay},       {"hang", cmd_hang},       {"drop", cmd_drop},
+    {"fail", cmd_fail},         {"corrupt", cmd_corrupt}, {"clock", cmd_clock},
+    {"delays", cmd_delays},     {"reset", cmd_reset},
+};
+
 void mock_control_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
 {
     const char *cmd = req->path + (strncmp(req->path, "/mock/", 6) == 0 ? 6 : 5);
-    char msg[256];
-    int node;
-    long long v;
-    if (strcmp(cmd, "info") == 0 || cmd[0] == '\0') {
-        json_t *js = info_json(c);
-        char *s = js ? json_dumps(js, JSON_COMPACT) : NULL;
-        json_decref(js);
-        resp->status = 200;
-        resp->content_type = "application/json";
-        if (s) {
-            mock_strbuf_append(&resp->body, s, strlen(s));
-            free(s);
-        }
-    } else if (strcmp(cmd, "failover") == 0) {
-        if (get_node(c, req, resp, 1, &node) != 0) {
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(cmd, commands[i].name) == 0) {
+            commands[i].fn(c, req, resp);
             return;
         }
-        if (mock_cluster_failover(c, node, msg, sizeof(msg)) != 0) {
-            mock_http_error(resp, 400, msg);
-            return;
-        }
-        ok(resp, msg);
-    } else if (strcmp(cmd, "rebalance") == 0) {
-        char list[256];
-        int nodes[MOCK_MAX_NODES];
-        int n = -1;
-        if (mock_http_query_param(req->query, "nodes", list, sizeof(list)) == 0 &&
-            (n = parse_node_list(list, nodes, MOCK_MAX_NODES)) < 0) {
-            mock_http_error(resp, 400, "nodes=0,1,... expected");
-            return;
-        }
-        if (mock_cluster_rebalance(c, n >= 0 ? nodes : NULL, n, msg, sizeof(msg)) != 0) {
-            mock_http_error(resp, 400, msg);
-            return;
-        }
-        ok(resp, msg);
-    } else if (strcmp(cmd, "stop") == 0) {
-        long long for_ms = 0;
-        if (get_node(c, req, resp, 1, &node) != 0) {
-            return;
-        }
-        if (param_int(req, "for_ms", &for_ms) == -2 || for_ms < 0 || for_ms > 3600000) {
-            mock_http_error(resp, 400, "for_ms must be 0..3600000");
-            return;
-        }
-        if (defer(c, DEFER_STOP, node, (int)for_ms) != 0) {
-            mock_http_error(resp, 500, "out of memory");
-            return;
-        }
-        snprintf(msg, sizeof(msg), "node %d stopping%s", node, for_ms ? " (restart scheduled)" : "");
-        ok(resp, msg);
-    } else if (strcmp(cmd, "start") == 0) {
-        if (get_node(c, req, resp, 1, &node) != 0) {
-            return;
-        }
-        if (mock_node_start(&c->nodes[node]) != 0) {
-            mock_http_error(resp, 500, "could not reopen the node's ports");
-            return;
-        }
-        snprintf(msg, sizeof(msg), "node %d running", node);
-        ok(resp, msg);
-    } else if (strcmp(cmd, "delay") == 0 || strcmp(cmd, "hang") == 0) {
-        int is_delay = cmd[0] == 'd';
-        if (get_node(c, req, resp, 0, &node) != 0) {
-            return;
-        }
-        if (param_int(req, is_delay ? "ms" : "on", &v) != 0 || v < 0 || v > 600000) {
-            mock_http_error(resp, 400, is_delay ? "ms=0..600000 required" : "on=0|1 required");
-            return;
-        }
-        for (int i = 0; i < c->nnodes; i++) {
-            if (node < 0 || node == i) {
-                if (is_delay) {
-                    c->nodes[i].delay_ms = (int)v;
-                } else {
-                    c->nodes[i].hang = v != 0;
-                }
-            }
-        }
-        ok(resp, is_delay ? "delay set" : "hang set");
-    } else if (strcmp(cmd, "drop") == 0) {
-        if (get_node(c, req, resp, 0, &node) != 0) {
-            return;
-        }
-        if (defer(c, DEFER_DROP, node, 0) != 0) {
-            mock_http_error(resp, 500, "out of memory");
-            return;
-        }
-        ok(resp, "dropping connections");
-    } else if (strcmp(cmd, "fail") == 0) {
-        if (add_fault(c, req, resp, MOCK_FAULT_STATUS) == 0) {
-            ok(resp, "fault armed");
-        }
-    } else if (strcmp(cmd, "corrupt") == 0) {
-        char mode[32] = "";
-        mock_http_query_param(req->query, "mode", mode, sizeof(mode));
-        mock_fault_kind k = strcmp(mode, "truncate") == 0  ? MOCK_FAULT_TRUNCATE
-                            : strcmp(mode, "garbage") == 0 ? MOCK_FAULT_GARBAGE
-                                                           : MOCK_FAULT_STATUS;
-        if (k == MOCK_FAULT_STATUS) {
-            mock_http_error(resp, 400, "mode=truncate|garbage required");
-            return;
-        }
-        if (add_fault(c, req, resp, k) == 0) {
-            ok(resp, "fault armed");
-        }
-    } else if (strcmp(cmd, "clock") == 0) {
-        long long ms = 0, s = 0;
-        int r1 = param_int(req, "advance_ms", &ms), r2 = param_int(req, "advance", &s);
-        if (r1 == -2 || r2 == -2 || (r1 != 0 && r2 != 0) || ms < 0 || s < 0 ||
-            ms > 100LL * 365 * 86400000 || s > 100LL * 365 * 86400) {
-            mock_http_error(resp, 400, "advance=SECONDS or advance_ms=MS (>= 0) required");
-            return;
-        }
-        mock_clock_offset_ms += ms + s * 1000;
-        snprintf(msg, sizeof(msg), "clock offset %lld ms", (long long)mock_clock_offset_ms);
-        ok(resp, msg);
-    } else if (strcmp(cmd, "delays") == 0) {
-        long long p = c->persist_delay_ms, r = c->replicate_delay_ms;
-        int e1 = param_int(req, "persist_ms", &p), e2 = param_int(req, "replicate_ms", &r);
-        if (e1 == -2 || e2 == -2 || p < 0 || r < 0 || p > 600000 || r > 600000) {
-            mock_http_error(resp, 400, "persist_ms / replicate_ms must be 0..600000");
-            return;
-        }
-        c->persist_delay_ms = (int)p;
-        c->replicate_delay_ms = (int)r;
-        ok(resp, "delays set");
-    } else if (strcmp(cmd, "reset") == 0) {
-        c->nfaults = 0;
-        for (int i = 0; i < c->nnodes; i++) {
-            c->nodes[i].delay_ms = 0;
-            c->nodes[i].hang = 0;
-        }
-        ok(resp, "faults, delays and hangs cleared");
-    } else {
-        mock_http_error(resp, 404, "unknown control command (see docs/mock.md)");
     }
+    mock_http_error(resp, 404, "unknown control command (see docs/mock.md)");
 }

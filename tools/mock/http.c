@@ -17,6 +17,8 @@ typedef struct mock_httpconn {
     mock_node *node;             /* NULL on the control port */
     int fd;
     struct event *rev, *wev;
+    struct event *delay_timer;   /* node response delay: the next request waits for it */
+    int delay_done;              /* the delay for the request at the front has passed */
     mock_strbuf rbuf, wbuf;
     size_t woff;
     int want_write;
@@ -25,6 +27,7 @@ typedef struct mock_httpconn {
     int busy;                    /* a streamed response is in progress */
     int resume;                  /* a streamed response ended: parse queued requests */
     mock_bucket *stream;         /* config stream subscription */
+    int stream_verbose;
     mock_http_producer producer;
 } mock_httpconn;
 
@@ -49,6 +52,9 @@ static void free_conn(mock_httpconn *c)
     }
     if (c->wev) {
         event_free(c->wev);
+    }
+    if (c->delay_timer) {
+        event_free(c->delay_timer);
     }
     close(c->fd);
     mock_strbuf_free(&c->rbuf);
@@ -254,6 +260,7 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
         c->busy = 1;
         if (resp->config_stream) {
             c->stream = resp->config_stream;
+            c->stream_verbose = resp->stream_verbose;
         } else {
             c->producer = resp->producer;
             memset(&resp->producer, 0, sizeof(resp->producer));
@@ -322,112 +329,145 @@ static void parse_basic(const char *auth, char *user, size_t ulen, char *pass, s
     *ok = 1;
 }
 
+typedef struct head_info {
+    char method[16];
+    char target[4096];
+    char user[256], pass[256];
+    int have_auth;
+    int keepalive;
+    size_t clen;
+    const char *error; /* set with the returned status when the head is unusable */
+} head_info;
+
+/* Parse the request line and the headers we use. 0, or an HTTP error status. */
+static int parse_head(const char *head, head_info *h)
+{
+    char version[16], val[1024];
+    const char *sp1 = strchr(head, ' ');
+    const char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+    const char *eol = strstr(head, "\r\n");
+    h->keepalive = 0;
+    if (sp1 == NULL || sp2 == NULL || sp2 > eol || (size_t)(sp1 - head) >= sizeof(h->method) ||
+        (size_t)(sp2 - sp1 - 1) >= sizeof(h->target) || (size_t)(eol - sp2 - 1) >= sizeof(version)) {
+        h->error = "bad request line";
+        return 400;
+    }
+    memcpy(h->method, head, (size_t)(sp1 - head));
+    h->method[sp1 - head] = '\0';
+    memcpy(h->target, sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    h->target[sp2 - sp1 - 1] = '\0';
+    memcpy(version, sp2 + 1, (size_t)(eol - sp2 - 1));
+    version[eol - sp2 - 1] = '\0';
+    h->keepalive = strcmp(version, "HTTP/1.1") == 0;
+    if (header(head, "Connection", val, sizeof(val)) == 0) {
+        if (strcasecmp(val, "close") == 0) {
+            h->keepalive = 0;
+        } else if (strcasecmp(val, "keep-alive") == 0) {
+            h->keepalive = 1;
+        }
+    }
+    if (header(head, "Transfer-Encoding", val, sizeof(val)) == 0) {
+        h->keepalive = 0;
+        h->error = "chunked request bodies are not supported";
+        return 501;
+    }
+    h->clen = 0;
+    if (header(head, "Content-Length", val, sizeof(val)) == 0) {
+        char *e;
+        unsigned long long v = strtoull(val, &e, 10);
+        if (*e != '\0' || val[0] == '\0' || v > MOCK_HTTP_MAX_BODY) {
+            h->keepalive = 0;
+            h->error = "bad or too large Content-Length";
+            return 413;
+        }
+        h->clen = (size_t)v;
+    }
+    h->have_auth = 0;
+    if (header(head, "Authorization", val, sizeof(val)) == 0) {
+        parse_basic(val, h->user, sizeof(h->user), h->pass, sizeof(h->pass), &h->have_auth);
+        if (!h->have_auth) {
+            h->error = "bad Authorization header";
+            return 401;
+        }
+    }
+    return 0;
+}
+
+static void route(mock_httpconn *c, head_info *h, const char *body, mock_http_response *resp)
+{
+    char *q = strchr(h->target, '?');
+    if (q != NULL) {
+        *q++ = '\0';
+    }
+    mock_http_request req = {h->method, h->target, q ? q : "", body, h->clen,
+                             h->have_auth ? h->user : NULL, h->have_auth ? h->pass : NULL,
+                             c->node ? c->node->index : -1};
+    if (strncmp(h->target, "/mock/", 6) == 0 || strcmp(h->target, "/mock") == 0) {
+        mock_control_route(c->cluster, &req, resp);
+    } else if (c->node == NULL) {
+        mock_http_error(resp, 404, "the control port serves /mock/ only");
+    } else {
+        mock_http_route(c->cluster, &req, resp);
+    }
+}
+
 /* Handle one complete request at the front of rbuf; returns bytes consumed, 0 = need more,
- * -1 = fatal (response queued, close). */
+ * -1 = fatal (error response queued, close after it). */
 static long handle_one(mock_httpconn *c)
 {
     char *data = c->rbuf.data;
     char *end = c->rbuf.len >= 4 ? memmem(data, c->rbuf.len, "\r\n\r\n", 4) : NULL;
     mock_http_response resp;
     memset(&resp, 0, sizeof(resp));
+    head_info *h = NULL;
+    char *head = NULL, *body = NULL;
+    long consumed = -1;
     if (end == NULL) {
-        if (c->rbuf.len > MOCK_HTTP_MAX_HEAD) {
-            c->keepalive = 0;
-            mock_http_error(&resp, 413, "request head too large");
-            send_response(c, &resp);
-            mock_strbuf_free(&resp.body);
-            return -1;
+        if (c->rbuf.len <= MOCK_HTTP_MAX_HEAD) {
+            return 0;
         }
-        return 0;
+        mock_http_error(&resp, 413, "request head too large");
+        goto respond;
     }
     size_t headlen = (size_t)(end - data) + 4;
-    char *head = malloc(headlen + 1);
-    if (head == NULL) {
-        return -1;
+    h = calloc(1, sizeof(*h));
+    head = malloc(headlen + 1);
+    if (h == NULL || head == NULL) {
+        goto respond;
     }
     memcpy(head, data, headlen);
     head[headlen] = '\0';
-    char method[16], target[4096], version[16];
-    char *sp1 = strchr(head, ' ');
-    char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-    char *eol = strstr(head, "\r\n");
-    long consumed = -1;
-    c->keepalive = 0;
-    if (sp1 == NULL || sp2 == NULL || sp2 > eol || (size_t)(sp1 - head) >= sizeof(method) ||
-        (size_t)(sp2 - sp1 - 1) >= sizeof(target) || (size_t)(eol - sp2 - 1) >= sizeof(version)) {
-        mock_http_error(&resp, 400, "bad request line");
+    int st = parse_head(head, h);
+    c->keepalive = h->keepalive;
+    if (st != 0) {
+        mock_http_error(&resp, st, h->error);
+        if (st == 401 && c->rbuf.len - headlen >= h->clen) {
+            consumed = (long)(headlen + h->clen); /* the stream is still in sync */
+        }
         goto respond;
     }
-    memcpy(method, head, (size_t)(sp1 - head));
-    method[sp1 - head] = '\0';
-    memcpy(target, sp1 + 1, (size_t)(sp2 - sp1 - 1));
-    target[sp2 - sp1 - 1] = '\0';
-    memcpy(version, sp2 + 1, (size_t)(eol - sp2 - 1));
-    version[eol - sp2 - 1] = '\0';
-    char val[1024];
-    c->keepalive = strcmp(version, "HTTP/1.1") == 0;
-    if (header(head, "Connection", val, sizeof(val)) == 0) {
-        if (strcasecmp(val, "close") == 0) {
-            c->keepalive = 0;
-        } else if (strcasecmp(val, "keep-alive") == 0) {
-            c->keepalive = 1;
-        }
-    }
-    if (header(head, "Transfer-Encoding", val, sizeof(val)) == 0) {
-        c->keepalive = 0;
-        mock_http_error(&resp, 501, "chunked request bodies are not supported");
-        goto respond;
-    }
-    size_t clen = 0;
-    if (header(head, "Content-Length", val, sizeof(val)) == 0) {
-        char *e;
-        unsigned long long v = strtoull(val, &e, 10);
-        if (*e != '\0' || v > MOCK_HTTP_MAX_BODY) {
-            c->keepalive = 0;
-            mock_http_error(&resp, 413, "bad or too large Content-Length");
-            goto respond;
-        }
-        clen = (size_t)v;
-    }
-    if (c->rbuf.len - headlen < clen) {
+    if (c->rbuf.len - headlen < h->clen) {
         free(head);
+        free(h);
         return 0;
     }
-    char user[256] = "", pass[256] = "";
-    int have_auth = 0;
-    if (header(head, "Authorization", val, sizeof(val)) == 0) {
-        parse_basic(val, user, sizeof(user), pass, sizeof(pass), &have_auth);
-        if (!have_auth) {
-            mock_http_error(&resp, 401, "bad Authorization header");
-            consumed = (long)(headlen + clen);
-            goto respond;
-        }
-    }
-    char *q = strchr(target, '?');
-    if (q != NULL) {
-        *q++ = '\0';
-    }
-    char *body = malloc(clen + 1);
+    body = malloc(h->clen + 1);
     if (body == NULL) {
         goto respond;
     }
-    memcpy(body, data + headlen, clen);
-    body[clen] = '\0';
-    mock_http_request req = {method, target, q ? q : "", body, clen, have_auth ? user : NULL,
-                             have_auth ? pass : NULL, c->node ? c->node->index : -1};
-    if (strncmp(target, "/mock/", 6) == 0 || strcmp(target, "/mock") == 0) {
-        mock_control_route(c->cluster, &req, &resp);
-    } else if (c->node == NULL) {
-        mock_http_error(&resp, 404, "the control port serves /mock/ only");
-    } else {
-        mock_http_route(c->cluster, &req, &resp);
-    }
-    free(body);
-    consumed = (long)(headlen + clen);
+    memcpy(body, data + headlen, h->clen);
+    body[h->clen] = '\0';
+    route(c, h, body, &resp);
+    consumed = (long)(headlen + h->clen);
 respond:
+    free(body);
     free(head);
+    free(h);
     if (resp.status == 0) {
         mock_http_error(&resp, 500, "internal error");
+    }
+    if (consumed < 0) {
+        c->keepalive = 0;
     }
     send_response(c, &resp);
     mock_strbuf_free(&resp.body);
@@ -435,16 +475,65 @@ respond:
         resp.producer.free(resp.producer.ctx);
     }
     if (consumed < 0) {
-        c->keepalive = 0;
         c->closing = 1;
     }
     return consumed;
 }
 
+/* Control requests are exempt from a node's hang and delay faults. */
+static int is_control_request(const mock_httpconn *c)
+{
+    const char *sp = memchr(c->rbuf.data, ' ', c->rbuf.len < 16 ? c->rbuf.len : 16);
+    size_t rest = sp ? c->rbuf.len - (size_t)(sp + 1 - c->rbuf.data) : 0;
+    return sp != NULL && rest >= 5 && memcmp(sp + 1, "/mock", 5) == 0;
+}
+
+static void delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mock_httpconn *c = arg;
+    c->delay_done = 1;
+    process(c);
+}
+
+/* Node faults: 1 if the request at the front must not be handled now. */
+static int held_by_fault(mock_httpconn *c)
+{
+    if (c->node == NULL || is_control_request(c)) {
+        return 0;
+    }
+    if (c->node->hang) {
+        c->rbuf.len = 0; /* swallowed, never answered */
+        return 1;
+    }
+    if (c->node->delay_ms <= 0 || c->delay_done) {
+        return 0;
+    }
+    if (c->delay_timer == NULL) {
+        c->delay_timer = evtimer_new(c->cluster->base, delay_cb, c);
+        if (c->delay_timer == NULL) {
+            return 0;
+        }
+    }
+    if (!evtimer_pending(c->delay_timer, NULL)) {
+        int ms = c->node->delay_ms;
+        struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+        evtimer_add(c->delay_timer, &tv);
+    }
+    return 1;
+}
+
 static void process(mock_httpconn *c)
 {
     while (!c->busy && !c->closing && c->rbuf.len > 0) {
+        if (held_by_fault(c)) {
+            break;
+        }
         long n = handle_one(c);
+        if (n != 0) {
+            c->delay_done = 0;
+        }
         if (n == 0) {
             break;
         }
@@ -528,7 +617,7 @@ void mock_http_ctl_accept(void *cluster, int fd)
 
 static void push_one(mock_httpconn *h)
 {
-    char *js = mock_config_json(h->cluster, h->stream, h->node->index, 1);
+    char *js = mock_config_json(h->cluster, h->stream, h->node->index, !h->stream_verbose);
     if (js == NULL) {
         return;
     }

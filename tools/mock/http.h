@@ -28,6 +28,7 @@ typedef struct mock_http_response {
     mock_strbuf body;
     mock_http_producer producer;  /* produce != NULL: streamed after body */
     mock_bucket *config_stream;   /* non-NULL: /pools/default/bs/NAME stream */
+    int stream_verbose;           /* the stream sends verbose configs (bucketsStreaming) */
 } mock_http_response;
 
 /* Handlers (httproutes.c, control.c). */

@@ -194,6 +194,7 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
             mock_strbuf_append(&resp->body, js, strlen(js));
             mock_strbuf_append(&resp->body, "\n\n\n\n", 4);
             resp->config_stream = b;
+            resp->stream_verbose = routes[i].kind == 3;
             free(js);
             return;
         }

@@ -412,6 +412,50 @@ static int parse_frame_infos(mock_req *r, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* Decode the packet at h (complete: header + bodylen bytes). Returns 0, or a status to
+ * answer with (the framing was fine, so the connection can go on), or -1 when the lengths do
+ * not add up (answer EINVAL and close). */
+static int decode(mock_kvconn *c, const unsigned char *h, mock_req *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->magic = h[0];
+    r->opcode = h[1];
+    size_t nfe = 0;
+    if (r->magic == MC_ALT_REQ) {
+        nfe = h[2];
+        r->nkey = h[3];
+    } else {
+        r->nkey = get16(h + 2);
+    }
+    r->extlen = h[4];
+    r->datatype = h[5];
+    r->vbucket = get16(h + 6);
+    r->bodylen = get32(h + 8);
+    memcpy(&r->opaque, h + 12, 4);
+    r->cas = get64(h + 16);
+    const unsigned char *body = h + MC_HEADER;
+    if (nfe + r->extlen + r->nkey > r->bodylen) {
+        return -1;
+    }
+    r->ext = body + nfe;
+    r->key = (const char *)body + nfe + r->extlen;
+    r->val = r->key + r->nkey;
+    r->nval = r->bodylen - nfe - r->extlen - r->nkey;
+    if (r->magic == MC_ALT_REQ && !kv_has(c, FEAT_ALT_REQUEST)) {
+        return ST_EINVAL;
+    }
+    if (nfe > 0) {
+        int st = parse_frame_infos(r, body, nfe);
+        if (st != 0) {
+            return st;
+        }
+    }
+    if ((r->datatype & ~DT_JSON) || (r->datatype && !kv_has(c, FEAT_JSON))) {
+        return ST_EINVAL;
+    }
+    return 0;
+}
+
 /* Process every complete packet in the read buffer. */
 static void process(mock_kvconn *c)
 {
@@ -431,48 +475,17 @@ static void process(mock_kvconn *c)
         if (c->rbuf.len - c->roff < MC_HEADER + (size_t)bodylen) {
             break;
         }
-        mock_req r;
-        memset(&r, 0, sizeof(r));
-        r.magic = h[0];
-        r.opcode = h[1];
-        size_t nfe = 0;
-        if (r.magic == MC_ALT_REQ) {
-            nfe = h[2];
-            r.nkey = h[3];
-        } else {
-            r.nkey = get16(h + 2);
-        }
-        r.extlen = h[4];
-        r.datatype = h[5];
-        r.vbucket = get16(h + 6);
-        r.bodylen = bodylen;
-        memcpy(&r.opaque, h + 12, 4);
-        r.cas = get64(h + 16);
-        const unsigned char *body = h + MC_HEADER;
         c->roff += MC_HEADER + (size_t)bodylen;
         if (node->hang) {
             continue; /* swallowed */
         }
         c->out = delay > 0 ? &delayed : &c->wbuf;
-        if (nfe + r.extlen + r.nkey > bodylen) {
+        mock_req r;
+        int st = decode(c, h, &r);
+        if (st < 0) {
             kv_respond_status(c, &r, ST_EINVAL);
             c->closing = 1;
-            break;
-        }
-        r.ext = body + nfe;
-        r.key = (const char *)body + nfe + r.extlen;
-        r.val = r.key + r.nkey;
-        r.nval = bodylen - nfe - r.extlen - r.nkey;
-        int st = 0;
-        if (r.magic == MC_ALT_REQ && !kv_has(c, FEAT_ALT_REQUEST)) {
-            st = ST_EINVAL;
-        } else if (nfe > 0) {
-            st = parse_frame_infos(&r, body, nfe);
-        }
-        if (st == 0 && (r.datatype & ~DT_JSON || (r.datatype && !kv_has(c, FEAT_JSON)))) {
-            st = ST_EINVAL;
-        }
-        if (st != 0) {
+        } else if (st > 0) {
             kv_respond_status(c, &r, (uint16_t)st);
         } else if (!apply_fault(c, &r)) {
             kv_dispatch(c, &r);

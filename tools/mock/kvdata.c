@@ -219,8 +219,8 @@ static void op_store(mock_kvconn *c, const mock_req *r, uint8_t op)
         return;
     }
     uint8_t dt = r->datatype & DT_JSON;
-    it = mock_store_put(b, r->key, r->nkey, r->val, r->nval, rd32(r->ext), exp_to_ms(rd32(r->ext + 4)),
-                        dt, r->vbucket);
+    it = mock_store_put_at(b, it, r->key, r->nkey, r->val, r->nval, rd32(r->ext),
+                           exp_to_ms(rd32(r->ext + 4)), dt, r->vbucket);
     if (it == NULL) {
         kv_respond_status(c, r, ST_ENOMEM);
         return;
@@ -260,7 +260,7 @@ static void op_concat(mock_kvconn *c, const mock_req *r, uint8_t op)
         memcpy(v, r->val, r->nval);
         memcpy(v + r->nval, it->value, it->nvalue);
     }
-    it = mock_store_put(b, r->key, r->nkey, v, n, it->flags, it->exp_ms, 0, r->vbucket);
+    it = mock_store_put_at(b, it, r->key, r->nkey, v, n, it->flags, it->exp_ms, 0, r->vbucket);
     free(v);
     if (it == NULL) {
         kv_respond_status(c, r, ST_ENOMEM);
@@ -344,7 +344,8 @@ static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
     char num[24];
     int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)val);
     if (it != NULL) {
-        it = mock_store_put(b, r->key, r->nkey, num, (size_t)n, it->flags, it->exp_ms, 0, r->vbucket);
+        it = mock_store_put_at(b, it, r->key, r->nkey, num, (size_t)n, it->flags, it->exp_ms, 0,
+                               r->vbucket);
     } else {
         it = mock_store_put(b, r->key, r->nkey, num, (size_t)n, 0, exp_to_ms(exp), 0, r->vbucket);
     }

@@ -192,84 +192,80 @@ static void cleanup(mock_cluster *c)
     }
 }
 
-int main(int argc, char **argv)
+typedef struct options {
+    int nnodes, base_port, nspecs;
+    const char *ready, *sample;
+    bucket_spec specs[MOCK_MAX_BUCKETS];
+} options;
+
+/* Parse argv into c (cluster settings, users) and o. Returns -1 to go on, else an exit status. */
+static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
 {
-    if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
-        return mock_ctl_main(argc - 2, argv + 2);
-    }
-    signal(SIGPIPE, SIG_IGN);
-    static mock_cluster cl;
-    mock_cluster *c = &cl;
-    int nnodes = 1, base_port = 0;
-    const char *ready = NULL, *sample = NULL;
-    static bucket_spec specs[MOCK_MAX_BUCKETS];
-    int nspecs = 0;
-    snprintf(c->host, sizeof(c->host), "127.0.0.1");
-    c->nvbuckets = 64;
     for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
+        const char *opt = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         int bad = 0;
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+        if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
             usage(stdout);
             return 0;
         }
         if (v == NULL) {
-            fprintf(stderr, "sofa-mock: %s needs a value (see --help)\n", o);
+            fprintf(stderr, "sofa-mock: %s needs a value (see --help)\n", opt);
             return 2;
         }
         i++;
-        if (strcmp(o, "--nodes") == 0) {
-            bad = parse_int(v, 1, MOCK_MAX_NODES, &nnodes);
-        } else if (strcmp(o, "--replicas") == 0) {
+        if (strcmp(opt, "--nodes") == 0) {
+            bad = parse_int(v, 1, MOCK_MAX_NODES, &o->nnodes);
+        } else if (strcmp(opt, "--replicas") == 0) {
             bad = parse_int(v, 0, MOCK_MAX_REPLICAS, &c->nreplicas);
-        } else if (strcmp(o, "--vbuckets") == 0) {
+        } else if (strcmp(opt, "--vbuckets") == 0) {
             bad = parse_int(v, 1, MOCK_MAX_VBUCKETS, &c->nvbuckets);
-        } else if (strcmp(o, "--bucket") == 0) {
-            bad = nspecs >= MOCK_MAX_BUCKETS || parse_bucket(v, &specs[nspecs++]);
-        } else if (strcmp(o, "--user") == 0) {
+        } else if (strcmp(opt, "--bucket") == 0) {
+            bad = o->nspecs >= MOCK_MAX_BUCKETS || parse_bucket(v, &o->specs[o->nspecs++]);
+        } else if (strcmp(opt, "--user") == 0) {
             bad = c->nusers >= MOCK_MAX_USERS || parse_user(v, &c->users[c->nusers++]);
-        } else if (strcmp(o, "--host") == 0) {
+        } else if (strcmp(opt, "--host") == 0) {
             bad = strlen(v) >= sizeof(c->host);
             if (!bad) {
                 snprintf(c->host, sizeof(c->host), "%s", v);
             }
-        } else if (strcmp(o, "--port") == 0) {
-            bad = parse_int(v, 0, 65535 - 2 * MOCK_MAX_NODES - 1, &base_port);
-        } else if (strcmp(o, "--ready-file") == 0) {
-            ready = v;
-        } else if (strcmp(o, "--sample") == 0) {
-            sample = v;
-        } else if (strcmp(o, "--replicate-delay-ms") == 0) {
+        } else if (strcmp(opt, "--port") == 0) {
+            bad = parse_int(v, 0, 65535 - 2 * MOCK_MAX_NODES - 1, &o->base_port);
+        } else if (strcmp(opt, "--ready-file") == 0) {
+            o->ready = v;
+        } else if (strcmp(opt, "--sample") == 0) {
+            o->sample = v;
+        } else if (strcmp(opt, "--replicate-delay-ms") == 0) {
             bad = parse_int(v, 0, 600000, &c->replicate_delay_ms);
-        } else if (strcmp(o, "--persist-delay-ms") == 0) {
+        } else if (strcmp(opt, "--persist-delay-ms") == 0) {
             bad = parse_int(v, 0, 600000, &c->persist_delay_ms);
         } else {
-            fprintf(stderr, "sofa-mock: unknown option %s (see --help)\n", o);
+            fprintf(stderr, "sofa-mock: unknown option %s (see --help)\n", opt);
             return 2;
         }
         if (bad) {
-            fprintf(stderr, "sofa-mock: bad value for %s: %s\n", o, v);
+            fprintf(stderr, "sofa-mock: bad value for %s: %s\n", opt, v);
             return 2;
         }
     }
-    if (nspecs == 0) {
-        snprintf(specs[0].name, sizeof(specs[0].name), "default");
-        specs[0].type = MOCK_BUCKET_COUCHBASE;
-        nspecs = 1;
+    if (o->nspecs == 0) {
+        snprintf(o->specs[0].name, sizeof(o->specs[0].name), "default");
+        o->specs[0].type = MOCK_BUCKET_COUCHBASE;
+        o->nspecs = 1;
     }
     if (c->nusers == 0) {
         parse_user("Administrator:password", &c->users[c->nusers++]);
     }
-    c->base = event_base_new();
-    if (c->base == NULL) {
-        fprintf(stderr, "sofa-mock: event_base_new failed\n");
-        return 1;
-    }
-    c->nnodes = nnodes;
+    return -1;
+}
+
+/* Buckets, sample data, ports. 0 / -1 (message printed). */
+static int build_cluster(mock_cluster *c, const options *o)
+{
+    c->nnodes = o->nnodes;
     c->rev = 1;
     c->rev_epoch = 1;
-    for (int i = 0; i < nnodes; i++) {
+    for (int i = 0; i < c->nnodes; i++) {
         mock_node *n = &c->nodes[i];
         n->cluster = c;
         n->index = i;
@@ -277,30 +273,35 @@ int main(int argc, char **argv)
         n->http = (mock_listener){-1, 0, NULL, mock_http_accept, n};
     }
     c->ctl = (mock_listener){-1, 0, NULL, mock_http_ctl_accept, c};
-    int rc = 1;
-    for (int i = 0; i < nspecs; i++) {
-        if (mock_bucket_new(c, specs[i].name, specs[i].pass, specs[i].type) == NULL) {
-            fprintf(stderr, "sofa-mock: cannot create bucket %s (duplicate?)\n", specs[i].name);
-            goto out;
+    for (int i = 0; i < o->nspecs; i++) {
+        if (mock_bucket_new(c, o->specs[i].name, o->specs[i].pass, o->specs[i].type) == NULL) {
+            fprintf(stderr, "sofa-mock: cannot create bucket %s (duplicate?)\n", o->specs[i].name);
+            return -1;
         }
     }
-    if (sample != NULL) {
+    if (o->sample != NULL) {
 #ifdef SOFA_MOCK_HAVE_SAMPLE
-        if (mock_sample_load(c, sample) != 0) {
-            fprintf(stderr, "sofa-mock: cannot load sample %s\n", sample);
-            goto out;
+        if (mock_sample_load(c, o->sample) != 0) {
+            fprintf(stderr, "sofa-mock: cannot load sample %s\n", o->sample);
+            return -1;
         }
 #else
-        fprintf(stderr, "sofa-mock: this build has no sample data (--sample %s)\n", sample);
-        goto out;
+        fprintf(stderr, "sofa-mock: this build has no sample data (--sample %s)\n", o->sample);
+        return -1;
 #endif
     }
-    if (open_ports(c, base_port) != 0) {
+    if (open_ports(c, o->base_port) != 0) {
         fprintf(stderr, "sofa-mock: cannot open ports\n");
-        goto out;
+        return -1;
     }
+    return 0;
+}
+
+static int serve(mock_cluster *c, const char *ready)
+{
     struct event *sigterm = evsignal_new(c->base, SIGTERM, on_signal, c->base);
     struct event *sigint = evsignal_new(c->base, SIGINT, on_signal, c->base);
+    int rc = 1;
     if (sigterm == NULL || sigint == NULL || event_add(sigterm, NULL) != 0 ||
         event_add(sigint, NULL) != 0) {
         goto out;
@@ -312,10 +313,39 @@ int main(int argc, char **argv)
              c->nodes[0].kv.port, c->nodes[0].http.port, c->ctl.port);
     event_base_dispatch(c->base);
     mock_log("shutting down");
-    event_free(sigterm);
-    event_free(sigint);
     rc = 0;
 out:
+    if (sigterm) {
+        event_free(sigterm);
+    }
+    if (sigint) {
+        event_free(sigint);
+    }
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "ctl") == 0) {
+        return mock_ctl_main(argc - 2, argv + 2);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    static mock_cluster cl;
+    static options opts;
+    mock_cluster *c = &cl;
+    snprintf(c->host, sizeof(c->host), "127.0.0.1");
+    c->nvbuckets = 64;
+    opts.nnodes = 1;
+    int rc = parse_args(argc, argv, c, &opts);
+    if (rc >= 0) {
+        return rc;
+    }
+    c->base = event_base_new();
+    if (c->base == NULL) {
+        fprintf(stderr, "sofa-mock: event_base_new failed\n");
+        return 1;
+    }
+    rc = build_cluster(c, &opts) == 0 ? serve(c, opts.ready) : 1;
     cleanup(c);
     event_base_free(c->base);
     return rc;

@@ -56,6 +56,7 @@ typedef struct mock_item {
     uint8_t deleted;        /* tombstone: value empty, kept for OBSERVE / GET_META */
     char *value;
     uint32_t nvalue;
+    uint32_t value_cap;     /* allocated bytes at value */
     uint16_t nkey;
     char key[];
 } mock_item;
@@ -105,6 +106,10 @@ mock_item *mock_store_find_live(mock_bucket *b, const char *key, size_t nkey);
  * and seqno (vbucket mutation), clears lock and tombstone. */
 mock_item *mock_store_put(mock_bucket *b, const char *key, size_t nkey, const char *val, size_t nval,
                           uint32_t flags, int64_t exp_ms, uint8_t datatype, uint16_t vbid);
+/* Same, with the item for key already looked up (existing may be NULL: then it is looked up). */
+mock_item *mock_store_put_at(mock_bucket *b, mock_item *existing, const char *key, size_t nkey,
+                             const char *val, size_t nval, uint32_t flags, int64_t exp_ms,
+                             uint8_t datatype, uint16_t vbid);
 /* Record a mutation of an existing item (new cas + seqno). */
 void mock_store_touch_item(mock_bucket *b, mock_item *it);
 void mock_store_delete(mock_bucket *b, mock_item *it); /* becomes a tombstone with a new cas/seqno */

@@ -16,6 +16,7 @@ set(SOFA_MOCK_QUERY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/views.c
   ${CMAKE_CURRENT_LIST_DIR}/n1ql_lex.c
   ${CMAKE_CURRENT_LIST_DIR}/n1ql_parse.c
+  ${CMAKE_CURRENT_LIST_DIR}/n1ql_parse_stmt.c
   ${CMAKE_CURRENT_LIST_DIR}/n1ql_eval.c
   ${CMAKE_CURRENT_LIST_DIR}/n1ql_exec.c
   ${CMAKE_CURRENT_LIST_DIR}/n1ql_request.c

@@ -234,9 +234,13 @@ void n1ql_exec_free(n1ql_exec *x)
         free(x->rows[i].sort);
     }
     free(x->rows);
-    for (size_t i = 0; x->accs != NULL && i < x->s->naggs; i++) {
-        n1ql_agg_clear(&x->accs[i]);
-        json_decref(x->agg_vals[i]);
+    for (size_t i = 0; i < x->s->naggs; i++) {
+        if (x->accs != NULL) {
+            n1ql_agg_clear(&x->accs[i]);
+        }
+        if (x->agg_vals != NULL) {
+            json_decref(x->agg_vals[i]);
+        }
     }
     free(x->aggs);
     free(x->accs);

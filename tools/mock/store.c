@@ -212,40 +212,57 @@ void mock_vb_progress_get(mock_cluster *c, mock_vbucket *vb, int64_t now, mock_v
     p->persisted_replica = done_by(vb, rd + pd, now);
 }
 
-mock_item *mock_store_put(mock_bucket *b, const char *key, size_t nkey, const char *val, size_t nval,
-                          uint32_t flags, int64_t exp_ms, uint8_t datatype, uint16_t vbid)
+static mock_item *new_item(mock_bucket *b, const char *key, size_t nkey)
+{
+    mock_item *it = calloc(1, sizeof(*it) + nkey);
+    if (it == NULL) {
+        return NULL;
+    }
+    memcpy(it->key, key, nkey);
+    it->nkey = (uint16_t)nkey;
+    it->hash = key_hash(key, nkey);
+    if (b->nitems >= b->table_size) {
+        grow(b);
+    }
+    size_t slot = it->hash & (b->table_size - 1);
+    it->next = b->table[slot];
+    b->table[slot] = it;
+    b->nitems++;
+    return it;
+}
+
+mock_item *mock_store_put_at(mock_bucket *b, mock_item *it, const char *key, size_t nkey,
+                             const char *val, size_t nval, uint32_t flags, int64_t exp_ms,
+                             uint8_t datatype, uint16_t vbid)
 {
     if (nkey > MOCK_MAX_KEY || nval > MOCK_MAX_VALUE) {
         return NULL;
     }
-    char *copy = malloc(nval ? nval : 1);
-    if (copy == NULL) {
-        return NULL;
-    }
-    if (nval > 0) {
-        memcpy(copy, val, nval);
-    }
-    mock_item *it = mock_store_find(b, key, nkey);
     if (it == NULL) {
-        it = calloc(1, sizeof(*it) + nkey);
-        if (it == NULL) {
-            free(copy);
+        it = mock_store_find(b, key, nkey);
+    }
+    char *buf = NULL;
+    /* reuse the value buffer when it fits and is not far too large */
+    if (it != NULL && it->value != NULL && nval <= it->value_cap && it->value_cap <= 2 * nval + 64) {
+        buf = it->value;
+    } else {
+        buf = malloc(nval ? nval : 1);
+        if (buf == NULL) {
             return NULL;
         }
-        memcpy(it->key, key, nkey);
-        it->nkey = (uint16_t)nkey;
-        it->hash = key_hash(key, nkey);
-        if (b->nitems >= b->table_size) {
-            grow(b);
-        }
-        size_t slot = it->hash & (b->table_size - 1);
-        it->next = b->table[slot];
-        b->table[slot] = it;
-        b->nitems++;
-    } else {
-        free(it->value);
     }
-    it->value = copy;
+    if (nval > 0) {
+        memmove(buf, val, nval); /* val may point into the old value (APPEND/PREPEND use a copy) */
+    }
+    if (it == NULL && (it = new_item(b, key, nkey)) == NULL) {
+        free(buf);
+        return NULL;
+    }
+    if (buf != it->value) {
+        free(it->value);
+        it->value_cap = (uint32_t)(nval ? nval : 1);
+    }
+    it->value = buf;
     it->nvalue = (uint32_t)nval;
     it->flags = flags;
     it->exp_ms = exp_ms;
@@ -256,6 +273,12 @@ mock_item *mock_store_put(mock_bucket *b, const char *key, size_t nkey, const ch
     it->vbid = vbid;
     vb_mutation(b, it);
     return it;
+}
+
+mock_item *mock_store_put(mock_bucket *b, const char *key, size_t nkey, const char *val, size_t nval,
+                          uint32_t flags, int64_t exp_ms, uint8_t datatype, uint16_t vbid)
+{
+    return mock_store_put_at(b, NULL, key, nkey, val, nval, flags, exp_ms, datatype, vbid);
 }
 
 void mock_store_touch_item(mock_bucket *b, mock_item *it)
@@ -269,6 +292,7 @@ void mock_store_delete(mock_bucket *b, mock_item *it)
     free(it->value);
     it->value = NULL;
     it->nvalue = 0;
+    it->value_cap = 0;
     it->deleted = 1;
     it->flags = 0;
     it->exp_ms = 0;

@@ -8,7 +8,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Every engine allocation carries this header and sits on a list, so a heap whose
+ * creation fails half-way (duktape does not release everything then) is still
+ * freed completely, and a runaway map function meets MOCK_VIEW_JS_MAX_HEAP. */
+typedef union js_block {
+    struct {
+        union js_block *prev, *next;
+        size_t size;
+    } h;
+    max_align_t align;
+} js_block;
+
 struct mock_view_js {
+    js_block blocks; /* list sentinel */
+    size_t heap_bytes;
     duk_context *ctx;
     int has_reduce;
     mock_view_rows *rows; /* target of emit() during a map run */
@@ -56,6 +69,81 @@ void mock_view_rows_clear(mock_view_rows *r)
     free(r->v);
     r->v = NULL;
     r->n = r->cap = 0;
+}
+
+static void block_link(mock_view_js *js, js_block *b)
+{
+    b->h.prev = &js->blocks;
+    b->h.next = js->blocks.h.next;
+    js->blocks.h.next->h.prev = b;
+    js->blocks.h.next = b;
+    js->heap_bytes += b->h.size;
+}
+
+static void block_unlink(mock_view_js *js, js_block *b)
+{
+    b->h.prev->h.next = b->h.next;
+    b->h.next->h.prev = b->h.prev;
+    js->heap_bytes -= b->h.size;
+}
+
+static void *js_alloc(void *udata, duk_size_t n)
+{
+    mock_view_js *js = udata;
+    if (n > MOCK_VIEW_JS_MAX_HEAP - js->heap_bytes || n > MOCK_VIEW_JS_MAX_HEAP) {
+        return NULL;
+    }
+    js_block *b = malloc(sizeof(js_block) + n);
+    if (b == NULL) {
+        return NULL;
+    }
+    b->h.size = n;
+    block_link(js, b);
+    return b + 1;
+}
+
+static void js_release(void *udata, void *ptr)
+{
+    if (ptr != NULL) {
+        js_block *b = (js_block *)ptr - 1;
+        block_unlink(udata, b);
+        free(b);
+    }
+}
+
+static void *js_realloc(void *udata, void *ptr, duk_size_t n)
+{
+    mock_view_js *js = udata;
+    if (ptr == NULL) {
+        return js_alloc(udata, n);
+    }
+    if (n == 0) {
+        js_release(udata, ptr);
+        return NULL;
+    }
+    js_block *b = (js_block *)ptr - 1;
+    size_t old = b->h.size;
+    if (n > old && (n - old > MOCK_VIEW_JS_MAX_HEAP - js->heap_bytes || n > MOCK_VIEW_JS_MAX_HEAP)) {
+        return NULL;
+    }
+    block_unlink(js, b);
+    js_block *nb = realloc(b, sizeof(js_block) + n);
+    if (nb == NULL) {
+        block_link(js, b); /* unchanged */
+        return NULL;
+    }
+    nb->h.size = n;
+    block_link(js, nb);
+    return nb + 1;
+}
+
+static void release_all_blocks(mock_view_js *js)
+{
+    while (js->blocks.h.next != &js->blocks) {
+        js_block *b = js->blocks.h.next;
+        block_unlink(js, b);
+        free(b);
+    }
 }
 
 static mock_view_js *js_of(duk_context *ctx)
@@ -140,8 +228,10 @@ mock_view_js *mock_view_js_new(const char *map_src, const char *reduce_src, char
         snprintf(err, nerr, "out of memory");
         return NULL;
     }
-    js->ctx = duk_create_heap(NULL, NULL, NULL, js, NULL);
+    js->blocks.h.prev = js->blocks.h.next = &js->blocks;
+    js->ctx = duk_create_heap(js_alloc, js_realloc, js_release, js, NULL);
     if (js->ctx == NULL) {
+        release_all_blocks(js);
         free(js);
         snprintf(err, nerr, "out of memory");
         return NULL;
@@ -165,6 +255,7 @@ void mock_view_js_free(mock_view_js *js)
 {
     if (js != NULL) {
         duk_destroy_heap(js->ctx);
+        release_all_blocks(js);
         free(js);
     }
 }

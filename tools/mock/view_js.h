@@ -23,6 +23,7 @@ typedef struct mock_view_rows {
 } mock_view_rows;
 
 #define MOCK_VIEW_MAX_ROWS 5000000u /* emitted rows per query before giving up */
+#define MOCK_VIEW_JS_MAX_HEAP ((size_t)256 << 20) /* bytes one JS engine may allocate */
 
 /* Append a row taking over the three references (released on failure). 0 / -1 OOM. */
 int mock_view_rows_push(mock_view_rows *r, json_t *key, json_t *value, json_t *id);
