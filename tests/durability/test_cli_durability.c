@@ -122,11 +122,33 @@ static void test_endure_command(void **state)
     assert_non_null(strstr(R.err, "E_DURABILITY_TOO_MANY"));
 }
 
+#ifdef SOFA_EXAMPLE_PATH
+/* examples/durability.c: its three steps succeed against the mock */
+static void test_example(void **state)
+{
+    (void)state;
+    delays(30, 20);
+    const char *argv[] = {"durability", connstr, "Administrator", "password", NULL};
+    clirun_free(&R);
+    int code = clirun(&R, SOFA_EXAMPLE_PATH, argv, NULL, NULL, 0, 20000);
+    if (code != 0)
+        fprintf(stderr, "%s%s", R.out, R.err);
+    assert_int_equal(code, 0);
+    assert_non_null(strstr(R.out, "1. upsert persisted to 2 nodes, replicated to 1: OK"));
+    assert_non_null(strstr(R.out, "2. endure 3 keys: OK"));
+    assert_non_null(strstr(R.out, "endure-2: OK, on disk on 2 node(s), in memory on 1 replica(s)"));
+    assert_non_null(strstr(R.out, "3. upsert with durability level majority: OK"));
+}
+#endif
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_set_and_rm_with_endure),
         cmocka_unit_test(test_endure_command),
+#ifdef SOFA_EXAMPLE_PATH
+        cmocka_unit_test(test_example),
+#endif
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
