@@ -181,17 +181,18 @@ static dur_registry *registry_of(sofa_client *c)
 
 /* ------------------------------------------------------------ evaluation */
 
-/* Re-check every pending key against the current configuration. */
-static void evaluate(sofa__endure *e)
+/* Re-check every pending key against the current configuration. Returns 1 when that
+ * finished the endure (@p e may be freed then), else 0. */
+static int evaluate(sofa__endure *e)
 {
     sofa_client *c = e->c;
     const sofa__config *cfg = c->config;
     if (!cfg || cfg->is_ketama || cfg->nvbuckets == 0)
-        return;
-    size_t ncopies = (size_t)cfg->nreplicas + 1;
+        cfg = NULL; /* judge nothing new, but keys finished by an answer still count */
+    size_t ncopies = cfg ? (size_t)cfg->nreplicas + 1 : 0;
     if (ncopies > SOFA__DUR_COPIES)
         ncopies = SOFA__DUR_COPIES;
-    for (size_t i = 0; i < e->nkeys; i++) {
+    for (size_t i = 0; cfg && i < e->nkeys; i++) {
         dur_key *k = &e->keys[i];
         if (k->done)
             continue;
@@ -207,8 +208,11 @@ static void evaluate(sofa__endure *e)
                              &k->nreplicated))
             key_final(e, k, SOFA_OK);
     }
-    if (e->nleft == 0)
+    if (e->nleft == 0) {
         finish(e);
+        return 1;
+    }
+    return 0;
 }
 
 static void record(dur_key *k, size_t copy, int have, const poll_req *pr)
@@ -296,7 +300,7 @@ static void poll_deliver(sofa__op *op, int status, const sofa__resp *r)
         apply_seqno(e, pr, r);
     else
         apply_observe(e, pr, r);
-    evaluate(e);
+    (void)evaluate(e);
 }
 
 static const sofa__op_type poll_type = {"endure.poll", SOFA__OPF_INTERNAL, poll_deliver, NULL,
@@ -491,8 +495,7 @@ static void on_expire(sofa__tentry *t, void *arg)
     (void)t;
     if (e->finished)
         return;
-    evaluate(e); /* answers that arrived in this same loop turn still count */
-    if (e->finished)
+    if (evaluate(e)) /* answers that arrived in this same loop turn still count */
         return;
     for (size_t i = 0; i < e->nkeys; i++)
         key_final(e, &e->keys[i], SOFA_E_DURABILITY_TIMEOUT);
