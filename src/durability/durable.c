@@ -62,6 +62,8 @@ static void on_written(sofa_client *c, sofa_status status, const sofa_mutation_r
         SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "durability",
                  "write done but its durability check could not start: %s",
                  sofa_status_name(rc));
+        if (rc == SOFA_E_SHUTDOWN)
+            rc = SOFA_E_CANCELED; /* the client is going away: as for every other operation */
         deliver(c, w, rc); /* we are inside the write's callback: firing now is fine */
     }
 }
