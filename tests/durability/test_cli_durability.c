@@ -21,16 +21,18 @@ enum { OK = 0, FAILURE = 1, USAGE = 2, TIMEOUT = 5 };
 
 static sofa_test_mock mock;
 static clirun_result R;
-static char connstr[1400];
+static char connstr[1400];       /* durability_timeout=3s */
+static char connstr_short[1400]; /* durability_timeout=400ms */
+static const char *use = connstr;
 
-/* sofa -U <mock connstr>?durability_timeout=400ms -u .. -P .. ARGS... (NULL-terminated) */
+/* sofa -U <use> -u .. -P .. ARGS... (NULL-terminated) */
 static int run(const char *first, ...)
 {
     const char *argv[MAX_ARGV];
     size_t n = 0;
     argv[n++] = "sofa";
     argv[n++] = "-U";
-    argv[n++] = connstr;
+    argv[n++] = use;
     argv[n++] = "-u";
     argv[n++] = "Administrator";
     argv[n++] = "-P";
@@ -61,8 +63,10 @@ static int setup(void **state)
     const char *args[] = {"--nodes", "3", "--replicas", "1", NULL};
     if (sofa_test_mock_start(&mock, args) != 0)
         return -1;
-    snprintf(connstr, sizeof(connstr), "%s?durability_timeout=400ms&durability_interval=20ms",
+    snprintf(connstr, sizeof(connstr), "%s?durability_timeout=3s&durability_interval=20ms",
              mock.connstr);
+    snprintf(connstr_short, sizeof(connstr_short),
+             "%s?durability_timeout=400ms&durability_interval=20ms", mock.connstr);
     return 0;
 }
 
@@ -91,7 +95,9 @@ static void test_set_and_rm_with_endure(void **state)
     assert_int_equal(run("set", "c1", "v", "--persist-to", "many", NULL), USAGE);
     /* never on disk within durability_timeout=400ms */
     delays(5000, 0);
+    use = connstr_short;
     assert_int_equal(run("set", "c3", "v", "--persist-to", "1", NULL), TIMEOUT);
+    use = connstr;
     assert_non_null(strstr(R.err, "E_DURABILITY_TIMEOUT"));
 }
 

@@ -382,7 +382,7 @@ static void test_multi_key_one_observe_per_node(void **state)
     for (int i = 0; i < f->nodes; i++)
         assert_int_equal(delta[i], 1);
     /* with delays: several rounds, still at most one OBSERVE per node per round */
-    delays(f, 120, 60);
+    delays(f, 300, 100);
     multi(f, 0, &rounds, delta, &nvb);
     long long total = 0;
     for (int i = 0; i < f->nodes; i++) {
