@@ -13,6 +13,10 @@
  *   enum), SOFA_E_EMPTY_KEY, SOFA_E_KEY_TOO_LONG (> 250 bytes),
  *   SOFA_E_VALUE_TOO_LARGE (> 20 MiB), SOFA_E_SHUTDOWN (client being freed),
  *   SOFA_E_NOT_SUPPORTED (e.g. replicas in memcached:// mode), SOFA_E_NO_MEMORY.
+ *   The helpers that fan out over the topology (sofa_kv_get_replica() with
+ *   SOFA_REPLICA_ANY, sofa_kv_get_all_replicas(), sofa_kv_observe(), sofa_kv_ping(),
+ *   sofa_kv_stats()) need a configuration: before bootstrap completes they return
+ *   SOFA_E_NOT_CONNECTED.
  * - Key and value are copied into the client's buffers before the call returns.
  * - Results are borrowed for the duration of the callback: values point into the
  *   client's read buffer (no copies). Copy what you keep.

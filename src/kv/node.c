@@ -183,10 +183,11 @@ void sofa__node_ready(sofa__kvnode *n)
 void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
 {
     sofa_client *c = n->client;
-    int was = n->state;
     SOFA_LOG(&c->logger, SOFA_LOG_INFO, "kv", "%s: connection lost: %s (%s)", n->name,
              why ? why : "", sofa_status_name(status));
+    uint64_t flushed = 0; /* bytes the socket accepted: packets beyond never left */
     if (n->conn) {
+        flushed = n->conn->bytes_out;
         sofa__conn_free(n->conn);
         n->conn = NULL;
     }
@@ -199,7 +200,7 @@ void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
     /* In-flight operations: retried if never written, else answered with the status. */
     sofa__op *op;
     while ((op = sofa__list_pop(&n->inflight)) != NULL)
-        sofa__op_on_conn_lost(op, status);
+        sofa__op_on_conn_lost(op, status, op->wpos <= flushed);
     n->busy--;
     if (c->boot_state == SOFA__BOOT_RUNNING && c->boot_node == n) {
         sofa__boot_node_failed(c, n, status, why);
@@ -216,7 +217,6 @@ void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
             sofa__op_fail_later(op, status);
         }
     }
-    (void)was;
     n->failures++;
     n->backoff_us = n->backoff_us ? n->backoff_us * 2 : SOFA__RECONNECT_MIN_US;
     if (n->backoff_us > SOFA__RECONNECT_MAX_US)

@@ -67,86 +67,7 @@ void mock_httpconn_close(mock_httpconn *c)
     free_conn(c);
 }
 
-void mock_http_error(mock_http_response *resp, int status, const char *msg)
-{
-    resp->status = status;
-    resp->content_type = "application/json";
-    resp->body.len = 0;
-    mock_strbuf_append(&resp->body, "{\"error\":\"", 10);
-    for (const char *p = msg; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            mock_strbuf_append(&resp->body, "\\", 1);
-        }
-        if ((unsigned char)*p >= 0x20) {
-            mock_strbuf_append(&resp->body, p, 1);
-        }
-    }
-    mock_strbuf_append(&resp->body, "\"}", 2);
-}
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
-
-int mock_http_query_param(const char *query, const char *name, char *out, size_t outlen)
-{
-    size_t nlen = strlen(name);
-    const char *p = query;
-    while (p != NULL && *p != '\0') {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        if (len >= nlen && strncmp(p, name, nlen) == 0 && (len == nlen || p[nlen] == '=')) {
-            const char *v = len == nlen ? p + len : p + nlen + 1;
-            size_t vlen = len == nlen ? 0 : len - nlen - 1;
-            size_t o = 0;
-            for (size_t i = 0; i < vlen && o + 1 < outlen; i++) {
-                int h1, h2;
-                if (v[i] == '%' && i + 2 < vlen &&
-                    (h1 = hexval(v[i + 1])) >= 0 && (h2 = hexval(v[i + 2])) >= 0) {
-                    out[o++] = (char)(h1 * 16 + h2);
-                    i += 2;
-                } else {
-                    out[o++] = v[i] == '+' ? ' ' : v[i];
-                }
-            }
-            out[o] = '\0';
-            return 0;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return -1;
-}
-
 /* ------------------------------------------------------------------ output */
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 424: return "Failed Dependency";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    default: return "Status";
-    }
-}
 
 static int append_chunk(mock_strbuf *w, const char *data, size_t n)
 {
@@ -246,17 +167,17 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
 {
     const char *ct = resp->content_type ? resp->content_type : "application/json";
     int chunked = resp->producer.produce != NULL || resp->config_stream != NULL;
-    mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
-                       resp->status, reason(resp->status), ct);
+    int err = mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
+                                 resp->status, mock_http_reason(resp->status), ct);
     if (resp->status == 401) {
-        mock_strbuf_printf(&c->wbuf, "WWW-Authenticate: Basic realm=\"Couchbase Server\"\r\n");
+        err |= mock_strbuf_printf(&c->wbuf, "WWW-Authenticate: Basic realm=\"Couchbase Server\"\r\n");
     }
     if (!c->keepalive) {
-        mock_strbuf_printf(&c->wbuf, "Connection: close\r\n");
+        err |= mock_strbuf_printf(&c->wbuf, "Connection: close\r\n");
     }
     if (chunked) {
-        mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
-        append_chunk(&c->wbuf, resp->body.data, resp->body.len);
+        err |= mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
+        err |= append_chunk(&c->wbuf, resp->body.data, resp->body.len);
         c->busy = 1;
         if (resp->config_stream) {
             c->stream = resp->config_stream;
@@ -266,67 +187,24 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
             memset(&resp->producer, 0, sizeof(resp->producer));
         }
     } else {
-        mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
-        mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        err |= mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
+        err |= mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
         if (!c->keepalive) {
             c->closing = 1;
         }
     }
-}
-
-/* Find a header value (case-insensitive name) in the head; copies into out. */
-static int header(const char *head, const char *name, char *out, size_t outlen)
-{
-    size_t n = strlen(name);
-    const char *p = strstr(head, "\r\n");
-    while (p != NULL && p[2] != '\0') {
-        p += 2;
-        const char *eol = strstr(p, "\r\n");
-        if (eol == NULL) {
-            break;
+    if (err) {
+        /* out of memory: what was queued goes out, then the connection closes */
+        mock_log("HTTP response for %d incomplete (out of memory); closing", resp->status);
+        if (c->producer.free) {
+            c->producer.free(c->producer.ctx);
         }
-        if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
-            while (*v == ' ' || *v == '\t') {
-                v++;
-            }
-            size_t vl = (size_t)(eol - v);
-            if (vl >= outlen) {
-                vl = outlen - 1;
-            }
-            memcpy(out, v, vl);
-            out[vl] = '\0';
-            return 0;
-        }
-        p = eol;
+        memset(&c->producer, 0, sizeof(c->producer));
+        c->stream = NULL;
+        c->busy = 0;
+        c->keepalive = 0;
+        c->closing = 1;
     }
-    return -1;
-}
-
-static void parse_basic(const char *auth, char *user, size_t ulen, char *pass, size_t plen, int *ok)
-{
-    *ok = 0;
-    if (strncasecmp(auth, "Basic ", 6) != 0) {
-        return;
-    }
-    unsigned char dec[512];
-    size_t n = 0;
-    const char *b = auth + 6;
-    if (mock_base64_decode(b, strlen(b), dec, sizeof(dec) - 1, &n) != 0) {
-        return;
-    }
-    dec[n] = '\0';
-    char *colon = memchr(dec, ':', n);
-    if (colon == NULL) {
-        return;
-    }
-    *colon = '\0';
-    if (strlen((char *)dec) >= ulen || strlen(colon + 1) >= plen) {
-        return;
-    }
-    strcpy(user, (char *)dec);
-    strcpy(pass, colon + 1);
-    *ok = 1;
 }
 
 typedef struct head_info {
@@ -359,20 +237,20 @@ static int parse_head(const char *head, head_info *h)
     memcpy(version, sp2 + 1, (size_t)(eol - sp2 - 1));
     version[eol - sp2 - 1] = '\0';
     h->keepalive = strcmp(version, "HTTP/1.1") == 0;
-    if (header(head, "Connection", val, sizeof(val)) == 0) {
+    if (mock_http_header(head, "Connection", val, sizeof(val)) == 0) {
         if (strcasecmp(val, "close") == 0) {
             h->keepalive = 0;
         } else if (strcasecmp(val, "keep-alive") == 0) {
             h->keepalive = 1;
         }
     }
-    if (header(head, "Transfer-Encoding", val, sizeof(val)) == 0) {
+    if (mock_http_header(head, "Transfer-Encoding", val, sizeof(val)) == 0) {
         h->keepalive = 0;
         h->error = "chunked request bodies are not supported";
         return 501;
     }
     h->clen = 0;
-    if (header(head, "Content-Length", val, sizeof(val)) == 0) {
+    if (mock_http_header(head, "Content-Length", val, sizeof(val)) == 0) {
         char *e;
         unsigned long long v = strtoull(val, &e, 10);
         if (*e != '\0' || val[0] == '\0' || v > MOCK_HTTP_MAX_BODY) {
@@ -383,8 +261,8 @@ static int parse_head(const char *head, head_info *h)
         h->clen = (size_t)v;
     }
     h->have_auth = 0;
-    if (header(head, "Authorization", val, sizeof(val)) == 0) {
-        parse_basic(val, h->user, sizeof(h->user), h->pass, sizeof(h->pass), &h->have_auth);
+    if (mock_http_header(head, "Authorization", val, sizeof(val)) == 0) {
+        mock_http_parse_basic(val, h->user, sizeof(h->user), h->pass, sizeof(h->pass), &h->have_auth);
         if (!h->have_auth) {
             h->error = "bad Authorization header";
             return 401;

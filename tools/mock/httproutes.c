@@ -7,12 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef SOFA_MOCK_HAVE_VIEWS
-#include "views.h"
-#endif
-#ifdef SOFA_MOCK_HAVE_N1QL
-#include "n1ql.h"
-#endif
+#define MAX_HOOKS 8
+
+static mock_http_hook hooks[MAX_HOOKS];
+static int nhooks;
+
+int mock_http_add_hook(mock_http_hook fn)
+{
+    if (fn == NULL || nhooks >= MAX_HOOKS) {
+        return -1;
+    }
+    hooks[nhooks++] = fn;
+    return 0;
+}
 
 static void set_json(mock_http_response *resp, int status, json_t *js)
 {
@@ -93,12 +100,16 @@ static void pools_default(mock_cluster *c, const mock_http_request *req, mock_ht
         mock_node *n = &c->nodes[i];
         char host[128];
         snprintf(host, sizeof(host), "%s:%d", c->host, n->http.port);
-        json_array_append_new(
-            nodes, json_pack("{s:s,s:s,s:s,s:b,s:{s:i},s:[s,s,s]}", "hostname", host, "status",
-                             n->running ? "healthy" : "unhealthy", "clusterMembership",
-                             n->failed_over ? "inactiveFailed" : "active", "thisNode",
-                             i == req->node, "ports", "direct", n->kv.port, "services", "kv",
-                             "n1ql", "index"));
+        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:{s:i},s:[s,s,s]}", "hostname", host, "status",
+                              n->running ? "healthy" : "unhealthy", "clusterMembership",
+                              n->failed_over ? "inactiveFailed" : "active", "thisNode",
+                              i == req->node, "ports", "direct", n->kv.port, "services", "kv",
+                              "n1ql", "index");
+        if (json_array_append_new(nodes, o) != 0) {
+            json_decref(nodes);
+            mock_http_error(resp, 500, "out of memory");
+            return;
+        }
     }
     set_json(resp, 200,
              json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:i}", "name", "default", "nodes", nodes, "buckets",
@@ -119,8 +130,10 @@ static void all_buckets(mock_cluster *c, const mock_http_request *req, mock_http
         char *s = mock_config_json(c, c->buckets[i], req->node, 0);
         json_t *js = s ? json_loads(s, 0, NULL) : NULL;
         free(s);
-        if (js) {
-            json_array_append_new(arr, js);
+        if (json_array_append_new(arr, js) != 0) {
+            json_decref(arr);
+            mock_http_error(resp, 500, "out of memory");
+            return;
         }
     }
     set_json(resp, 200, arr);
@@ -201,15 +214,10 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
         set_text(resp, 200, js);
         return;
     }
-#ifdef SOFA_MOCK_HAVE_VIEWS
-    if (mock_http_route_views(c, req, resp)) {
-        return;
+    for (int i = 0; i < nhooks; i++) {
+        if (hooks[i](c, req, resp)) {
+            return;
+        }
     }
-#endif
-#ifdef SOFA_MOCK_HAVE_N1QL
-    if (mock_http_route_n1ql(c, req, resp)) {
-        return;
-    }
-#endif
     mock_http_error(resp, 404, "not found");
 }

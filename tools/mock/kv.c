@@ -354,7 +354,9 @@ static int apply_fault(mock_kvconn *c, const mock_req *r)
             c->features = saved;
         } else if (f->kind == MOCK_FAULT_TRUNCATE) {
             unsigned char h[12] = {MC_RES, r->opcode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
-            mock_strbuf_append(c->out, h, sizeof(h));
+            if (mock_strbuf_append(c->out, h, sizeof(h)) != 0) {
+                c->dead = 1;
+            }
             c->closing = 1;
         } else {
             unsigned char g[24];
@@ -362,7 +364,9 @@ static int apply_fault(mock_kvconn *c, const mock_req *r)
                 g[k] = (unsigned char)(0xde + k * 37);
             }
             g[0] = 0x42; /* not a valid magic */
-            mock_strbuf_append(c->out, g, sizeof(g));
+            if (mock_strbuf_append(c->out, g, sizeof(g)) != 0) {
+                c->dead = 1;
+            }
         }
         return 1;
     }

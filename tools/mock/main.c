@@ -1,6 +1,11 @@
 /* sofa-mock: a multi-node mock Couchbase cluster (KV + cluster-manager HTTP + control API)
  * on one libevent loop. See docs/mock.md. */
+#include "http.h"
 #include "mock.h"
+#ifdef SOFA_MOCK_HAVE_QUERY
+#include "n1ql.h"
+#include "views.h"
+#endif
 
 #include <errno.h>
 #include <event2/event.h>
@@ -345,6 +350,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sofa-mock: event_base_new failed\n");
         return 1;
     }
+#ifdef SOFA_MOCK_HAVE_QUERY
+    mock_http_add_hook(mock_http_route_views);
+    mock_http_add_hook(mock_http_route_n1ql);
+#endif
     rc = build_cluster(c, &opts) == 0 ? serve(c, opts.ready) : 1;
     cleanup(c);
     event_base_free(c->base);
