@@ -19,51 +19,27 @@
 #include <ev.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "../common/plugin_core.h"
 #include "sofa/iops.h"
 #include "sofa/plugins/libev.h"
 #include "sofa/status.h"
 
-typedef struct lv_loop lv_loop;
+typedef struct lv_loop {
+    plugin_loop core; /* first member */
+    struct ev_loop *ev;
+    int owns_loop;
+} lv_loop;
 
 typedef struct lv_event {
-    sofa_io_event pub; /* first member */
-    lv_loop *loop;
+    plugin_event core; /* first member */
     ev_io w;
-    int flags; /* watched flags, 0 = not watched */
-    struct lv_event *prev, *next;
 } lv_event;
 
 typedef struct lv_timer {
-    sofa_io_timer pub; /* first member */
-    lv_loop *loop;
+    plugin_timer core; /* first member */
     ev_timer w;
-    uint64_t deadline_ns;
-    uint64_t armed_pass; /* lv_loop.pass when it was armed */
-    int armed;
-    struct lv_timer *prev, *next;
 } lv_timer;
-
-struct lv_loop {
-    sofa_iops iops;
-    struct ev_loop *ev;
-    int owns_loop;
-    lv_event *events;
-    lv_timer *timers;
-    uint64_t pass; /* timer dispatch passes so far */
-    int depth;     /* timer dispatch passes on the stack */
-    int running;
-    int stopping; /* stop_watching() called: deliver nothing until the loop returns */
-    int destroy_pending;
-};
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static lv_loop *loop_of(sofa_iops *io)
 {
@@ -75,16 +51,12 @@ static lv_loop *loop_of(sofa_iops *io)
 static void on_io(struct ev_loop *l, ev_io *w, int revents)
 {
     lv_event *e = w->data;
-    if (e->loop->stopping) {
+    if (e->core.loop->stopping) {
         return; /* stays armed: delivered on the next start_watching() */
     }
     ev_io_stop(l, w); /* one-shot */
-    int fired = ((revents & EV_READ) ? SOFA_IO_READ : 0) | ((revents & EV_WRITE) ? SOFA_IO_WRITE : 0);
-    fired &= e->flags;
-    e->flags = 0;
-    if (fired) {
-        e->pub.cb(&e->pub, fired, e->pub.arg); /* may free e or the plugin */
-    }
+    plugin_event_deliver(&e->core, ((revents & EV_READ) ? SOFA_IO_READ : 0) |
+                                       ((revents & EV_WRITE) ? SOFA_IO_WRITE : 0));
 }
 
 static sofa_io_event *lv_event_new(sofa_iops *io, int fd, sofa_io_event_cb cb, void *arg)
@@ -99,29 +71,14 @@ static sofa_io_event *lv_event_new(sofa_iops *io, int fd, sofa_io_event_cb cb, v
     }
     ev_io_init(&e->w, on_io, fd, EV_READ);
     e->w.data = e;
-    e->pub.fd = fd;
-    e->pub.cb = cb;
-    e->pub.arg = arg;
-    e->loop = p;
-    e->next = p->events;
-    if (p->events) {
-        p->events->prev = e;
-    }
-    p->events = e;
-    return &e->pub;
+    plugin_event_link(&p->core, &e->core, fd, cb, arg);
+    return &e->core.pub;
 }
 
 static void event_release(lv_loop *p, lv_event *e)
 {
     ev_io_stop(p->ev, &e->w);
-    if (e->prev) {
-        e->prev->next = e->next;
-    } else {
-        p->events = e->next;
-    }
-    if (e->next) {
-        e->next->prev = e->prev;
-    }
+    plugin_event_unlink(&p->core, &e->core);
     free(e);
 }
 
@@ -129,24 +86,24 @@ static int lv_update_event(sofa_iops *io, sofa_io_event *pub, sofa_io_action act
 {
     lv_loop *p = loop_of(io);
     lv_event *e = (lv_event *)pub;
-    if (p == NULL || e == NULL || e->loop != p) {
+    if (p == NULL || e == NULL || e->core.loop != &p->core) {
         return SOFA_E_INVALID_ARGUMENT;
     }
     switch (action) {
     case SOFA_IO_WATCH: {
-        if (flags == 0 || (flags & ~(SOFA_IO_READ | SOFA_IO_WRITE)) != 0) {
+        if (!plugin_watch_flags_ok(flags)) {
             return SOFA_E_INVALID_ARGUMENT;
         }
         int what = ((flags & SOFA_IO_READ) ? EV_READ : 0) | ((flags & SOFA_IO_WRITE) ? EV_WRITE : 0);
         ev_io_stop(p->ev, &e->w);
-        ev_io_set(&e->w, e->pub.fd, what);
+        ev_io_set(&e->w, e->core.pub.fd, what);
         ev_io_start(p->ev, &e->w);
-        e->flags = flags;
+        e->core.flags = flags;
         return SOFA_OK;
     }
     case SOFA_IO_UNWATCH:
         ev_io_stop(p->ev, &e->w);
-        e->flags = 0;
+        e->core.flags = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
         event_release(p, e);
@@ -164,52 +121,37 @@ static void timer_start_ns(lv_loop *p, lv_timer *t, uint64_t delay_ns)
     ev_timer_start(p->ev, &t->w);
 }
 
-static void free_all(lv_loop *p);
-
-/* The due timer with the earliest deadline not armed during this pass. */
-static lv_timer *next_due(lv_loop *p, uint64_t now, uint64_t pass)
+static void timer_disarm(plugin_timer *core)
 {
-    lv_timer *best = NULL;
-    for (lv_timer *t = p->timers; t; t = t->next) {
-        if (t->armed && t->armed_pass != pass && t->deadline_ns <= now &&
-            (best == NULL || t->deadline_ns < best->deadline_ns)) {
-            best = t;
-        }
-    }
-    return best;
+    lv_timer *t = (lv_timer *)core;
+    ev_timer_stop(((lv_loop *)core->loop)->ev, &t->w);
 }
+
+static void free_all(lv_loop *p);
 
 /* A libev timer fired: wait the rest if early by CLOCK_MONOTONIC, else fire
  * every due timer of this plugin in deadline order (libev's cached loop time
  * can activate a later deadline first). */
 static void on_timer(struct ev_loop *l, ev_timer *w, int revents)
 {
+    (void)l;
     (void)revents;
     lv_timer *t = w->data;
-    lv_loop *p = t->loop;
-    uint64_t now = mono_ns();
-    if (p->stopping) {
+    lv_loop *p = (lv_loop *)t->core.loop;
+    uint64_t now = plugin_mono_ns();
+    if (p->core.stopping) {
         timer_start_ns(p, t, 0); /* still due: fires on the next start_watching() */
         return;
     }
-    if (now < t->deadline_ns) {
-        timer_start_ns(p, t, t->deadline_ns - now); /* early: wait the rest */
+    if (now < t->core.deadline_ns) {
+        timer_start_ns(p, t, t->core.deadline_ns - now); /* early: wait the rest */
         return;
     }
     /* Safety net: if the pass below stops before reaching t, t still fires
      * next time (firing or cleaning up t stops this again). */
     timer_start_ns(p, t, 0);
-    uint64_t pass = ++p->pass;
-    p->depth++;
-    lv_timer *d;
-    while (!p->destroy_pending && !p->stopping && (d = next_due(p, now, pass)) != NULL) {
-        ev_timer_stop(l, &d->w);
-        d->armed = 0;
-        d->pub.cb(&d->pub, d->pub.arg); /* may free d, re-arm, stop or destroy */
-    }
-    p->depth--;
-    if (p->depth == 0 && p->destroy_pending && !p->running) {
-        free_all(p); /* destroy() was called from one of the callbacks above */
+    if (plugin_fire_due_timers(&p->core, now, timer_disarm)) {
+        free_all(p); /* destroy() was called from one of the callbacks */
     }
 }
 
@@ -225,28 +167,14 @@ static sofa_io_timer *lv_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg
     }
     ev_timer_init(&t->w, on_timer, 0., 0.);
     t->w.data = t;
-    t->pub.cb = cb;
-    t->pub.arg = arg;
-    t->loop = p;
-    t->next = p->timers;
-    if (p->timers) {
-        p->timers->prev = t;
-    }
-    p->timers = t;
-    return &t->pub;
+    plugin_timer_link(&p->core, &t->core, cb, arg);
+    return &t->core.pub;
 }
 
 static void timer_release(lv_loop *p, lv_timer *t)
 {
     ev_timer_stop(p->ev, &t->w);
-    if (t->prev) {
-        t->prev->next = t->next;
-    } else {
-        p->timers = t->next;
-    }
-    if (t->next) {
-        t->next->prev = t->prev;
-    }
+    plugin_timer_unlink(&p->core, &t->core);
     free(t);
 }
 
@@ -255,23 +183,18 @@ static int lv_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action act
 {
     lv_loop *p = loop_of(io);
     lv_timer *t = (lv_timer *)pub;
-    if (p == NULL || t == NULL || t->loop != p) {
+    if (p == NULL || t == NULL || t->core.loop != &p->core) {
         return SOFA_E_INVALID_ARGUMENT;
     }
     switch (action) {
-    case SOFA_IO_WATCH: {
+    case SOFA_IO_WATCH:
         ev_timer_stop(p->ev, &t->w);
-        uint64_t now = mono_ns();
-        uint64_t delay = usecs > (UINT64_MAX - now) / 1000 ? UINT64_MAX - now : usecs * 1000;
-        t->deadline_ns = now + delay;
-        t->armed_pass = p->pass;
-        t->armed = 1;
-        timer_start_ns(p, t, delay);
+        timer_start_ns(p, t, plugin_timer_schedule(&p->core, &t->core, usecs));
+        t->core.armed = 1;
         return SOFA_OK;
-    }
     case SOFA_IO_UNWATCH:
         ev_timer_stop(p->ev, &t->w);
-        t->armed = 0;
+        t->core.armed = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
         timer_release(p, t);
@@ -284,11 +207,11 @@ static int lv_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action act
 
 static void free_all(lv_loop *p)
 {
-    while (p->events) {
-        event_release(p, p->events);
+    while (p->core.events) {
+        event_release(p, (lv_event *)p->core.events);
     }
-    while (p->timers) {
-        timer_release(p, p->timers);
+    while (p->core.timers) {
+        timer_release(p, (lv_timer *)p->core.timers);
     }
     if (p->owns_loop) {
         ev_loop_destroy(p->ev);
@@ -296,19 +219,19 @@ static void free_all(lv_loop *p)
     free(p);
 }
 
+static void run_loop(plugin_loop *core)
+{
+    /* Returns after ev_break(), or when no watcher is active. */
+    ev_run(((lv_loop *)core)->ev, 0);
+}
+
 static void lv_start_watching(sofa_iops *io)
 {
     lv_loop *p = loop_of(io);
-    if (p == NULL || !p->owns_loop || p->running) {
-        return; /* the application runs its loop; or a nested call */
+    if (p == NULL || !p->owns_loop) {
+        return; /* the application runs its loop */
     }
-    p->running = 1;
-    p->stopping = 0;
-    /* Returns after ev_break(), or when no watcher is active. */
-    ev_run(p->ev, 0);
-    p->running = 0;
-    p->stopping = 0;
-    if (p->destroy_pending) {
+    if (plugin_run(&p->core, run_loop)) {
         free_all(p);
     }
 }
@@ -316,8 +239,8 @@ static void lv_start_watching(sofa_iops *io)
 static void lv_stop_watching(sofa_iops *io)
 {
     lv_loop *p = loop_of(io);
-    if (p != NULL && p->owns_loop && p->running) {
-        p->stopping = 1;
+    if (p != NULL && p->owns_loop && p->core.running) {
+        p->core.stopping = 1;
         ev_break(p->ev, EVBREAK_ONE);
     }
 }
@@ -328,11 +251,10 @@ static void lv_destroy(sofa_iops *io)
     if (p == NULL) {
         return;
     }
-    if (p->running || p->depth > 0) {
+    if (plugin_defer_destroy(&p->core)) {
         /* From a callback: ev_run or on_timer is still on the stack. */
-        p->destroy_pending = 1;
-        if (p->running) {
-            p->stopping = 1;
+        if (p->core.running) {
+            p->core.stopping = 1;
             ev_break(p->ev, EVBREAK_ONE);
         }
         return;
@@ -343,7 +265,7 @@ static void lv_destroy(sofa_iops *io)
 static uint64_t lv_now(sofa_iops *io)
 {
     (void)io;
-    return mono_ns() / 1000;
+    return plugin_mono_ns() / 1000;
 }
 
 int sofa_iops_libev_new(struct ev_loop *loop, sofa_iops **out)
@@ -365,18 +287,19 @@ int sofa_iops_libev_new(struct ev_loop *loop, sofa_iops **out)
         p->owns_loop = 1;
     }
     p->ev = loop;
-    p->iops.struct_size = sizeof(sofa_iops);
-    p->iops.name = "libev";
-    p->iops.data = p;
-    p->iops.event_new = lv_event_new;
-    p->iops.update_event = lv_update_event;
-    p->iops.timer_new = lv_timer_new;
-    p->iops.update_timer = lv_update_timer;
-    p->iops.start_watching = lv_start_watching;
-    p->iops.stop_watching = lv_stop_watching;
-    p->iops.destroy = lv_destroy;
-    p->iops.now = lv_now;
-    *out = &p->iops;
+    sofa_iops *io = &p->core.iops;
+    io->struct_size = sizeof(sofa_iops);
+    io->name = "libev";
+    io->data = p;
+    io->event_new = lv_event_new;
+    io->update_event = lv_update_event;
+    io->timer_new = lv_timer_new;
+    io->update_timer = lv_update_timer;
+    io->start_watching = lv_start_watching;
+    io->stop_watching = lv_stop_watching;
+    io->destroy = lv_destroy;
+    io->now = lv_now;
+    *out = io;
     return SOFA_OK;
 }
 
