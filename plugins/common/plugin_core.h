@@ -15,13 +15,17 @@
  *    from a cached clock and may activate a later deadline first, so when any
  *    watcher fires, every due timer of the plugin fires in deadline order. A timer
  *    re-armed from a callback waits for the next pass (armed_pass).
- *  - destroy() from inside a callback is deferred (plugin_defer_destroy) until
- *    the outermost dispatch on the stack unwinds; that frame frees everything.
+ *  - start_watching / stop_watching / destroy / now are the same for each such
+ *    plugin (plugin_loop_init fills them in); the plugin supplies the few
+ *    loop-specific steps in a plugin_backend. destroy() from inside a callback is
+ *    deferred until the outermost dispatch on the stack unwinds, which then frees
+ *    everything.
  */
 #ifndef SOFA_PLUGINS_COMMON_PLUGIN_CORE_H
 #define SOFA_PLUGINS_COMMON_PLUGIN_CORE_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "sofa/iops.h"
@@ -68,16 +72,36 @@ typedef struct plugin_timer {
     struct plugin_timer *prev, *next;
 } plugin_timer;
 
+/* What differs between the foreign loops. */
+typedef struct plugin_backend {
+    /* Run the owned loop until stop() or until nothing is active. */
+    void (*run)(plugin_loop *p);
+    /* Make run() return after the current callback. */
+    void (*stop)(plugin_loop *p);
+    /* Stop the watcher of @p e / @p t, unlink it and free it (CLEANUP). */
+    void (*event_free)(plugin_loop *p, plugin_event *e);
+    void (*timer_free)(plugin_loop *p, plugin_timer *t);
+    /* Release the foreign loop if the plugin owns it (not the plugin_loop itself). */
+    void (*loop_free)(plugin_loop *p);
+} plugin_backend;
+
 struct plugin_loop {
-    sofa_iops iops; /* first member; iops.data points back at the plugin's loop */
+    sofa_iops iops; /* first member; iops.data points at this struct */
+    const plugin_backend *be;
+    int owns_loop;  /* the plugin created the foreign loop: start_watching() runs it */
     plugin_event *events;
     plugin_timer *timers;
-    uint64_t pass;   /* timer dispatch passes so far */
-    int depth;       /* timer dispatch passes on the stack */
-    int running;     /* inside start_watching() */
-    int stopping;    /* stop_watching() called: deliver nothing until the loop returns */
+    uint64_t pass;  /* timer dispatch passes so far */
+    int depth;      /* timer dispatch passes on the stack */
+    int running;    /* inside start_watching() */
+    int stopping;   /* stop_watching() called: deliver nothing until the loop returns */
     int destroy_pending;
 };
+
+static inline plugin_loop *plugin_loop_of(sofa_iops *io)
+{
+    return io ? (plugin_loop *)io->data : NULL;
+}
 
 /* Fills the public part of @p e and puts it on @p p's list. */
 static inline void plugin_event_link(plugin_loop *p, plugin_event *e, int fd, sofa_io_event_cb cb,
@@ -169,12 +193,25 @@ static inline plugin_timer *plugin_next_due(plugin_loop *p, uint64_t now, uint64
     return best;
 }
 
+/* Frees every event and timer left, the owned foreign loop and the plugin. */
+static inline void plugin_free_all(plugin_loop *p)
+{
+    while (p->events) {
+        p->be->event_free(p, p->events);
+    }
+    while (p->timers) {
+        p->be->timer_free(p, p->timers);
+    }
+    p->be->loop_free(p);
+    free(p);
+}
+
 /*
  * Fires every timer due at @p now in deadline order, calling @p disarm (which
  * stops the timer's own watcher) before each callback. Stops early once
- * stop_watching() or destroy() was called. Returns 1 when destroy() was called
- * from a callback and no dispatch is left on the stack: the caller must then free
- * the plugin (and touch nothing of it afterwards).
+ * stop_watching() or destroy() was called. When destroy() was called from a
+ * callback and no dispatch is left on the stack, frees the plugin and returns 1:
+ * the caller must then touch nothing of it.
  */
 static inline int plugin_fire_due_timers(plugin_loop *p, uint64_t now,
                                          void (*disarm)(plugin_timer *))
@@ -188,34 +225,90 @@ static inline int plugin_fire_due_timers(plugin_loop *p, uint64_t now,
         d->pub.cb(&d->pub, d->pub.arg); /* may free d, re-arm, stop or destroy */
     }
     p->depth--;
-    return p->depth == 0 && p->destroy_pending && !p->running;
-}
-
-/* destroy(): returns 1 when it must wait because a dispatch is on the stack
- * (start_watching() or a timer pass); the outermost one frees the plugin. */
-static inline int plugin_defer_destroy(plugin_loop *p)
-{
-    if (p->running || p->depth > 0) {
-        p->destroy_pending = 1;
+    if (p->depth == 0 && p->destroy_pending && !p->running) {
+        plugin_free_all(p);
         return 1;
     }
     return 0;
 }
 
-/* start_watching() on a loop the plugin owns: runs @p run (the foreign loop)
- * unless already running. Returns 1 when destroy() was called meanwhile: the
- * caller must then free the plugin. */
-static inline int plugin_run(plugin_loop *p, void (*run)(plugin_loop *))
+/* ---- the loop-level members of sofa_iops, the same for every such plugin */
+
+static inline void plugin_start_watching(sofa_iops *io)
 {
-    if (p->running) {
-        return 0; /* nested call from a callback */
+    plugin_loop *p = plugin_loop_of(io);
+    if (p == NULL || !p->owns_loop || p->running) {
+        return; /* the application runs its loop; or a nested call */
     }
     p->running = 1;
     p->stopping = 0;
-    run(p);
+    p->be->run(p);
     p->running = 0;
     p->stopping = 0;
-    return p->destroy_pending;
+    if (p->destroy_pending) {
+        plugin_free_all(p);
+    }
+}
+
+static inline void plugin_stop_watching(sofa_iops *io)
+{
+    plugin_loop *p = plugin_loop_of(io);
+    if (p != NULL && p->owns_loop && p->running) {
+        p->stopping = 1;
+        p->be->stop(p);
+    }
+}
+
+static inline void plugin_destroy(sofa_iops *io)
+{
+    plugin_loop *p = plugin_loop_of(io);
+    if (p == NULL) {
+        return;
+    }
+    if (p->running || p->depth > 0) {
+        /* From a callback: the loop or a timer pass is still on the stack and
+         * frees the plugin when it unwinds. */
+        p->destroy_pending = 1;
+        if (p->running) {
+            p->stopping = 1;
+            p->be->stop(p);
+        }
+        return;
+    }
+    plugin_free_all(p);
+}
+
+static inline uint64_t plugin_now(sofa_iops *io)
+{
+    (void)io;
+    return plugin_mono_ns() / 1000;
+}
+
+/* Fills @p p's table; @p p must be zeroed, @p name of static storage. */
+static inline void plugin_loop_init(plugin_loop *p, const char *name, const plugin_backend *be,
+                                    int owns_loop,
+                                    sofa_io_event *(*event_new)(sofa_iops *, int, sofa_io_event_cb,
+                                                                void *),
+                                    int (*update_event)(sofa_iops *, sofa_io_event *,
+                                                        sofa_io_action, int),
+                                    sofa_io_timer *(*timer_new)(sofa_iops *, sofa_io_timer_cb,
+                                                                void *),
+                                    int (*update_timer)(sofa_iops *, sofa_io_timer *,
+                                                        sofa_io_action, uint64_t))
+{
+    p->be = be;
+    p->owns_loop = owns_loop;
+    p->iops.struct_size = sizeof(sofa_iops);
+    p->iops.name = name;
+    p->iops.data = p;
+    p->iops.event_new = event_new;
+    p->iops.update_event = update_event;
+    p->iops.timer_new = timer_new;
+    p->iops.update_timer = update_timer;
+    p->iops.start_watching = plugin_start_watching;
+    p->iops.stop_watching = plugin_stop_watching;
+    p->iops.destroy = plugin_destroy;
+    p->iops.now = plugin_now;
 }
 
 #endif /* SOFA_PLUGINS_COMMON_PLUGIN_CORE_H */

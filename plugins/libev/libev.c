@@ -28,7 +28,6 @@
 typedef struct lv_loop {
     plugin_loop core; /* first member */
     struct ev_loop *ev;
-    int owns_loop;
 } lv_loop;
 
 typedef struct lv_event {
@@ -75,10 +74,11 @@ static sofa_io_event *lv_event_new(sofa_iops *io, int fd, sofa_io_event_cb cb, v
     return &e->core.pub;
 }
 
-static void event_release(lv_loop *p, lv_event *e)
+static void event_release(plugin_loop *core, plugin_event *pe)
 {
-    ev_io_stop(p->ev, &e->w);
-    plugin_event_unlink(&p->core, &e->core);
+    lv_event *e = (lv_event *)pe;
+    ev_io_stop(((lv_loop *)core)->ev, &e->w);
+    plugin_event_unlink(core, pe);
     free(e);
 }
 
@@ -106,7 +106,7 @@ static int lv_update_event(sofa_iops *io, sofa_io_event *pub, sofa_io_action act
         e->core.flags = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
-        event_release(p, e);
+        event_release(&p->core, &e->core);
         return SOFA_OK;
     }
     return SOFA_E_INVALID_ARGUMENT;
@@ -126,8 +126,6 @@ static void timer_disarm(plugin_timer *core)
     lv_timer *t = (lv_timer *)core;
     ev_timer_stop(((lv_loop *)core->loop)->ev, &t->w);
 }
-
-static void free_all(lv_loop *p);
 
 /* A libev timer fired: wait the rest if early by CLOCK_MONOTONIC, else fire
  * every due timer of this plugin in deadline order (libev's cached loop time
@@ -150,9 +148,7 @@ static void on_timer(struct ev_loop *l, ev_timer *w, int revents)
     /* Safety net: if the pass below stops before reaching t, t still fires
      * next time (firing or cleaning up t stops this again). */
     timer_start_ns(p, t, 0);
-    if (plugin_fire_due_timers(&p->core, now, timer_disarm)) {
-        free_all(p); /* destroy() was called from one of the callbacks */
-    }
+    plugin_fire_due_timers(&p->core, now, timer_disarm); /* may free p */
 }
 
 static sofa_io_timer *lv_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg)
@@ -171,10 +167,11 @@ static sofa_io_timer *lv_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg
     return &t->core.pub;
 }
 
-static void timer_release(lv_loop *p, lv_timer *t)
+static void timer_release(plugin_loop *core, plugin_timer *pt)
 {
-    ev_timer_stop(p->ev, &t->w);
-    plugin_timer_unlink(&p->core, &t->core);
+    lv_timer *t = (lv_timer *)pt;
+    ev_timer_stop(((lv_loop *)core)->ev, &t->w);
+    plugin_timer_unlink(core, pt);
     free(t);
 }
 
@@ -197,7 +194,7 @@ static int lv_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action act
         t->core.armed = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
-        timer_release(p, t);
+        timer_release(&p->core, &t->core);
         return SOFA_OK;
     }
     return SOFA_E_INVALID_ARGUMENT;
@@ -205,68 +202,27 @@ static int lv_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action act
 
 /* ------------------------------------------------------------------ the loop */
 
-static void free_all(lv_loop *p)
-{
-    while (p->core.events) {
-        event_release(p, (lv_event *)p->core.events);
-    }
-    while (p->core.timers) {
-        timer_release(p, (lv_timer *)p->core.timers);
-    }
-    if (p->owns_loop) {
-        ev_loop_destroy(p->ev);
-    }
-    free(p);
-}
-
 static void run_loop(plugin_loop *core)
 {
     /* Returns after ev_break(), or when no watcher is active. */
     ev_run(((lv_loop *)core)->ev, 0);
 }
 
-static void lv_start_watching(sofa_iops *io)
+static void break_loop(plugin_loop *core)
 {
-    lv_loop *p = loop_of(io);
-    if (p == NULL || !p->owns_loop) {
-        return; /* the application runs its loop */
-    }
-    if (plugin_run(&p->core, run_loop)) {
-        free_all(p);
+    ev_break(((lv_loop *)core)->ev, EVBREAK_ONE);
+}
+
+static void free_loop(plugin_loop *core)
+{
+    if (core->owns_loop) {
+        ev_loop_destroy(((lv_loop *)core)->ev);
     }
 }
 
-static void lv_stop_watching(sofa_iops *io)
-{
-    lv_loop *p = loop_of(io);
-    if (p != NULL && p->owns_loop && p->core.running) {
-        p->core.stopping = 1;
-        ev_break(p->ev, EVBREAK_ONE);
-    }
-}
-
-static void lv_destroy(sofa_iops *io)
-{
-    lv_loop *p = loop_of(io);
-    if (p == NULL) {
-        return;
-    }
-    if (plugin_defer_destroy(&p->core)) {
-        /* From a callback: ev_run or on_timer is still on the stack. */
-        if (p->core.running) {
-            p->core.stopping = 1;
-            ev_break(p->ev, EVBREAK_ONE);
-        }
-        return;
-    }
-    free_all(p);
-}
-
-static uint64_t lv_now(sofa_iops *io)
-{
-    (void)io;
-    return plugin_mono_ns() / 1000;
-}
+static const plugin_backend libev_backend = {
+    run_loop, break_loop, event_release, timer_release, free_loop,
+};
 
 int sofa_iops_libev_new(struct ev_loop *loop, sofa_iops **out)
 {
@@ -278,28 +234,18 @@ int sofa_iops_libev_new(struct ev_loop *loop, sofa_iops **out)
     if (p == NULL) {
         return SOFA_E_NO_MEMORY;
     }
-    if (loop == NULL) {
+    int owns = loop == NULL;
+    if (owns) {
         loop = ev_loop_new(EVFLAG_AUTO);
         if (loop == NULL) {
             free(p);
             return SOFA_E_PLUGIN_INIT;
         }
-        p->owns_loop = 1;
     }
     p->ev = loop;
-    sofa_iops *io = &p->core.iops;
-    io->struct_size = sizeof(sofa_iops);
-    io->name = "libev";
-    io->data = p;
-    io->event_new = lv_event_new;
-    io->update_event = lv_update_event;
-    io->timer_new = lv_timer_new;
-    io->update_timer = lv_update_timer;
-    io->start_watching = lv_start_watching;
-    io->stop_watching = lv_stop_watching;
-    io->destroy = lv_destroy;
-    io->now = lv_now;
-    *out = io;
+    plugin_loop_init(&p->core, "libev", &libev_backend, owns, lv_event_new, lv_update_event,
+                     lv_timer_new, lv_update_timer);
+    *out = &p->core.iops;
     return SOFA_OK;
 }
 

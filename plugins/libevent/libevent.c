@@ -25,7 +25,6 @@
 typedef struct lev_loop {
     plugin_loop core; /* first member */
     struct event_base *base;
-    int owns_base;
 } lev_loop;
 
 typedef struct lev_event {
@@ -81,11 +80,12 @@ static sofa_io_event *lev_event_new(sofa_iops *io, int fd, sofa_io_event_cb cb, 
     return &e->core.pub;
 }
 
-static void event_release(lev_loop *p, lev_event *e)
+static void event_release(plugin_loop *core, plugin_event *pe)
 {
+    lev_event *e = (lev_event *)pe;
     event_del(e->ev);
     event_free(e->ev);
-    plugin_event_unlink(&p->core, &e->core);
+    plugin_event_unlink(core, pe);
     free(e);
 }
 
@@ -117,7 +117,7 @@ static int lev_update_event(sofa_iops *io, sofa_io_event *pub, sofa_io_action ac
         e->core.flags = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
-        event_release(p, e);
+        event_release(&p->core, &e->core);
         return SOFA_OK;
     }
     return SOFA_E_INVALID_ARGUMENT;
@@ -129,8 +129,6 @@ static void timer_disarm(plugin_timer *core)
 {
     event_del(((lev_timer *)core)->ev);
 }
-
-static void free_all(lev_loop *p);
 
 /*
  * A libevent timer fired. If it is early by CLOCK_MONOTONIC, wait the rest.
@@ -155,9 +153,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
      * next time (firing or cleaning up t removes this again). */
     struct timeval zero = {0, 0};
     evtimer_add(t->ev, &zero);
-    if (plugin_fire_due_timers(&p->core, now, timer_disarm)) {
-        free_all(p); /* destroy() was called from one of the callbacks */
-    }
+    plugin_fire_due_timers(&p->core, now, timer_disarm); /* may free p */
 }
 
 static sofa_io_timer *lev_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg)
@@ -179,11 +175,12 @@ static sofa_io_timer *lev_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *ar
     return &t->core.pub;
 }
 
-static void timer_release(lev_loop *p, lev_timer *t)
+static void timer_release(plugin_loop *core, plugin_timer *pt)
 {
+    lev_timer *t = (lev_timer *)pt;
     event_del(t->ev);
     event_free(t->ev);
-    plugin_timer_unlink(&p->core, &t->core);
+    plugin_timer_unlink(core, pt);
     free(t);
 }
 
@@ -211,7 +208,7 @@ static int lev_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action ac
         t->core.armed = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
-        timer_release(p, t);
+        timer_release(&p->core, &t->core);
         return SOFA_OK;
     }
     return SOFA_E_INVALID_ARGUMENT;
@@ -219,67 +216,27 @@ static int lev_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action ac
 
 /* ------------------------------------------------------------------ the loop */
 
-static void free_all(lev_loop *p)
-{
-    while (p->core.events) {
-        event_release(p, (lev_event *)p->core.events);
-    }
-    while (p->core.timers) {
-        timer_release(p, (lev_timer *)p->core.timers);
-    }
-    if (p->owns_base) {
-        event_base_free(p->base);
-    }
-    free(p);
-}
-
 static void run_base(plugin_loop *core)
 {
     /* Returns after event_base_loopbreak(), or when nothing is pending. */
     event_base_loop(((lev_loop *)core)->base, 0);
 }
 
-static void lev_start_watching(sofa_iops *io)
+static void break_base(plugin_loop *core)
 {
-    lev_loop *p = loop_of(io);
-    if (p == NULL || !p->owns_base) {
-        return; /* the application runs its base */
-    }
-    if (plugin_run(&p->core, run_base)) {
-        free_all(p);
+    event_base_loopbreak(((lev_loop *)core)->base);
+}
+
+static void free_base(plugin_loop *core)
+{
+    if (core->owns_loop) {
+        event_base_free(((lev_loop *)core)->base);
     }
 }
 
-static void lev_stop_watching(sofa_iops *io)
-{
-    lev_loop *p = loop_of(io);
-    if (p != NULL && p->owns_base && p->core.running) {
-        p->core.stopping = 1;
-        event_base_loopbreak(p->base);
-    }
-}
-
-static void lev_destroy(sofa_iops *io)
-{
-    lev_loop *p = loop_of(io);
-    if (p == NULL) {
-        return;
-    }
-    if (plugin_defer_destroy(&p->core)) {
-        /* From a callback: our loop or on_timer is still on the stack. */
-        if (p->core.running) {
-            event_base_loopbreak(p->base);
-        }
-        return;
-    }
-    free_all(p);
-}
-
-static uint64_t lev_now(sofa_iops *io)
-{
-    (void)io;
-    return plugin_mono_ns() / 1000;
-}
+static const plugin_backend libevent_backend = {
+    run_base, break_base, event_release, timer_release, free_base,
+};
 
 int sofa_iops_libevent_new(struct event_base *base, sofa_iops **out)
 {
@@ -291,7 +248,8 @@ int sofa_iops_libevent_new(struct event_base *base, sofa_iops **out)
     if (p == NULL) {
         return SOFA_E_NO_MEMORY;
     }
-    if (base == NULL) {
+    int owns = base == NULL;
+    if (owns) {
         struct event_config *cfg = event_config_new();
         if (cfg != NULL) {
             event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
@@ -302,22 +260,11 @@ int sofa_iops_libevent_new(struct event_base *base, sofa_iops **out)
             free(p);
             return SOFA_E_PLUGIN_INIT;
         }
-        p->owns_base = 1;
     }
     p->base = base;
-    sofa_iops *io = &p->core.iops;
-    io->struct_size = sizeof(sofa_iops);
-    io->name = "libevent";
-    io->data = p;
-    io->event_new = lev_event_new;
-    io->update_event = lev_update_event;
-    io->timer_new = lev_timer_new;
-    io->update_timer = lev_update_timer;
-    io->start_watching = lev_start_watching;
-    io->stop_watching = lev_stop_watching;
-    io->destroy = lev_destroy;
-    io->now = lev_now;
-    *out = io;
+    plugin_loop_init(&p->core, "libevent", &libevent_backend, owns, lev_event_new,
+                     lev_update_event, lev_timer_new, lev_update_timer);
+    *out = &p->core.iops;
     return SOFA_OK;
 }
 
