@@ -384,9 +384,11 @@ int mock_kv_data_dispatch(mock_kvconn *c, const mock_req *r)
     uint8_t op = r->opcode;
     switch (op) {
     case OP_OBSERVE:
+        c->node->nobserve++;
         mock_kv_observe(c, r);
         return 1;
     case OP_OBSERVE_SEQNO:
+        c->node->nobserve_seqno++;
         mock_kv_observe_seqno(c, r);
         return 1;
     case OP_GET_REPLICA:

@@ -176,6 +176,7 @@ typedef struct mock_node {
     int failed_over;  /* out of the cluster map */
     int delay_ms;     /* response delay */
     int hang;         /* accept, never answer */
+    uint64_t nobserve, nobserve_seqno; /* OBSERVE / OBSERVE_SEQNO requests received */
     mock_listener kv, http;
     struct mock_kvconn *kvconns;
     struct mock_httpconn *httpconns;
