@@ -261,6 +261,12 @@ def test_clean_exit_and_bad_options():
     t0 = time.time()
     with Mock("--nodes", "4", "--replicas", "3", "--vbuckets", "1024") as m:
         assert time.time() - t0 < 1.0
+    with Mock("--verbose") as m:
+        c = connect(m.kv[0])
+        c.call(0x0A)
+        time.sleep(0.05)
+        log = open(os.path.join(m.dir, "mock.log")).read()
+        assert "op 0x0a key '' vb 0" in log and "-> status 0x00" in log, log
     # Mock.stop asserted exit status 0 after SIGTERM
 
 

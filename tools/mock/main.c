@@ -37,6 +37,7 @@ static void usage(FILE *f)
             "  --sample NAME[@BUCKET]    load a sample dataset (default: into the first bucket)\n"
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
+            "  --verbose                 log every KV request (with its status) and HTTP request\n"
             "  --help\n",
             MOCK_MAX_NODES, MOCK_MAX_REPLICAS, MOCK_MAX_VBUCKETS);
 }
@@ -216,6 +217,10 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
         if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (strcmp(opt, "--verbose") == 0 || strcmp(opt, "-v") == 0) {
+            mock_verbose = 1;
+            continue;
         }
         if (v == NULL) {
             fprintf(stderr, "sofa-mock: %s needs a value (see --help)\n", opt);
