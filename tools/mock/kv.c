@@ -515,8 +515,10 @@ static void process(mock_kvconn *c)
         const unsigned char *h = (const unsigned char *)c->rbuf.data + c->roff;
         uint32_t bodylen = get32(h + 8);
         if ((h[0] != MC_REQ && h[0] != MC_ALT_REQ) || bodylen > MOCK_MAX_BODY) {
-            mock_log("node %d: bad packet (magic 0x%02x, body %u), closing", node->index, h[0],
-                     bodylen);
+            mock_log("node %d: bad packet (magic 0x%02x, body %u) after %llu good ones (last: "
+                     "opcode 0x%02x, body %u), closing",
+                     node->index, h[0], bodylen, (unsigned long long)c->npackets, c->last_opcode,
+                     c->last_bodylen);
             c->dead = 1;
             break;
         }
@@ -524,6 +526,9 @@ static void process(mock_kvconn *c)
             break;
         }
         c->roff += MC_HEADER + (size_t)bodylen;
+        c->npackets++;
+        c->last_opcode = h[1];
+        c->last_bodylen = bodylen;
         if (node->hang) {
             continue; /* swallowed */
         }
