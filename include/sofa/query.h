@@ -16,8 +16,16 @@
  * (never from inside the submit call): also on timeout (SOFA_E_QUERY_TIMEOUT),
  * sofa_query_cancel() and sofa_client_free() (SOFA_E_CANCELED). Or they return
  * a negative status and no callback fires: SOFA_E_INVALID_ARGUMENT (NULL
- * client, statement or callbacks; a parameter or token that is not valid;
- * at_plus without tokens), SOFA_E_SHUTDOWN, SOFA_E_NO_MEMORY.
+ * client, statement or callbacks; a parameter that is not JSON; text that is
+ * not UTF-8; at_plus without tokens; a wrong struct_size), SOFA_E_SHUTDOWN
+ * (the client is being freed), SOFA_E_NOT_SUPPORTED (memcached:// has no query
+ * service; couchbases:// because HTTP services have no TLS yet), SOFA_E_NO_MEMORY.
+ *
+ * Calls made before the bootstrap completes wait for a configuration (within
+ * their deadline). The query node is chosen in turn among the nodes running the
+ * query service; when the connection fails before the request could be sent,
+ * the next node is tried. A query is never resent once the request may have
+ * reached a server.
  *
  * ## Statuses a query ends with
  * SOFA_OK; SOFA_E_QUERY_SYNTAX (3000); SOFA_E_QUERY_KEYSPACE_NOT_FOUND (12003);
