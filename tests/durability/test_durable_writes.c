@@ -41,6 +41,17 @@ static int setup_1n0r(void **state)
     return start(state, "1", "0");
 }
 
+static int setup_no_sync(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    const char *args[] = {"--nodes", "2", "--replicas", "1", "--sync-replication", "0", NULL};
+    f->c = dt_start(&f->mock, args, NULL);
+    *state = f;
+    return f->c ? 0 : -1;
+}
+
 static int teardown(void **state)
 {
     fx *f = *state;
@@ -284,6 +295,20 @@ static void test_level_zero_replicas(void **state)
     assert_int_equal(dt_upsert(f->c, "z", "v", &o, &r), SOFA_E_DURABILITY_TOO_MANY);
 }
 
+/* A server that did not acknowledge SyncReplication: refused before sending (the
+ * server would not understand the frame); client-side durability still works. */
+static void test_level_without_sync_replication(void **state)
+{
+    fx *f = *state;
+    kt_res r;
+    assert_int_equal(level_write(f, "ns", SOFA_DURABILITY_MAJORITY, 0, &r),
+                     SOFA_E_DURABILITY_IMPOSSIBLE);
+    kt_res g;
+    assert_int_equal(kt_get(f->c, "ns", &g), SOFA_E_NOT_FOUND); /* never sent */
+    sofa_kv_opts o = dopts(2, 1);
+    assert_int_equal(dt_upsert(f->c, "ns", "v", &o, &r), SOFA_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +322,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_level_impossible, setup_1n1r, teardown),
         cmocka_unit_test_setup_teardown(test_level_zero_replicas, setup_1n0r, teardown),
+        cmocka_unit_test_setup_teardown(test_level_without_sync_replication, setup_no_sync,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
