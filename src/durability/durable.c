@@ -60,11 +60,10 @@ static void on_written(sofa_client *c, sofa_status status, const sofa_mutation_r
     int rc = sofa__endure_start(c, &k, 1, &w->eo, on_endured, w);
     if (rc != 0) {
         SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "durability",
-                 "write done but its durability check could not start: %s",
-                 sofa_status_name(rc));
+                 "write done but its durability check could not start: %s", sofa_status_name(rc));
         if (rc == SOFA_E_SHUTDOWN)
             rc = SOFA_E_CANCELED; /* the client is going away: as for every other operation */
-        deliver(c, w, rc); /* we are inside the write's callback: firing now is fine */
+        deliver(c, w, rc);        /* we are inside the write's callback: firing now is fine */
     }
 }
 
@@ -135,8 +134,8 @@ int sofa__durable_remove(sofa_client *c, const void *key, size_t nkey, const sof
 }
 
 int sofa__durable_counter(sofa_client *c, const void *key, size_t nkey, int64_t delta,
-                          uint64_t initial, int create, const sofa_kv_opts *o,
-                          sofa_mutation_cb cb, void *cookie)
+                          uint64_t initial, int create, const sofa_kv_opts *o, sofa_mutation_cb cb,
+                          void *cookie)
 {
     dwrite *w = NULL;
     sofa_kv_opts plain;

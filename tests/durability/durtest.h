@@ -53,8 +53,7 @@ static inline void dt_endure_cb(sofa_client *c, sofa_status st, const sofa_endur
 
 /* Start a mock with @p args and connect a client with "?durability_interval=20ms" (plus
  * @p extra options, "&..."-joined, may be NULL). */
-static inline sofa_client *dt_start(sofa_test_mock *m, const char *const *args,
-                                    const char *extra)
+static inline sofa_client *dt_start(sofa_test_mock *m, const char *const *args, const char *extra)
 {
     if (sofa_test_mock_start(m, args) != 0)
         return NULL;
@@ -106,8 +105,8 @@ static inline int dt_observe_counts(sofa_test_mock *m, int seqno, long long *out
 }
 
 /* A synchronous mutation: returns its status and fills *r. */
-static inline int dt_upsert(sofa_client *c, const char *key, const char *val,
-                            const sofa_kv_opts *o, kt_res *r)
+static inline int dt_upsert(sofa_client *c, const char *key, const char *val, const sofa_kv_opts *o,
+                            kt_res *r)
 {
     memset(r, 0, sizeof(*r));
     int rc = sofa_kv_upsert(c, key, strlen(key), val, strlen(val), o, kt_mut_cb, r);

@@ -66,8 +66,7 @@ static int teardown(void **state)
 static void delays(fx *f, int persist_ms, int replicate_ms)
 {
     char p[128];
-    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms,
-             replicate_ms);
+    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms, replicate_ms);
     assert_int_equal(dt_ctl(&f->mock, p), 200);
 }
 
@@ -98,8 +97,7 @@ static void test_store_remove_counter_with_endure(void **state)
     /* every other store mode goes the same way */
     memset(&r, 0, sizeof(r));
     o = dopts(1, 1);
-    assert_int_equal(sofa_kv_store(f->c, SOFA_STORE_APPEND, "dw", 2, "+", 1, &o, kt_mut_cb, &r),
-                     0);
+    assert_int_equal(sofa_kv_store(f->c, SOFA_STORE_APPEND, "dw", 2, "+", 1, &o, kt_mut_cb, &r), 0);
     sofa_client_wait(f->c);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.status, SOFA_OK);
@@ -144,9 +142,8 @@ static void test_durable_write_errors(void **state)
 
     /* the write fails: its own status, no durability wait */
     o = dopts(1, 1);
-    assert_int_equal(sofa_kv_store(f->c, SOFA_STORE_REPLACE, "missing", 7, "v", 1, &o, kt_mut_cb,
-                                   &r),
-                     0);
+    assert_int_equal(
+        sofa_kv_store(f->c, SOFA_STORE_REPLACE, "missing", 7, "v", 1, &o, kt_mut_cb, &r), 0);
     sofa_client_wait(f->c);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.status, SOFA_E_NOT_FOUND);
@@ -254,7 +251,7 @@ static void test_level_sync_write_in_progress_is_retried(void **state)
     assert_int_equal(a.calls, 1);
     assert_int_equal(b.calls, 1);
     assert_int_equal(a.status, SOFA_OK);
-    assert_int_equal(b.status, SOFA_OK); /* 0xa2 retried until the first one committed */
+    assert_int_equal(b.status, SOFA_OK);      /* 0xa2 retried until the first one committed */
     assert_true(dt_now_us() - t0 >= 390000u); /* two sync writes, one after the other */
     kt_res g;
     assert_int_equal(kt_get(f->c, "sw", &g), SOFA_OK);

@@ -113,8 +113,8 @@ static long scenario(const char *cs)
     dur.persist_to = 2;
     dur.replicate_to = 1;
     int rc_w = sofa_kv_upsert(c, "a", 1, "v", 1, &dur, kt_mut_cb, &w);
-    sofa_endure_key keys[3] = {{"b", 1, 0, {0, 0, 0}}, {"c", 1, 0, {0, 0, 0}},
-                               {"b", 1, 0, pre.token}};
+    sofa_endure_key keys[3] = {
+        {"b", 1, 0, {0, 0, 0}}, {"c", 1, 0, {0, 0, 0}}, {"b", 1, 0, pre.token}};
     sofa_endure_opts eo = {0};
     eo.persist_to = 1;
     eo.replicate_to = 1;
