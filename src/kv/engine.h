@@ -26,6 +26,7 @@
 #include "http/client.h"
 #include "core/log.h"
 #include "io/conn.h"
+#include "kv/cfgstream.h"
 #include "io/timerq.h"
 #include "proto/config.h"
 #include "proto/errmap.h"
@@ -247,7 +248,7 @@ struct sofa_client {
     /* HTTP bootstrap (httpboot.c): a streaming config request to one seed */
     sofa__http *http;
     sofa__http_req *hreq;
-    sofa__buf hbuf;
+    sofa__cfgstream hstream;
     char hhost[SOFA__CONN_HOST_MAX];
     uint16_t hport;
     int hfail;               /* failure to process from hb_timer (never inside HTTP callbacks) */
@@ -409,8 +410,6 @@ void sofa__boot_seed_failed(sofa_client *c, const char *name, int status, const 
 void sofa__boot_next_seed(sofa_client *c);
 
 /* ------------------------------------------------------------ HTTP bootstrap (httpboot.c) */
-/* Maximum bytes buffered from the config stream before a separator. */
-#define SOFA__HTTPBOOT_MAX_BUF (16u * 1024u * 1024u)
 /* Start streaming configs from host:port (the seed). 0 or a negative status. */
 int sofa__httpboot_start(sofa_client *c, const char *host, uint16_t port);
 /* Stop the stream and release the HTTP pool (not from inside its callbacks). */

@@ -29,6 +29,8 @@ static const char *ddoc_json =
     "\"reduce\":\"function(keys, values, rereduce){ return Math.max.apply(null, values); }\"},"
     "\"bad_reduce\":{\"map\":\"function(doc, meta){ emit(1, 1); }\","
     "\"reduce\":\"function(keys, values, rereduce){ throw new Error('boom'); }\"},"
+    "\"tojson_throws\":{\"map\":\"function(doc, meta){ emit(meta.id, {toJSON: function(){ throw new Error('no'); }}); }\"},"
+    "\"tricky\":{\"map\":\"function(doc, meta){ emit(undefined, function(){}); emit(['\\\\ud800'], 1); }\"},"
     "\"meta\":{\"map\":\"function(doc, meta){ emit(meta.id, [meta.type, meta.flags, typeof meta.cas]); }\"},"
     "\"throws\":{\"map\":\"function(doc, meta){ if (doc.name == 'bob') throw new Error('x'); emit(meta.id, 1); }\"}"
     "}}";
@@ -202,6 +204,15 @@ static void test_meta_and_binary_docs(void **state)
     assert_int_equal(json_integer_value(json_array_get(v, 1)), 0);
     assert_string_equal(json_string_value(json_array_get(v, 2)), "number");
     json_decref(j);
+    j = view(f, "tojson_throws", NULL, 200); /* the emit throws: every document is skipped */
+    assert_int_equal(json_integer_value(json_object_get(j, "total_rows")), 0);
+    json_decref(j);
+    j = view(f, "tricky", NULL, 200); /* undefined, functions, text jansson rejects: null */
+    assert_int_equal(json_integer_value(json_object_get(j, "total_rows")), 12);
+    json_t *r0 = json_array_get(json_object_get(j, "rows"), 0);
+    assert_true(json_is_null(json_object_get(r0, "key")));
+    assert_true(json_is_null(json_object_get(r0, "value")));
+    json_decref(j);
     j = view(f, "throws", NULL, 200); /* bob's doc throws: skipped, the rest still map */
     assert_int_equal(json_integer_value(json_object_get(j, "total_rows")), 5);
     json_decref(j);
@@ -227,6 +238,9 @@ static void test_errors(void **state)
     json_decref(view(f, "bad_reduce", "reduce=false&stale=false", 200));
     expect_error(view(f, "by_name", "limit=x", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_name", "reduce=true", 400), "query_parse_error", NULL);
+    expect_error(view(f, "by_name", "startkey=%22z%22&endkey=%22a%22", 400), "query_parse_error", NULL);
+    expect_error(view(f, "by_name", "startkey=%22a%22&endkey=%22z%22&descending=true", 400), "query_parse_error", NULL);
+    json_decref(view(f, "by_name", "startkey=%22z%22&endkey=%22a%22&descending=true", 200));
     expect_error(view(f, "by_name", "group=true", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_age", "keys=%5B1%5D", 400), "query_parse_error", NULL);
     expect_error(req(f, "GET", "/b/_design/none/_view/v", NULL, NULL, &status), "not_found", "missing");

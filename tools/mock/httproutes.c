@@ -139,6 +139,30 @@ static void all_buckets(mock_cluster *c, const mock_http_request *req, mock_http
     set_json(resp, 200, arr);
 }
 
+/* Bucketless configs (rev, nodesExt, cluster capabilities), once or as a stream. */
+static void node_services(mock_cluster *c, const mock_http_request *req, mock_http_response *resp,
+                          int streaming)
+{
+    if (check_any(c, req, resp) != 0) {
+        return;
+    }
+    char *js = mock_config_json(c, NULL, req->node, 1);
+    if (js == NULL || !streaming) {
+        set_text(resp, 200, js);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "application/json";
+    if (mock_strbuf_append(&resp->body, js, strlen(js)) != 0 ||
+        mock_strbuf_append(&resp->body, "\n\n\n\n", 4) != 0) {
+        free(js);
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    free(js);
+    resp->stream = MOCK_STREAM_SERVICES;
+}
+
 static void flush_bucket(mock_cluster *c, mock_bucket *b, mock_http_response *resp)
 {
     (void)c;
@@ -162,6 +186,11 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
     }
     if (strcmp(p, "/pools/default/buckets") == 0 && get) {
         all_buckets(c, req, resp);
+        return;
+    }
+    if ((strcmp(p, "/pools/default/nodeServices") == 0 ||
+         strcmp(p, "/pools/default/nodeServicesStreaming") == 0) && get) {
+        node_services(c, req, resp, p[strlen("/pools/default/nodeServices")] != '\0');
         return;
     }
     static const struct {
@@ -206,8 +235,8 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
             resp->content_type = "application/json";
             mock_strbuf_append(&resp->body, js, strlen(js));
             mock_strbuf_append(&resp->body, "\n\n\n\n", 4);
-            resp->config_stream = b;
-            resp->stream_verbose = routes[i].kind == 3;
+            resp->stream = routes[i].kind == 3 ? MOCK_STREAM_VERBOSE : MOCK_STREAM_TERSE;
+            resp->stream_bucket = b;
             free(js);
             return;
         }
