@@ -79,6 +79,49 @@ static inline int dt_ctl(sofa_test_mock *m, const char *path)
     return st;
 }
 
+/* Change the mock's simulated delays; returns the HTTP status (200). */
+static inline int dt_delays(sofa_test_mock *m, int persist_ms, int replicate_ms)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms, replicate_ms);
+    return dt_ctl(m, p);
+}
+
+/* A per-test fixture: a mock and a connected client. */
+typedef struct dt_fx {
+    sofa_test_mock mock;
+    sofa_client *c;
+    int nodes; /* --nodes given to the mock */
+} dt_fx;
+
+/* cmocka setup: *state = a fixture with a mock started with @p args and a client (extra
+ * connection-string options @p extra, may be NULL). 0, or -1. */
+static inline int dt_fx_setup(void **state, const char *const *args, const char *extra)
+{
+    dt_fx *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    f->nodes = 1;
+    for (size_t i = 0; args[i] && args[i + 1]; i++)
+        if (strcmp(args[i], "--nodes") == 0)
+            f->nodes = atoi(args[i + 1]);
+    f->c = dt_start(&f->mock, args, extra);
+    *state = f;
+    return f->c ? 0 : -1;
+}
+
+/* cmocka teardown for dt_fx_setup (the test may have freed and cleared f->c). */
+static inline int dt_fx_teardown(void **state)
+{
+    dt_fx *f = *state;
+    if (f) {
+        sofa_client_free(f->c);
+        sofa_test_mock_stop(&f->mock);
+        free(f);
+    }
+    return 0;
+}
+
 /* OBSERVE (seqno = 0) or OBSERVE_SEQNO (seqno = 1) requests each node received so far;
  * returns the number of nodes, or -1. */
 static inline int dt_observe_counts(sofa_test_mock *m, int seqno, long long *out, int max)

@@ -10,20 +10,12 @@
 
 #include "durability/durtest.h"
 
-typedef struct fx {
-    sofa_test_mock mock;
-    sofa_client *c;
-} fx;
+typedef dt_fx fx;
 
 static int start(void **state, const char *nodes, const char *replicas)
 {
-    fx *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
     const char *args[] = {"--nodes", nodes, "--replicas", replicas, NULL};
-    f->c = dt_start(&f->mock, args, "durability_timeout=1500ms");
-    *state = f;
-    return f->c ? 0 : -1;
+    return dt_fx_setup(state, args, "durability_timeout=1500ms");
 }
 
 static int setup_3n2r(void **state)
@@ -43,31 +35,15 @@ static int setup_1n0r(void **state)
 
 static int setup_no_sync(void **state)
 {
-    fx *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
     const char *args[] = {"--nodes", "2", "--replicas", "1", "--sync-replication", "0", NULL};
-    f->c = dt_start(&f->mock, args, NULL);
-    *state = f;
-    return f->c ? 0 : -1;
+    return dt_fx_setup(state, args, NULL);
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    if (f) {
-        sofa_client_free(f->c);
-        sofa_test_mock_stop(&f->mock);
-        free(f);
-    }
-    return 0;
-}
+#define teardown dt_fx_teardown
 
 static void delays(fx *f, int persist_ms, int replicate_ms)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms, replicate_ms);
-    assert_int_equal(dt_ctl(&f->mock, p), 200);
+    assert_int_equal(dt_delays(&f->mock, persist_ms, replicate_ms), 200);
 }
 
 static sofa_kv_opts dopts(int persist_to, int replicate_to)

@@ -29,13 +29,8 @@ static void endure_cb(sofa_client *c, sofa_status st, const sofa_endure_item *it
 static long scenario(const char *cs, long fail_at)
 {
     failalloc_start(fail_at);
-    sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
-    o.connstr = cs;
-    o.username = "Administrator";
-    o.password = "password";
-    sofa_client *c = NULL;
-    if (sofa_client_new(&c, &o, NULL, 0) != 0) {
-        assert_null(c);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    if (!c) {
         assert_int_equal(failalloc_live(), 0);
         failalloc_stop();
         return failalloc_calls();

@@ -11,50 +11,25 @@
 
 #include "durability/durtest.h"
 
-typedef struct fx {
-    sofa_test_mock mock;
-    sofa_client *c;
-    int nodes;
-} fx;
-
-static int start(void **state, const char *nodes, const char *replicas)
-{
-    fx *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
-    const char *args[] = {"--nodes", nodes, "--replicas", replicas, NULL};
-    f->c = dt_start(&f->mock, args, "durability_timeout=1s");
-    f->nodes = atoi(nodes);
-    *state = f;
-    return f->c ? 0 : -1;
-}
+typedef dt_fx fx;
 
 static int setup_3n2r(void **state)
 {
-    return start(state, "3", "2");
+    const char *args[] = {"--nodes", "3", "--replicas", "2", NULL};
+    return dt_fx_setup(state, args, "durability_timeout=1s");
 }
 
 static int setup_3n1r(void **state)
 {
-    return start(state, "3", "1");
+    const char *args[] = {"--nodes", "3", "--replicas", "1", NULL};
+    return dt_fx_setup(state, args, "durability_timeout=1s");
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    if (f) {
-        sofa_client_free(f->c);
-        sofa_test_mock_stop(&f->mock);
-        free(f);
-    }
-    return 0;
-}
+#define teardown dt_fx_teardown
 
 static void delays(fx *f, int persist_ms, int replicate_ms)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms, replicate_ms);
-    assert_int_equal(dt_ctl(&f->mock, p), 200);
+    assert_int_equal(dt_delays(&f->mock, persist_ms, replicate_ms), 200);
 }
 
 static sofa_endure_opts eopts(int persist_to, int replicate_to, unsigned timeout_ms)
