@@ -151,6 +151,11 @@ int sofa__endure_evaluate(sofa__endure *e)
             /* only answers from the node that holds this copy now count */
             if (idx >= 0 && k->node[cp] == idx && k->gen[cp] == c->config_gen)
                 have[cp] = k->have[cp];
+            /* any version wanted: a replica counts only with the master's current CAS (its
+             * answer may have come before the master's) */
+            if (cp > 0 && k->cas == 0 && k->token.vbuuid == 0 && !e->check_removed &&
+                k->seen_cas[cp] != k->master_cas)
+                have[cp] = SOFA__HAVE_NONE;
         }
         if (sofa__endure_met(have, ncopies, e->persist_to, e->replicate_to, &k->npersisted,
                              &k->nreplicated))

@@ -69,6 +69,8 @@ static void apply_observe(sofa__endure *e, const poll_req *pr, const sofa__resp 
             continue;
         }
         record_have(k, copy, have, pr);
+        if (copy < SOFA__DUR_COPIES)
+            k->seen_cas[copy] = oe.cas;
     }
 }
 

@@ -23,8 +23,9 @@ typedef struct sofa__dur_key {
     int status; /* final status once done */
     int done;
     uint8_t have[SOFA__DUR_COPIES];
-    int16_t node[SOFA__DUR_COPIES]; /* node index that reported have[k] */
-    uint32_t gen[SOFA__DUR_COPIES]; /* ... under this config generation */
+    int16_t node[SOFA__DUR_COPIES];      /* node index that reported have[k] */
+    uint32_t gen[SOFA__DUR_COPIES];      /* ... under this config generation */
+    uint64_t seen_cas[SOFA__DUR_COPIES]; /* OBSERVE: the CAS that copy reported */
     unsigned npersisted, nreplicated;
 } sofa__dur_key;
 

@@ -79,6 +79,11 @@ static void test_success_token_and_cas(void **state)
     assert_true(d.items[0].cas == w.cas);
     assert_true(d.done_us - t0 >= 95000u);
 
+    /* CAS 0: any version, the replicas must hold the master's */
+    assert_int_equal(dt_endure1(f->c, "ok-cas", 0, NULL, &o, &d), SOFA_OK);
+    assert_int_equal(d.items[0].nreplicated, 2);
+    assert_true(d.items[0].cas == w.cas);
+
     /* negative = as many as the cluster can give (3 copies here) */
     assert_int_equal(dt_upsert(f->c, "ok-all", "v", NULL, &w), SOFA_OK);
     o = eopts(SOFA_DURABILITY_ALL, SOFA_DURABILITY_ALL, 3000);
