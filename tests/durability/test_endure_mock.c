@@ -111,6 +111,21 @@ static void test_too_many_is_immediate(void **state)
     assert_int_equal(sofa_endure(f->c, &k, 1, NULL, NULL, &d), SOFA_E_INVALID_ARGUMENT);
     assert_int_equal(sofa_endure(f->c, &k, SOFA_ENDURE_MAX_KEYS + 1, NULL, dt_endure_cb, &d),
                      SOFA_E_INVALID_ARGUMENT);
+    /* no configuration yet; memcached:// has no replicas to observe */
+    sofa_endure_key one = {"many", 4, 0, {0, 0, 0}};
+    sofa_client *fresh = kt_client(f->mock.connstr, "Administrator", "password", NULL);
+    assert_non_null(fresh);
+    assert_int_equal(sofa_endure(fresh, &one, 1, NULL, dt_endure_cb, &d), SOFA_E_NOT_CONNECTED);
+    sofa_client_free(fresh);
+    sofa_client *mc = kt_client("memcached://127.0.0.1:1", NULL, NULL, NULL);
+    assert_non_null(mc);
+    assert_int_equal(sofa_endure(mc, &one, 1, NULL, dt_endure_cb, &d), SOFA_E_NOT_SUPPORTED);
+    sofa_kv_opts dur;
+    memset(&dur, 0, sizeof(dur));
+    dur.persist_to = 1;
+    assert_int_equal(sofa_kv_upsert(mc, "k", 1, "v", 1, &dur, kt_mut_cb, &w), SOFA_E_NOT_SUPPORTED);
+    sofa_client_free(mc);
+    assert_int_equal(d.calls, 0);
     /* zero keys: one callback, no items */
     memset(&d, 0, sizeof(d));
     assert_int_equal(sofa_endure(f->c, NULL, 0, NULL, dt_endure_cb, &d), 0);
