@@ -137,6 +137,31 @@ static void test_durable_write_errors(void **state)
     assert_true(took >= 1490000u && took < 6000000u);
 }
 
+/* Scheduled before the bootstrap finished: "too many" can only be judged after the write. */
+static void test_durable_write_before_bootstrap(void **state)
+{
+    fx *f = *state;
+    delays(f, 20, 10);
+    char cs[1400];
+    snprintf(cs, sizeof(cs), "%s?durability_interval=20ms", f->mock.connstr);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    kt_res conn = {0}, ok = {0}, many = {0};
+    assert_int_equal(sofa_client_connect(c, kt_connect_cb, &conn), 0);
+    sofa_kv_opts o = dopts(2, 1);
+    assert_int_equal(sofa_kv_upsert(c, "early", 5, "v", 1, &o, kt_mut_cb, &ok), 0);
+    o = dopts(4, 0);
+    assert_int_equal(sofa_kv_upsert(c, "early2", 6, "v", 1, &o, kt_mut_cb, &many), 0);
+    assert_int_equal(sofa_client_wait(c), 0);
+    assert_int_equal(conn.status, SOFA_OK);
+    assert_int_equal(ok.calls, 1);
+    assert_int_equal(ok.status, SOFA_OK);
+    assert_int_equal(many.calls, 1);
+    assert_int_equal(many.status, SOFA_E_DURABILITY_TOO_MANY);
+    assert_true(many.cas != 0); /* the write itself happened */
+    sofa_client_free(c);
+}
+
 static void test_destroy_during_durable_write(void **state)
 {
     fx *f = *state;
@@ -288,6 +313,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_remove_counter_with_endure, setup_3n2r,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_durable_write_errors, setup_3n2r, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_write_before_bootstrap, setup_3n2r, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_during_durable_write, setup_3n2r, teardown),
         cmocka_unit_test_setup_teardown(test_levels_wait_for_the_server, setup_3n2r, teardown),
         cmocka_unit_test_setup_teardown(test_level_ambiguous, setup_3n2r, teardown),
