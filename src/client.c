@@ -202,6 +202,7 @@ int sofa_client_connect(sofa_client *c, sofa_connect_cb cb, void *cookie)
     return 0;
 }
 
+/* Returns 0, or 1 when the client was destroyed (a deferred free), or a negative status. */
 static int run_loop(sofa_client *c, int once)
 {
     if (!c)
@@ -210,6 +211,17 @@ static int run_loop(sofa_client *c, int once)
         return SOFA_E_RECURSIVE_CALL;
     if (c->destroying)
         return SOFA_E_SHUTDOWN;
+    /* Everything scheduled since the last turn leaves now, in one send() per node, rather
+     * than after one more trip through the loop for write readiness. */
+    sofa__client_enter(c);
+    for (size_t i = 0; i < c->nnodes && !c->free_asked; i++)
+        if (c->nodes[i] && c->nodes[i]->state == SOFA__NODE_READY)
+            sofa__conn_flush(c->nodes[i]->conn);
+    c->depth--;
+    if (c->free_asked) { /* a callback (of an op failed by the flush) freed the client */
+        destroy_now(c);
+        return 1;
+    }
     if (once) {
         if (c->io->update_timer(c->io, c->tick_timer, SOFA_IO_WATCH, 0) != 0)
             return SOFA_E_IO;
@@ -221,7 +233,7 @@ static int run_loop(sofa_client *c, int once)
         c->waiting_loop = 0;
         if (c->free_asked) {
             destroy_now(c);
-            return 0;
+            return 1;
         }
         if (!c->stop_called || once)
             break; /* an application-run loop: start_watching returned at once */
@@ -233,16 +245,16 @@ static int run_loop(sofa_client *c, int once)
 
 int sofa_client_wait(sofa_client *c)
 {
-    return run_loop(c, 0);
+    int rc = run_loop(c, 0);
+    return rc > 0 ? 0 : rc;
 }
 
 int sofa_client_tick(sofa_client *c)
 {
     int rc = run_loop(c, 1);
     if (rc != 0)
-        return rc;
-    /* after a deferred destroy the client is gone: nothing is pending */
-    return 0;
+        return rc > 0 ? 0 : rc; /* after a deferred destroy nothing is pending */
+    return c->npending > (size_t)INT32_MAX ? INT32_MAX : (int)c->npending;
 }
 
 int sofa_client_is_connected(const sofa_client *c)
@@ -328,6 +340,7 @@ static void destroy_now(sofa_client *c)
     /* anything left (zombies of freed nodes) */
     while (c->live_head)
         sofa__op_free(c->live_head);
+    sofa__op_pool_free(c);
     if (c->io) {
         sofa__timerq_remove(&c->tq, &c->boot_timer);
         sofa__timerq_remove(&c->tq, &c->poll_timer);
@@ -340,6 +353,7 @@ static void destroy_now(sofa_client *c)
             sofa_iops_free(c->io);
     }
     sofa__config_unref(c->config);
+    sofa__errmap_free(c->errmap);
     sofa__connstr_free(&c->cs);
     if (c->password)
         memset(c->password, 0, strlen(c->password));

@@ -107,6 +107,24 @@ SOFA_API int sofa_view_start(sofa_client *client, const char *ddoc, const char *
                              const sofa_view_opts *opts, const sofa_view_callbacks *cbs,
                              void *cookie, sofa_query **handle);
 
+/**
+ * All-at-once form: run the view query and hand every row to @p cb at once in a
+ * sofa_query_result (rows kept in memory). With include_docs a row whose
+ * document is JSON gets it as a "doc" member: {"id":..,"key":..,"value":..,"doc":{..}}.
+ * Same submit contract and errors as sofa_view_start(); SOFA_E_INVALID_ARGUMENT
+ * for a NULL @p cb.
+ */
+SOFA_API int sofa_view_all(sofa_client *client, const char *ddoc, const char *view,
+                           const sofa_view_opts *opts, sofa_query_all_cb cb, void *cookie);
+
+/**
+ * Sync form: run the view query, wait (sofa_client_wait()), return the rows in
+ * *out (as for sofa_view_all(); free with sofa_query_result_free(); set also on
+ * error). @return the query's status, or an error of the submit function.
+ */
+SOFA_API int sofa_view_run(sofa_client *client, const char *ddoc, const char *view,
+                           const sofa_view_opts *opts, sofa_query_result **out);
+
 /* --------------------------------------------------------------- raw HTTP */
 
 /** Which service a raw request goes to (a node running it is chosen in turn). */

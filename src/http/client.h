@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
+#include "http/conn.h"
 #include "http/response.h"
 #include "sofa/iops.h"
 
@@ -57,6 +58,10 @@ typedef struct sofa__http_spec {
  * credential is longer than SOFA__HTTP_MAX_CREDENTIAL. */
 sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *user,
                            const char *password);
+
+/* Call @p enter / @p leave around every callback this pool receives from the
+ * loop (see sofa__io_guard). Set before the first request. */
+void sofa__http_set_guard(sofa__http *h, void (*enter)(void *), void (*leave)(void *), void *arg);
 
 /* Close every connection; each request still running gets on_done(SOFA_E_CANCELED).
  * NULL is a no-op. Must not be called from inside one of its callbacks. */

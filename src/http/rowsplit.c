@@ -499,6 +499,9 @@ int sofa__rowsplit_finish(sofa__rowsplit *rs, json_t **meta)
     json_error_t err;
     json_t *doc = json_loadb(rs->meta ? rs->meta : "", rs->meta_len, JSON_ALLOW_NUL, &err);
     if (!doc) {
+        if (json_error_code(&err) == json_error_out_of_memory) {
+            return set_error(rs, SOFA_E_NO_MEMORY, "out of memory parsing the response metadata");
+        }
         return set_error(rs, SOFA_E_JSON, "malformed JSON in response metadata: %s", err.text);
     }
     *meta = doc;

@@ -351,6 +351,21 @@ int sofa__conn_write(sofa__conn *c, const void *data, size_t n)
     return 0;
 }
 
+void sofa__conn_flush(sofa__conn *c)
+{
+    if (!c || c->state != SOFA__CONN_CONNECTED || c->free_asked || !sofa__buf_used(&c->wbuf))
+        return;
+    c->busy++;
+    do_write(c);
+    if (c->state == SOFA__CONN_CONNECTED && !c->free_asked) {
+        int rc = want(c);
+        if (rc != 0)
+            fail(c, rc, "event loop error");
+    }
+    if (--c->busy == 0 && c->free_asked)
+        destroy(c);
+}
+
 void sofa__conn_close(sofa__conn *c)
 {
     if (!c || c->state == SOFA__CONN_CLOSED)

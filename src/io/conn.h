@@ -93,6 +93,9 @@ uint8_t *sofa__conn_wreserve(sofa__conn *c, size_t n);
 void sofa__conn_wcommit(sofa__conn *c, size_t n);
 /* Copy and queue. 0 or SOFA_E_NO_MEMORY. */
 int sofa__conn_write(sofa__conn *c, const void *data, size_t n);
+/* Try to send the queued output now instead of on the next write readiness (used when the
+ * caller is about to block in the loop anyway). A failure is reported through on_error. */
+void sofa__conn_flush(sofa__conn *c);
 /* Close the socket now (no callback); pending output is dropped. */
 void sofa__conn_close(sofa__conn *c);
 /* Close and release (deferred while a handler of this connection runs). NULL is a no-op. */

@@ -347,6 +347,75 @@ static uint16_t kv_port(const sofa_client *c, const sofa__node *cn)
     return c->cs.tls ? cn->kv_tls : cn->kv;
 }
 
+/* Fill @p nodes (one per KV node of @p cfg): an existing node object with the same host:port
+ * (its connection is kept), the bootstrap node, or a new one. Nothing is moved until every
+ * allocation succeeded, so running out of memory changes nothing. */
+static int match_nodes(sofa_client *c, const sofa__config *cfg, sofa__kvnode **nodes)
+{
+    size_t nkv = cfg->nkv;
+    long *match = calloc(nkv, sizeof(*match));
+    char *taken = calloc(c->nnodes + 1, 1);
+    if (!match || !taken) {
+        free(match);
+        free(taken);
+        return SOFA_E_NO_MEMORY;
+    }
+    int boot_taken = 0, rc = 0;
+    for (size_t i = 0; i < nkv && rc == 0; i++) {
+        const sofa__node *cn = &cfg->nodes[i];
+        uint16_t port = kv_port(c, cn);
+        match[i] = -1;
+        for (size_t k = 0; k < c->nnodes; k++) {
+            sofa__kvnode *o = c->nodes[k];
+            if (o && !taken[k] && o->port == port && strcmp(o->host, cn->host) == 0) {
+                match[i] = (long)k;
+                taken[k] = 1;
+                break;
+            }
+        }
+        if (match[i] < 0 && !boot_taken && c->boot_node && c->boot_node->index < 0 &&
+            c->boot_node->port == port && strcmp(c->boot_node->host, cn->host) == 0) {
+            match[i] = -2;
+            boot_taken = 1;
+        }
+        if (match[i] == -1 && !(nodes[i] = sofa__node_new(c, cn->host, port, 0)))
+            rc = SOFA_E_NO_MEMORY;
+    }
+    for (size_t i = 0; i < nkv; i++) {
+        if (rc != 0) {
+            if (match[i] == -1 && nodes[i])
+                sofa__node_free(nodes[i]);
+            nodes[i] = NULL;
+        } else if (match[i] >= 0) {
+            nodes[i] = c->nodes[match[i]];
+            c->nodes[match[i]] = NULL;
+        } else if (match[i] == -2) {
+            nodes[i] = c->boot_node;
+        }
+    }
+    free(match);
+    free(taken);
+    return rc;
+}
+
+/* Operations waiting for a node may now belong elsewhere: route them again. */
+static void reroute_waiting(sofa_client *c)
+{
+    sofa__op_list moved = {NULL, NULL, 0};
+    sofa__op *op;
+    for (size_t i = 0; i < c->nnodes; i++)
+        while ((op = sofa__list_pop(&c->nodes[i]->waitq)) != NULL)
+            sofa__list_push(&moved, op);
+    if (c->boot_state == SOFA__BOOT_DONE)
+        while ((op = sofa__list_pop(&c->waiting)) != NULL)
+            sofa__list_push(&moved, op);
+    while ((op = sofa__list_pop(&moved)) != NULL) {
+        op->state = SOFA__OPS_NEW;
+        op->node = NULL;
+        sofa__op_dispatch(op);
+    }
+}
+
 int sofa__config_apply(sofa_client *c, sofa__config *cfg)
 {
     if (c->config && sofa__config_compare(cfg, c->config) <= 0 &&
@@ -355,66 +424,12 @@ int sofa__config_apply(sofa_client *c, sofa__config *cfg)
         return 0;
     }
     size_t nkv = cfg->nkv;
-    sofa__kvnode **nodes = nkv ? calloc(nkv, sizeof(*nodes)) : NULL;
-    if (nkv && !nodes) {
-        sofa__config_unref(cfg);
-        return SOFA_E_NO_MEMORY;
-    }
-    /* Keep connections to unchanged nodes: find matches first, create the rest, and
-     * only then move anything, so running out of memory changes nothing. */
-    long *match = nkv ? calloc(nkv, sizeof(*match)) : NULL;
-    if (nkv && !match) {
+    sofa__kvnode **nodes = calloc(nkv ? nkv : 1, sizeof(*nodes));
+    if (!nodes || (nkv && match_nodes(c, cfg, nodes) != 0)) {
         free(nodes);
         sofa__config_unref(cfg);
         return SOFA_E_NO_MEMORY;
     }
-    for (size_t i = 0; i < nkv; i++) {
-        const sofa__node *cn = &cfg->nodes[i];
-        uint16_t port = kv_port(c, cn);
-        match[i] = -1;
-        for (size_t k = 0; k < c->nnodes; k++) {
-            sofa__kvnode *o = c->nodes[k];
-            if (o && o->port == port && strcmp(o->host, cn->host) == 0) {
-                int taken = 0;
-                for (size_t j = 0; j < i; j++)
-                    taken |= match[j] == (long)k;
-                if (!taken) {
-                    match[i] = (long)k;
-                    break;
-                }
-            }
-        }
-        if (match[i] < 0 && c->boot_node && c->boot_node->index < 0 &&
-            c->boot_node->port == port && strcmp(c->boot_node->host, cn->host) == 0) {
-            int taken = 0;
-            for (size_t j = 0; j < i; j++)
-                taken |= match[j] == -2;
-            if (!taken)
-                match[i] = -2;
-        }
-        if (match[i] == -1) {
-            nodes[i] = sofa__node_new(c, cn->host, port, 0);
-            if (!nodes[i]) {
-                for (size_t j = 0; j < i; j++)
-                    if (match[j] == -1)
-                        sofa__node_free(nodes[j]);
-                free(match);
-                free(nodes);
-                sofa__config_unref(cfg);
-                return SOFA_E_NO_MEMORY;
-            }
-        }
-    }
-    for (size_t i = 0; i < nkv; i++) {
-        if (match[i] >= 0) {
-            nodes[i] = c->nodes[match[i]];
-            c->nodes[match[i]] = NULL;
-        } else if (match[i] == -2) {
-            nodes[i] = c->boot_node;
-        }
-    }
-    free(match);
-    /* nodes no longer in the config */
     sofa__kvnode **old = c->nodes;
     size_t nold = c->nnodes;
     c->nodes = nodes;
@@ -426,33 +441,16 @@ int sofa__config_apply(sofa_client *c, sofa__config *cfg)
     c->config_gen++;
     SOFA_LOG(&c->logger, SOFA_LOG_INFO, "config", "applied config epoch %lld rev %lld: %zu node(s)",
              (long long)cfg->epoch, (long long)cfg->rev, nkv);
-    for (size_t k = 0; k < nold; k++)
+    for (size_t k = 0; k < nold; k++) /* nodes no longer in the config */
         if (old[k])
             sofa__node_retire(old[k]);
     free(old);
     sofa__config_unref(prev);
-    /* Operations waiting on a node may now belong elsewhere: route them again. */
-    sofa__op_list moved = {NULL, NULL, 0};
-    for (size_t i = 0; i < nkv; i++) {
-        sofa__op *op;
-        while ((op = sofa__list_pop(&nodes[i]->waitq)) != NULL)
-            sofa__list_push(&moved, op);
-    }
-    if (c->boot_state == SOFA__BOOT_DONE) {
-        sofa__op *op;
-        while ((op = sofa__list_pop(&c->waiting)) != NULL)
-            sofa__list_push(&moved, op);
-    }
-    sofa__op *op;
-    while ((op = sofa__list_pop(&moved)) != NULL) {
-        op->state = SOFA__OPS_NEW;
-        op->node = NULL;
-        sofa__op_dispatch(op);
-    }
+    reroute_waiting(c);
     /* connect eagerly to every node (a kept one is already connected) */
-    for (size_t i = 0; i < nkv; i++)
-        if (nodes[i]->state == SOFA__NODE_IDLE && !sofa__tentry_queued(&nodes[i]->reconnect) &&
-            !c->memcached)
-            sofa__node_connect(nodes[i]);
+    for (size_t i = 0; i < c->nnodes; i++)
+        if (c->nodes[i]->state == SOFA__NODE_IDLE &&
+            !sofa__tentry_queued(&c->nodes[i]->reconnect) && !c->memcached)
+            sofa__node_connect(c->nodes[i]);
     return 1;
 }

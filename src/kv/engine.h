@@ -26,8 +26,10 @@
 #include "http/client.h"
 #include "core/log.h"
 #include "io/conn.h"
+#include "kv/cfgstream.h"
 #include "io/timerq.h"
 #include "proto/config.h"
+#include "proto/errmap.h"
 #include "proto/packet.h"
 #include "proto/sasl.h"
 #include "sofa/client.h"
@@ -45,6 +47,10 @@ typedef struct sofa__kvnode sofa__kvnode;
 #define SOFA__REPORT_MAX 4096u              /* bootstrap report bytes */
 #define SOFA__NODE_NAME_MAX 300u
 #define SOFA__MAX_PENDING_OPS (16u * 1024u * 1024u)
+/* Operation records with small bodies are recycled (no malloc/free per operation). */
+#define SOFA__OP_SMALL_BODY 64u
+#define SOFA__OP_MEDIUM_BODY 256u
+#define SOFA__OP_FREELIST_MAX 4096u
 
 typedef struct sofa__op_list {
     sofa__op *head, *tail;
@@ -130,6 +136,7 @@ struct sofa__op {
     int is_parent;    /* a collector: never routed, completes when its children have */
     int fail_status;  /* deferred completion with this status (never inside a submit) */
     void *priv;       /* per-type state */
+    uint8_t size_class; /* 0: own allocation, 1: small, 2: medium (recyclable) */
 };
 
 static inline const uint8_t *sofa__op_key(const sofa__op *op)
@@ -223,6 +230,7 @@ struct sofa_client {
     sofa__timerq tq;
     sofa_io_timer *timer;
     sofa_io_timer *tick_timer;
+    sofa__errmap *errmap; /* newest server error map (GET_ERROR_MAP), or NULL */
     /* topology */
     sofa__config *config;
     uint32_t config_gen;
@@ -240,7 +248,7 @@ struct sofa_client {
     /* HTTP bootstrap (httpboot.c): a streaming config request to one seed */
     sofa__http *http;
     sofa__http_req *hreq;
-    sofa__buf hbuf;
+    sofa__cfgstream hstream;
     char hhost[SOFA__CONN_HOST_MAX];
     uint16_t hport;
     int hfail;               /* failure to process from hb_timer (never inside HTTP callbacks) */
@@ -256,6 +264,8 @@ struct sofa_client {
     /* ops */
     sofa__op_list waiting;
     sofa__op *live_head;
+    sofa__op *free_ops[2]; /* recycled records per size class (linked through next) */
+    size_t nfree_ops[2];
     size_t npending;  /* user-visible operations not yet answered */
     size_t nlive;     /* records alive (including zombies and children) */
     /* life cycle */
@@ -315,8 +325,9 @@ void sofa__op_dispatch(sofa__op *op);
 void sofa__op_complete(sofa__op *op, int status, const sofa__resp *resp);
 /* A response for an in-flight op: retry logic, then complete. */
 void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp);
-/* The op's connection died: retry (not sent, or safe) or fail with @p status. */
-void sofa__op_on_conn_lost(sofa__op *op, int status);
+/* The op's connection died: retried when its packet never left the send buffer (@p sent
+ * = 0), else answered with @p status (a sent mutation may have executed). */
+void sofa__op_on_conn_lost(sofa__op *op, int status, int sent);
 /* Schedule a retry after @p delay_us (bounded by the deadline). */
 void sofa__op_retry_later(sofa__op *op, uint64_t delay_us);
 /* Complete from the deadline queue on the next loop turn (never inside a submit). */
@@ -324,9 +335,11 @@ void sofa__op_fail_later(sofa__op *op, int status);
 /* A child of a collector finished: count it; completes the collector after the last. */
 void sofa__op_child_done(sofa__op *child, int parent_status);
 /* Accept a collector op (counted as pending; @p n children follow). 0 or NO_MEMORY. */
-int sofa__op_submit_parent(sofa__op *parent, size_t n, uint64_t timeout_us);
+int sofa__op_submit_parent(sofa__op *parent, size_t n);
 /* Release a finished record. */
 void sofa__op_free(sofa__op *op);
+/* Release the recycled records (client teardown). */
+void sofa__op_pool_free(sofa_client *c);
 /* Deliver SOFA_E_CANCELED to every live op (destroy). */
 void sofa__op_cancel_all(sofa_client *c);
 
@@ -346,6 +359,10 @@ typedef enum sofa__retry_action { SOFA__RETRY_NO, SOFA__RETRY_NOW, SOFA__RETRY_B
 sofa__retry_action sofa__retry_decide(int status, unsigned op_flags, uint32_t attempts,
                                       uint64_t *delay_us);
 uint64_t sofa__retry_backoff(uint32_t attempts);
+/* For a status sofa does not know (SOFA_E_SERVER_ERROR): the server's error-map attributes
+ * decide. *refresh = 1 when the map asks for a new config. */
+sofa__retry_action sofa__retry_decide_attrs(unsigned attrs, uint32_t attempts, uint64_t *delay_us,
+                                            int *refresh);
 /* The status to report when the deadline passes. */
 int sofa__timeout_status(unsigned op_flags, int sent, int maybe_executed);
 
@@ -393,8 +410,6 @@ void sofa__boot_seed_failed(sofa_client *c, const char *name, int status, const 
 void sofa__boot_next_seed(sofa_client *c);
 
 /* ------------------------------------------------------------ HTTP bootstrap (httpboot.c) */
-/* Maximum bytes buffered from the config stream before a separator. */
-#define SOFA__HTTPBOOT_MAX_BUF (16u * 1024u * 1024u)
 /* Start streaming configs from host:port (the seed). 0 or a negative status. */
 int sofa__httpboot_start(sofa_client *c, const char *host, uint16_t port);
 /* Stop the stream and release the HTTP pool (not from inside its callbacks). */

@@ -1,7 +1,7 @@
 /* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
 /*
  * The per-connection handshake (PROTOCOL.md §5.1), pipelined:
- *   HELLO + SASL_LIST_MECHS written together  ->  SASL_AUTH / SASL_STEP...  ->
+ *   HELLO + GET_ERROR_MAP + SASL_LIST_MECHS written together  ->  SASL_AUTH / SASL_STEP...  ->
  *   SELECT_BUCKET (when HELLO acked it and a bucket is wanted)  ->  READY.
  * memcached:// connections send no HELLO and no SELECT_BUCKET (memcached stalls on
  * unknown commands carrying a key); SASL only when credentials were given.
@@ -39,7 +39,7 @@ static int send_simple(sofa__kvnode *n, uint8_t opcode, const void *key, size_t 
 static void after_auth(sofa__kvnode *n)
 {
     sofa_client *c = n->client;
-    if (n->hs_pending & (SOFA__HS_HELLO | SOFA__HS_MECHS | SOFA__HS_AUTH))
+    if (n->hs_pending & (SOFA__HS_HELLO | SOFA__HS_ERRMAP | SOFA__HS_MECHS | SOFA__HS_AUTH))
         return;
     if (!c->memcached && c->bucket && (n->features & SOFA__NF_SELECT_BUCKET)) {
         if (n->hs_pending & SOFA__HS_SELECT)
@@ -78,6 +78,13 @@ void sofa__hs_start(sofa__kvnode *n)
             return;
         }
         n->hs_pending |= SOFA__HS_HELLO;
+        uint8_t ver[2];
+        sofa__put16(ver, 2); /* error map version 2 */
+        if (send_simple(n, SOFA__OP_GET_ERROR_MAP, NULL, 0, ver, sizeof(ver)) != 0) {
+            hs_fail(n, SOFA_E_NO_MEMORY, "cannot send GET_ERROR_MAP");
+            return;
+        }
+        n->hs_pending |= SOFA__HS_ERRMAP;
     }
     if (c->username) {
         if (send_simple(n, SOFA__OP_SASL_LIST_MECHS, NULL, 0, NULL, 0) != 0) {
@@ -107,6 +114,26 @@ static void on_hello(sofa__kvnode *n, const sofa__resp *r)
         }
     }
     /* Anything else (0x81, 0x83): an old server; go on without features. */
+    after_auth(n);
+}
+
+static void on_errmap(sofa__kvnode *n, const sofa__resp *r)
+{
+    sofa_client *c = n->client;
+    n->hs_pending &= ~(unsigned)SOFA__HS_ERRMAP;
+    if (r->status == SOFA__ST_SUCCESS && r->nvalue > 0) {
+        sofa__errmap *m = NULL;
+        char err[160];
+        if (sofa__errmap_parse((const char *)r->value, r->nvalue, &m, err, sizeof(err)) != 0) {
+            SOFA_LOG(&c->logger, SOFA_LOG_WARN, "kv", "%s: error map ignored: %s", n->name, err);
+        } else if (sofa__errmap_newer(c->errmap, m)) {
+            sofa__errmap_free(c->errmap);
+            c->errmap = m;
+        } else {
+            sofa__errmap_free(m);
+        }
+    }
+    /* 0x81/0x83/0x24: a server without error maps; go on without one */
     after_auth(n);
 }
 
@@ -194,6 +221,7 @@ void sofa__hs_on_response(sofa__kvnode *n, const sofa__resp *r)
 {
     switch (r->opcode) {
     case SOFA__OP_HELLO: on_hello(n, r); break;
+    case SOFA__OP_GET_ERROR_MAP: on_errmap(n, r); break;
     case SOFA__OP_SASL_LIST_MECHS: on_mechs(n, r); break;
     case SOFA__OP_SASL_AUTH:
     case SOFA__OP_SASL_STEP: on_auth(n, r); break;

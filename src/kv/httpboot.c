@@ -16,8 +16,6 @@
 #include "kv/engine.h"
 #include "sofa/status.h"
 
-static const char SEP[] = "\n\n\n\n";
-
 static void schedule_failure(sofa_client *c, int status, const char *why)
 {
     if (c->hfail)
@@ -41,31 +39,23 @@ static int hb_on_head(void *arg, const sofa__http_head *head)
     return st;
 }
 
+static int hb_on_config(void *arg, const uint8_t *json, size_t len)
+{
+    sofa_client *c = arg;
+    int rc = sofa__config_offer(c, json, len, c->hhost);
+    if (rc >= 0 && c->config && c->boot_state == SOFA__BOOT_RUNNING)
+        (void)sofa__timerq_add(&c->tq, &c->boot_timer, sofa__now(c->io));
+    return 0; /* a bad config is logged and skipped; the next one may be fine */
+}
+
 static int hb_on_body(void *arg, const char *data, size_t len)
 {
     sofa_client *c = arg;
-    uint8_t *p = sofa__buf_reserve(&c->hbuf, len, SOFA__HTTPBOOT_MAX_BUF);
-    if (!p) {
-        schedule_failure(c, SOFA_E_BAD_CONFIG, "config stream: a config larger than the limit");
-        return SOFA_E_BAD_CONFIG;
-    }
-    memcpy(p, data, len);
-    sofa__buf_commit(&c->hbuf, len);
-    for (;;) {
-        const uint8_t *h = sofa__buf_head(&c->hbuf);
-        size_t used = sofa__buf_used(&c->hbuf);
-        const uint8_t *sep = used >= 4 ? memmem(h, used, SEP, 4) : NULL;
-        if (!sep)
-            break;
-        size_t n = (size_t)(sep - h);
-        if (n > 0) {
-            int rc = sofa__config_offer(c, h, n, c->hhost);
-            if (rc >= 0 && c->config && c->boot_state == SOFA__BOOT_RUNNING)
-                (void)sofa__timerq_add(&c->tq, &c->boot_timer, sofa__now(c->io));
-        }
-        sofa__buf_consume(&c->hbuf, n + 4);
-    }
-    return 0;
+    int rc = sofa__cfgstream_feed(&c->hstream, data, len, hb_on_config, c);
+    if (rc != 0)
+        schedule_failure(c, rc, rc == SOFA_E_NO_MEMORY ? "config stream: out of memory"
+                                                       : "config stream: a config over the size limit");
+    return rc;
 }
 
 static void hb_on_done(void *arg, int status, int sent, const char *msg)
@@ -103,7 +93,7 @@ static void on_hb_timer(sofa__tentry *e, void *arg)
         sofa__boot_seed_failed(c, name, SOFA_E_TIMEOUT, why);
     }
     c->hfail = 0;
-    sofa__buf_consume(&c->hbuf, sofa__buf_used(&c->hbuf));
+    sofa__cfgstream_reset(&c->hstream);
     sofa__boot_next_seed(c);
 }
 
@@ -154,5 +144,5 @@ void sofa__httpboot_free(sofa_client *c)
     sofa__timerq_remove(&c->tq, &c->hb_timer);
     sofa__http_free(c->http);
     c->http = NULL;
-    sofa__buf_free(&c->hbuf);
+    sofa__cfgstream_free(&c->hstream);
 }

@@ -140,7 +140,10 @@ int sofa__node_send(sofa__kvnode *n, sofa__op *op)
 
 static void send_or_fail(sofa__kvnode *n, sofa__op *op)
 {
-    if (op->nframing && !(n->features & SOFA__NF_ALT_REQUEST)) {
+    /* a durability frame (id 1, the first frame) needs AltRequest and SyncReplication */
+    int sync_missing = op->nframing && (op->body[0] >> 4) == SOFA__FRAME_REQ_DURABILITY &&
+                       !(n->features & SOFA__NF_SYNC_REPLICATION);
+    if (op->nframing && (!(n->features & SOFA__NF_ALT_REQUEST) || sync_missing)) {
         op->state = SOFA__OPS_NEW;
         sofa__op_fail_later(op, SOFA_E_DURABILITY_IMPOSSIBLE);
         return;
@@ -183,10 +186,11 @@ void sofa__node_ready(sofa__kvnode *n)
 void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
 {
     sofa_client *c = n->client;
-    int was = n->state;
     SOFA_LOG(&c->logger, SOFA_LOG_INFO, "kv", "%s: connection lost: %s (%s)", n->name,
              why ? why : "", sofa_status_name(status));
+    uint64_t flushed = 0; /* bytes the socket accepted: packets beyond never left */
     if (n->conn) {
+        flushed = n->conn->bytes_out;
         sofa__conn_free(n->conn);
         n->conn = NULL;
     }
@@ -199,7 +203,7 @@ void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
     /* In-flight operations: retried if never written, else answered with the status. */
     sofa__op *op;
     while ((op = sofa__list_pop(&n->inflight)) != NULL)
-        sofa__op_on_conn_lost(op, status);
+        sofa__op_on_conn_lost(op, status, op->wpos <= flushed);
     n->busy--;
     if (c->boot_state == SOFA__BOOT_RUNNING && c->boot_node == n) {
         sofa__boot_node_failed(c, n, status, why);
@@ -216,7 +220,6 @@ void sofa__node_fail(sofa__kvnode *n, int status, const char *why)
             sofa__op_fail_later(op, status);
         }
     }
-    (void)was;
     n->failures++;
     n->backoff_us = n->backoff_us ? n->backoff_us * 2 : SOFA__RECONNECT_MIN_US;
     if (n->backoff_us > SOFA__RECONNECT_MAX_US)

@@ -51,9 +51,20 @@ sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
 {
     if (nbody > SIZE_MAX - sizeof(sofa__op))
         return NULL;
-    sofa__op *op = calloc(1, sizeof(*op) + nbody);
-    if (!op)
-        return NULL;
+    int cls = nbody <= SOFA__OP_SMALL_BODY ? 1 : nbody <= SOFA__OP_MEDIUM_BODY ? 2 : 0;
+    sofa__op *op;
+    if (cls && c->free_ops[cls - 1]) {
+        op = c->free_ops[cls - 1];
+        c->free_ops[cls - 1] = op->next;
+        c->nfree_ops[cls - 1]--;
+    } else {
+        size_t cap = cls == 1 ? SOFA__OP_SMALL_BODY : cls == 2 ? SOFA__OP_MEDIUM_BODY : nbody;
+        op = malloc(sizeof(*op) + cap);
+        if (!op)
+            return NULL;
+    }
+    memset(op, 0, sizeof(*op));
+    op->size_class = (uint8_t)cls;
     op->client = c;
     op->type = type;
     op->body = (uint8_t *)(op + 1);
@@ -159,10 +170,9 @@ int sofa__op_submit(sofa__op *op, uint64_t timeout_us)
     return 0;
 }
 
-int sofa__op_submit_parent(sofa__op *parent, size_t n, uint64_t timeout_us)
+int sofa__op_submit_parent(sofa__op *parent, size_t n)
 {
     sofa_client *c = parent->client;
-    (void)timeout_us;
     parent->is_parent = 1;
     parent->remaining = n;
     parent->start = sofa__now(c->io);
@@ -220,7 +230,26 @@ void sofa__op_free(sofa__op *op)
     sofa__timerq_remove(&c->tq, &op->timer);
     live_unlink(c, op);
     free(op->priv);
+    int cls = op->size_class;
+    if (cls && c->nfree_ops[cls - 1] < SOFA__OP_FREELIST_MAX && !c->destroying) {
+        op->next = c->free_ops[cls - 1];
+        c->free_ops[cls - 1] = op;
+        c->nfree_ops[cls - 1]++;
+        return;
+    }
     free(op);
+}
+
+void sofa__op_pool_free(sofa_client *c)
+{
+    for (int k = 0; k < 2; k++) {
+        while (c->free_ops[k]) {
+            sofa__op *op = c->free_ops[k];
+            c->free_ops[k] = op->next;
+            free(op);
+        }
+        c->nfree_ops[k] = 0;
+    }
 }
 
 void sofa__op_complete(sofa__op *op, int status, const sofa__resp *resp)
@@ -327,6 +356,17 @@ void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp)
     }
     uint64_t delay = 0;
     sofa__retry_action a = sofa__retry_decide(st, op->type->flags, op->attempts, &delay);
+    if (st == SOFA_E_SERVER_ERROR && c->errmap) { /* a status newer than sofa: ask the map */
+        const sofa__errmap_entry *e = sofa__errmap_lookup(c->errmap, resp->status);
+        int refresh = 0;
+        if (e) {
+            a = sofa__retry_decide_attrs(e->attrs, op->attempts, &delay, &refresh);
+            if (refresh)
+                sofa__config_refresh(c);
+            SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "kv", "status 0x%x (%s) per error map: %s",
+                     (unsigned)resp->status, e->name, a == SOFA__RETRY_NO ? "fail" : "retry");
+        }
+    }
     if (a != SOFA__RETRY_NO) {
         op->maybe_executed = 0;
         sofa__op_retry_later(op, delay);
@@ -335,14 +375,12 @@ void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp)
     sofa__op_complete(op, st, resp);
 }
 
-void sofa__op_on_conn_lost(sofa__op *op, int status)
+void sofa__op_on_conn_lost(sofa__op *op, int status, int sent)
 {
     if (op->zombie) {
         sofa__op_free(op);
         return;
     }
-    sofa__kvnode *n = op->node;
-    int sent = !n || !n->conn || op->wpos <= n->conn->bytes_out;
     op->node = NULL;
     op->state = SOFA__OPS_NEW;
     if (!sent && op->route != SOFA__ROUTE_PINNED) {

@@ -171,7 +171,7 @@ int sofa_kv_get_replica(sofa_client *c, const void *key, size_t nkey, sofa_repli
     p->cookie = cookie;
     if (nrep == 0)
         ra->first_error = SOFA_E_NO_NODE;
-    sofa__op_submit_parent(p, nrep, 0);
+    sofa__op_submit_parent(p, nrep);
     for (size_t i = 0; i < nrep; i++) {
         kids[i]->parent = p;
         kids[i]->replica = (uint8_t)(i + 1);
@@ -279,7 +279,7 @@ int sofa_kv_get_all_replicas(sofa_client *c, const void *key, size_t nkey,
     p->priv = ra;
     p->cb = (void (*)(void))cb;
     p->cookie = cookie;
-    sofa__op_submit_parent(p, n, 0);
+    sofa__op_submit_parent(p, n);
     for (size_t i = 0; i < n; i++) {
         kids[i]->parent = p;
         kids[i]->replica = (uint8_t)i;

@@ -120,7 +120,7 @@ int sofa_kv_get_multi(sofa_client *c, const sofa_key *keys, size_t nkeys, int fl
     p->priv = mc;
     p->cb = (void (*)(void))cb;
     p->cookie = cookie;
-    sofa__op_submit_parent(p, nkeys, 0);
+    sofa__op_submit_parent(p, nkeys);
     for (size_t i = 0; i < nkeys; i++) {
         kids[i]->parent = p;
         kids[i]->slot = i;

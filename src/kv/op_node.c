@@ -117,7 +117,7 @@ int sofa_kv_observe(sofa_client *c, const void *key, size_t nkey, int master_onl
     p->priv = oc;
     p->cb = (void (*)(void))cb;
     p->cookie = cookie;
-    sofa__op_submit_parent(p, n, 0);
+    sofa__op_submit_parent(p, n);
     for (size_t i = 0; i < n; i++) {
         sofa__op *k = kids[i];
         sofa__op_set_request(k, SOFA__OP_OBSERVE, NULL, 0, NULL, 0, NULL, 0, body,
@@ -231,7 +231,8 @@ typedef struct stats_coll {
     size_t n, cap;
     char **names;
     size_t nnames;
-    int oom;
+    int oom;         /* an entry could not be kept */
+    int first_error; /* the first node's failure */
 } stats_coll;
 
 static int stats_packet(sofa__op *op, const sofa__resp *r)
@@ -273,8 +274,8 @@ static void stats_child_deliver(sofa__op *op, int status, const sofa__resp *r)
 {
     (void)r;
     stats_coll *sc = op->parent->priv;
-    if (status != SOFA_OK && !sc->oom)
-        sc->oom = status; /* reused as "first failure" */
+    if (status != SOFA_OK && !sc->first_error)
+        sc->first_error = status;
     sofa__op_child_done(op, status);
 }
 
@@ -282,7 +283,10 @@ static void stats_parent_deliver(sofa__op *p, int status, const sofa__resp *r)
 {
     stats_coll *sc = p->priv;
     (void)r;
-    int st = status != SOFA_OK ? status : sc->oom == 1 ? SOFA_E_NO_MEMORY : sc->oom;
+    int st = status != SOFA_OK ? status
+             : sc->first_error  ? sc->first_error
+             : sc->oom          ? SOFA_E_NO_MEMORY
+                                : SOFA_OK;
     ((sofa_stats_cb)p->cb)(p->client, (sofa_status)st, sc->entries, sc->n, p->cookie);
     for (size_t i = 0; i < sc->n; i++) {
         free((char *)sc->entries[i].key);
@@ -360,7 +364,7 @@ static int per_node(sofa_client *c, const sofa__op_type *pt, const sofa__op_type
     p->priv = priv;
     p->cb = cb;
     p->cookie = cookie;
-    sofa__op_submit_parent(p, n, 0);
+    sofa__op_submit_parent(p, n);
     for (size_t i = 0; i < n; i++) {
         sofa__op *k = kids[i];
         sofa__op_set_request(k, opcode, NULL, 0, NULL, 0, key, (uint16_t)nkey, NULL, 0);

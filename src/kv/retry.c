@@ -1,6 +1,7 @@
 /* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
 /* Retry decisions: pure functions of (status, operation kind, attempts). */
 #include "kv/engine.h"
+#include "proto/errmap.h"
 #include "sofa/status.h"
 
 uint64_t sofa__retry_backoff(uint32_t attempts)
@@ -40,4 +41,21 @@ int sofa__timeout_status(unsigned op_flags, int sent, int maybe_executed)
     if (op_flags & SOFA__OPF_MUTATION)
         return SOFA_E_TIMEOUT_AMBIGUOUS;
     return SOFA_E_TIMEOUT_READ;
+}
+
+sofa__retry_action sofa__retry_decide_attrs(unsigned attrs, uint32_t attempts, uint64_t *delay_us,
+                                            int *refresh)
+{
+    *refresh = (attrs & SOFA__ERRATTR_FETCH_CONFIG) != 0;
+    *delay_us = sofa__retry_backoff(attempts);
+    if (attrs & (SOFA__ERRATTR_NO_RETRY | SOFA__ERRATTR_AUTH | SOFA__ERRATTR_INVALID_INPUT))
+        return SOFA__RETRY_NO;
+    if (attrs & SOFA__ERRATTR_RETRY_LATER) {
+        /* "later": start from a longer delay than "now" */
+        *delay_us = sofa__retry_backoff(attempts + 4);
+        return SOFA__RETRY_BACKOFF;
+    }
+    if (attrs & (SOFA__ERRATTR_RETRY_NOW | SOFA__ERRATTR_TEMP))
+        return SOFA__RETRY_BACKOFF;
+    return SOFA__RETRY_NO;
 }

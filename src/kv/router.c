@@ -26,7 +26,9 @@ sofa__kvnode *sofa__route(sofa_client *c, sofa__op *op, int *status)
                 *status = SOFA_E_NOT_SUPPORTED;
                 return NULL;
             }
-            idx = (int)sofa__ketama_lookup(&cfg->ketama, sofa__op_key(op), op->nkey);
+            /* one server owns every key: skip the MD5 */
+            idx = cfg->nkv == 1 ? 0
+                                : (int)sofa__ketama_lookup(&cfg->ketama, sofa__op_key(op), op->nkey);
             op->vbid = 0;
         } else {
             op->vbid = sofa__vbucket_of(sofa__op_key(op), op->nkey, cfg->nvbuckets);

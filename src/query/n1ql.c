@@ -161,7 +161,11 @@ static int n1ql_on_rows(sofa_query *q, const sofa_row *rows, size_t n)
     n1ql_state *st = state(q);
     if (st->phase == PH_PREPARE) { /* internal: keep the plan, deliver nothing */
         if (!st->prep_row && n > 0) {
-            st->prep_row = json_loadb(rows[0].json, rows[0].len, 0, NULL);
+            json_error_t je;
+            st->prep_row = json_loadb(rows[0].json, rows[0].len, 0, &je);
+            if (!st->prep_row && json_error_code(&je) == json_error_out_of_memory) {
+                return SOFA_E_NO_MEMORY;
+            }
         }
         return 0;
     }

@@ -109,6 +109,12 @@ static inline void sofa__q_busy(sofa_query *q)
 }
 void sofa__q_unbusy(sofa_query *q);
 
+/* Whether the client is being freed (no more rows may be delivered). */
+static inline int sofa__q_closing(const sofa_query *q)
+{
+    return q->svc->hooks.closing && q->svc->hooks.closing(q->svc->hook_arg);
+}
+
 /* Build the public metadata view of @p q (valid until q is released). */
 void sofa__q_meta(sofa_query *q, sofa_query_meta *m);
 

@@ -28,6 +28,7 @@ int sofa__svc_new(sofa_client *client, sofa_iops *io, const sofa__logger *lg, co
         free(s);
         return SOFA_E_NO_MEMORY;
     }
+    sofa__http_set_guard(s->http, hooks->enter, hooks->leave, hook_arg);
     s->client = client;
     s->io = io;
     s->lg = lg;

@@ -235,7 +235,12 @@ static int queue_row(view_state *vs, const sofa_row *row)
     it->row[row->len] = '\0';
     it->len = row->len;
     it->owner = vs;
-    json_t *j = json_loadb(row->json, row->len, 0, NULL);
+    json_error_t je;
+    json_t *j = json_loadb(row->json, row->len, 0, &je);
+    if (!j && json_error_code(&je) == json_error_out_of_memory) {
+        item_free(it);
+        return SOFA_E_NO_MEMORY;
+    }
     const char *id = json_string_value(json_object_get(j, "id"));
     if (id) {
         it->id = strdup(id);

@@ -110,7 +110,9 @@ static int json_param(qs *q, const char *name, const char *text, char *err, size
     json_error_t je;
     json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
     if (!v) {
-        return bad(err, errlen, "view option %s is not JSON: %s", name, je.text);
+        return json_error_code(&je) == json_error_out_of_memory
+                   ? SOFA_E_NO_MEMORY
+                   : bad(err, errlen, "view option %s is not JSON: %s", name, je.text);
     }
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(v);
@@ -194,7 +196,9 @@ static int build_body(const sofa_view_opts *o, sofa__view_req *out, char *err, s
         json_t *k = o->keys[i] ? json_loads(o->keys[i], JSON_DECODE_ANY, &je) : NULL;
         if (!k) {
             json_decref(doc);
-            return bad(err, errlen, "view key %zu is not JSON", i + 1);
+            return o->keys[i] && json_error_code(&je) == json_error_out_of_memory
+                       ? SOFA_E_NO_MEMORY
+                       : bad(err, errlen, "view key %zu is not JSON", i + 1);
         }
         if (json_array_append_new(keys, k) != 0) {
             json_decref(doc);

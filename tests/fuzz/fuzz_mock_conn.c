@@ -27,8 +27,8 @@ static void setup(void)
         cl.nodes[i].cluster = &cl;
         cl.nodes[i].index = i;
         cl.nodes[i].running = 1;
-        cl.nodes[i].kv = (mock_listener){-1, 1, NULL, mock_kv_accept, &cl.nodes[i]};
-        cl.nodes[i].http = (mock_listener){-1, 2, NULL, mock_http_accept, &cl.nodes[i]};
+        cl.nodes[i].kv = (mock_listener){.fd = -1, .port = 1, .on_accept = mock_kv_accept, .arg = &cl.nodes[i]};
+        cl.nodes[i].http = (mock_listener){.fd = -1, .port = 2, .on_accept = mock_http_accept, .arg = &cl.nodes[i]};
     }
     snprintf(cl.users[0].name, sizeof(cl.users[0].name), "Administrator");
     snprintf(cl.users[0].password, sizeof(cl.users[0].password), "password");

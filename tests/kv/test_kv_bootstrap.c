@@ -152,6 +152,45 @@ static void test_free_during_bootstrap_cancels(void **state)
     assert_int_equal(destroyed, 1);
 }
 
+typedef struct free_on_connect {
+    int connect_calls, get_calls, get_status;
+} free_on_connect;
+
+static void connect_then_free(sofa_client *c, sofa_status st, void *ck)
+{
+    free_on_connect *f = ck;
+    (void)st;
+    f->connect_calls++;
+    sofa_client_free(c); /* deferred until this callback returns */
+}
+
+static void get_counted(sofa_client *c, sofa_status st, const sofa_get_result *r, void *ck)
+{
+    free_on_connect *f = ck;
+    (void)c, (void)r;
+    f->get_calls++;
+    f->get_status = st;
+}
+
+static void test_free_inside_connect_callback(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client(mock.connstr, "Administrator", "password", NULL);
+    assert_non_null(c);
+    free_on_connect f = {0};
+    assert_int_equal(sofa_client_connect(c, connect_then_free, &f), 0);
+    destroyed = 0;
+    sofa_client_on_destroyed(c, on_destroyed, NULL);
+    /* scheduled before bootstrap: it is released by the bootstrap and then canceled by the free
+     * in the connect callback, or canceled directly; either way exactly once */
+    assert_int_equal(sofa_kv_get(c, "k", 1, NULL, get_counted, &f), 0);
+    assert_int_equal(sofa_client_wait(c), 0);
+    assert_int_equal(f.connect_calls, 1);
+    assert_int_equal(f.get_calls, 1);
+    assert_int_equal(f.get_status, SOFA_E_CANCELED);
+    assert_int_equal(destroyed, 1);
+}
+
 static void test_unconnected_client_free(void **state)
 {
     (void)state;
@@ -169,6 +208,24 @@ static void test_unconnected_client_free(void **state)
     o.connstr = mock.connstr;
     o.struct_size = 3;
     assert_int_equal(sofa_client_new(&bad, &o, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
+}
+
+static void test_forced_mechanisms(void **state)
+{
+    (void)state;
+    const char *mechs[] = {"SCRAM-SHA1", "SCRAM-SHA256", "SCRAM-SHA512", "PLAIN"};
+    for (size_t i = 0; i < 4; i++) {
+        char cs[1200];
+        snprintf(cs, sizeof(cs), "%s?sasl_mech_force=%s", mock.connstr, mechs[i]);
+        sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+        assert_non_null(c);
+        assert_int_equal(kt_connect(c), SOFA_OK);
+        sofa_client_free(c);
+        c = kt_client(cs, "Administrator", "bad", NULL);
+        assert_non_null(c);
+        assert_int_equal(kt_connect(c), SOFA_E_AUTH_FAILED);
+        sofa_client_free(c);
+    }
 }
 
 static void test_http_bootstrap(void **state)
@@ -222,7 +279,9 @@ int main(void)
         cmocka_unit_test(test_no_such_bucket),
         cmocka_unit_test(test_hung_seed_times_out),
         cmocka_unit_test(test_free_during_bootstrap_cancels),
+        cmocka_unit_test(test_free_inside_connect_callback),
         cmocka_unit_test(test_unconnected_client_free),
+        cmocka_unit_test(test_forced_mechanisms),
         cmocka_unit_test(test_http_bootstrap),
         cmocka_unit_test(test_cccp_refused_then_http_seed),
     };

@@ -162,6 +162,7 @@ static void test_tick_is_non_blocking(void **state)
     sofa_client *c = connected();
     kt_res g = {0};
     assert_int_equal(sofa_kv_get(c, "nothing", 7, NULL, kt_get_cb, &g), 0);
+    assert_int_equal(sofa_client_pending(c), 1);
     int loops = 0;
     while (g.calls == 0 && loops < 100000) {
         int rc = sofa_client_tick(c);
@@ -170,6 +171,7 @@ static void test_tick_is_non_blocking(void **state)
     }
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.status, SOFA_E_NOT_FOUND);
+    assert_int_equal(sofa_client_tick(c), 0); /* nothing pending */
     assert_int_equal(sofa_client_wait(c), 0); /* nothing pending: returns at once */
     sofa_client_free(c);
 }

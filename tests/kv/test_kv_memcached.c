@@ -80,6 +80,18 @@ static void test_plain_operations(void **state)
     sofa_client_wait(c);
     assert_int_equal(w.status, SOFA_E_DELTA_BADVAL);
 
+    /* get-and-touch and a JSON datatype (not sent: memcached has no datatypes) */
+    kt_res gt = {0};
+    assert_int_equal(sofa_kv_get_and_touch(c, "foo", 3, 100, NULL, kt_get_cb, &gt), 0);
+    sofa_kv_opts jo = {0};
+    jo.datatype = SOFA_DATATYPE_JSON;
+    kt_res js = {0};
+    assert_int_equal(sofa_kv_upsert(c, "json", 4, "{}", 2, &jo, kt_mut_cb, &js), 0);
+    sofa_client_wait(c);
+    assert_int_equal(gt.status, SOFA_OK);
+    assert_string_equal(gt.value, "v2");
+    assert_int_equal(js.status, SOFA_OK);
+
     /* touch, exists, remove */
     memset(&w, 0, sizeof(w));
     assert_int_equal(sofa_kv_touch(c, "foo", 3, 100, NULL, kt_mut_cb, &w), 0);
@@ -193,12 +205,40 @@ static void test_ketama_two_servers(void **state)
     sofa_test_memcached_stop(&b);
 }
 
+/* The server goes away: operations in flight and after are answered once each with a
+ * failure, nothing hangs past the deadlines. */
+static void test_server_killed(void **state)
+{
+    (void)state;
+    sofa_test_memcached m;
+    assert_int_equal(sofa_test_memcached_start(&m, 0, NULL, NULL), 0);
+    char cs[256];
+    snprintf(cs, sizeof(cs), "%s?operation_timeout=0.5", m.connstr);
+    sofa_client *c = kt_client(cs, NULL, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_int_equal(kt_upsert(c, "k", "v"), SOFA_OK);
+    sofa_test_memcached_stop(&m);
+    enum { N = 50 };
+    kt_res r[N];
+    memset(r, 0, sizeof(r));
+    for (int i = 0; i < N; i++)
+        assert_int_equal(sofa_kv_get(c, "k", 1, NULL, kt_get_cb, &r[i]), 0);
+    assert_int_equal(sofa_client_wait(c), 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(r[i].calls, 1);
+        assert_true(r[i].status != SOFA_OK);
+    }
+    sofa_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_operations),
         cmocka_unit_test(test_sasl),
         cmocka_unit_test(test_ketama_two_servers),
+        cmocka_unit_test(test_server_killed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -358,6 +358,24 @@ static void test_get_multi(void **state)
     assert_int_equal(sofa_kv_get_multi(cli, &bad, 1, 0, NULL, multi_cb, &m), SOFA_E_EMPTY_KEY);
 }
 
+static void test_durability_level(void **state)
+{
+    (void)state;
+    sofa_kv_opts o = {0};
+    o.durability_level = SOFA_DURABILITY_MAJORITY;
+    kt_res w = {0};
+    assert_int_equal(sofa_kv_upsert(cli, "dur", 3, "v", 1, &o, kt_mut_cb, &w), 0);
+    sofa_client_wait(cli);
+    assert_int_equal(w.calls, 1);
+    assert_int_equal(w.status, SOFA_OK);
+    assert_true(w.token.seqno > 0);
+    o.durability_level = SOFA_DURABILITY_PERSIST_TO_MAJORITY;
+    memset(&w, 0, sizeof(w));
+    assert_int_equal(sofa_kv_remove(cli, "dur", 3, &o, kt_mut_cb, &w), 0);
+    sofa_client_wait(cli);
+    assert_int_equal(w.status, SOFA_OK);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -398,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_observe),
         cmocka_unit_test(test_ping_stats),
         cmocka_unit_test(test_get_multi),
+        cmocka_unit_test(test_durability_level),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

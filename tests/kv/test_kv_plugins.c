@@ -209,6 +209,70 @@ static void test_libev_application_loop(void **state)
 }
 #endif
 
+/* sofa_client_free() from inside a callback under the application's loop: deferred until the
+ * callback returns; the other operations get E_CANCELED once; the loop goes on. */
+typedef struct afree {
+    int calls, canceled, destroyed;
+    run *r;
+} afree;
+
+static void afree_get(sofa_client *c, sofa_status st, const sofa_get_result *g, void *ck)
+{
+    afree *a = ck;
+    (void)g;
+    a->calls++;
+    if (st == SOFA_E_CANCELED) {
+        a->canceled++;
+        return;
+    }
+    if (a->calls == 1) {
+        sofa_client_free(c);
+        done(a->r);
+    }
+}
+
+static void afree_destroyed(void *ck)
+{
+    ((afree *)ck)->destroyed++;
+}
+
+static void test_free_inside_callback_application_loop(void **state)
+{
+    (void)state;
+    run r;
+    memset(&r, 0, sizeof(r));
+    sofa_iops *io = NULL;
+#ifdef KV_TEST_LIBEV
+    r.loop = ev_loop_new(EVFLAG_AUTO);
+    assert_int_equal(sofa_iops_libev_new(r.loop, &io), 0);
+#else
+    r.base = event_base_new();
+    assert_int_equal(sofa_iops_libevent_new(r.base, &io), 0);
+#endif
+    r.c = kt_client(mock.connstr, "Administrator", "password", io);
+    assert_non_null(r.c);
+    assert_int_equal(sofa_client_connect(r.c, NULL, NULL), 0);
+    afree a = {0};
+    a.r = &r;
+    sofa_client_on_destroyed(r.c, afree_destroyed, &a);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(sofa_kv_get(r.c, "pk1", 3, NULL, afree_get, &a), 0);
+#ifdef KV_TEST_LIBEV
+    ev_run(r.loop, 0);
+#else
+    event_base_dispatch(r.base);
+#endif
+    assert_int_equal(a.calls, 100);
+    assert_int_equal(a.destroyed, 1);
+    assert_true(a.canceled >= 1);
+    sofa_iops_free(io);
+#ifdef KV_TEST_LIBEV
+    ev_loop_destroy(r.loop);
+#else
+    event_base_free(r.base);
+#endif
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -235,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_libevent_application_loop),
 #endif
         cmocka_unit_test(test_loaded_by_connstr_option),
+        cmocka_unit_test(test_free_inside_callback_application_loop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

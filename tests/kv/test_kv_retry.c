@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include <cmocka.h>
 
 #include "kv/engine.h"
@@ -48,12 +50,43 @@ static void test_timeout_status(void **state)
     assert_int_equal(sofa__timeout_status(SOFA__OPF_MUTATION, 0, 1), SOFA_E_TIMEOUT_AMBIGUOUS);
 }
 
+static void test_error_map_attributes(void **state)
+{
+    (void)state;
+    uint64_t d;
+    int refresh;
+    assert_int_equal(sofa__retry_decide_attrs(SOFA__ERRATTR_TEMP | SOFA__ERRATTR_RETRY_NOW, 0, &d,
+                                              &refresh), SOFA__RETRY_BACKOFF);
+    assert_int_equal(refresh, 0);
+    uint64_t now_delay = d;
+    assert_int_equal(sofa__retry_decide_attrs(SOFA__ERRATTR_RETRY_LATER, 0, &d, &refresh),
+                     SOFA__RETRY_BACKOFF);
+    assert_true(d > now_delay);
+    assert_int_equal(sofa__retry_decide_attrs(SOFA__ERRATTR_FETCH_CONFIG, 0, &d, &refresh),
+                     SOFA__RETRY_NO);
+    assert_int_equal(refresh, 1);
+    assert_int_equal(sofa__retry_decide_attrs(SOFA__ERRATTR_TEMP | SOFA__ERRATTR_NO_RETRY, 0, &d,
+                                              &refresh), SOFA__RETRY_NO);
+    assert_int_equal(sofa__retry_decide_attrs(SOFA__ERRATTR_ITEM_ONLY, 0, &d, &refresh),
+                     SOFA__RETRY_NO);
+    /* with a parsed map: an unknown code marked retry-now */
+    const char *js = "{\"version\":2,\"revision\":3,\"errors\":{\"7777\":{\"name\":\"NEW\","
+                     "\"desc\":\"d\",\"attrs\":[\"temp\",\"retry-now\",\"some-future-attr\"]}}}";
+    sofa__errmap *m = NULL;
+    assert_int_equal(sofa__errmap_parse(js, strlen(js), &m, NULL, 0), 0);
+    const sofa__errmap_entry *e = sofa__errmap_lookup(m, 0x7777);
+    assert_non_null(e);
+    assert_int_equal(sofa__retry_decide_attrs(e->attrs, 2, &d, &refresh), SOFA__RETRY_BACKOFF);
+    sofa__errmap_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retryable_statuses),
         cmocka_unit_test(test_backoff_grows_and_is_capped),
         cmocka_unit_test(test_timeout_status),
+        cmocka_unit_test(test_error_map_attributes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -190,6 +190,11 @@ static void test_garbage_packet(void **state)
 static void test_tmpfail_is_retried(void **state)
 {
     (void)state;
+    assert_non_null(cli->errmap); /* fetched during the handshake */
+    /* a status neither sofa nor the server's error map knows: failed once, not retried */
+    ctl("/mock/fail?opcode=0&status=0x60&count=1");
+    kt_res u;
+    assert_int_equal(kt_get(cli, "tk1", &u), SOFA_E_SERVER_ERROR);
     assert_int_equal(kt_upsert(cli, "tf", "v"), SOFA_OK);
     ctl("/mock/fail?opcode=0&status=0x86&count=3");
     kt_res r;
@@ -236,6 +241,20 @@ static void test_polling_sees_rebalance(void **state)
     assert_true(c->config->rev > rev);
     assert_ptr_equal(c->nodes[0], n0); /* same node object ... */
     assert_ptr_equal(c->nodes[0]->conn, conn0); /* ... and the same connection */
+
+    /* node 2 leaves: once the config says so, its connection is closed (nothing in flight) */
+    rev = c->config->rev;
+    ctl("/mock/rebalance?nodes=0,1");
+    for (int i = 0; i < 100 && c->config->rev == rev; i++) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        sofa_client_tick(c);
+    }
+    assert_int_equal(c->nnodes, 2);
+    assert_null(c->draining);
+    for (size_t i = 0; i < c->nnodes; i++)
+        assert_int_not_equal(c->nodes[i]->port, mock.kv_ports[2]);
+    ctl("/mock/rebalance?nodes=0,1,2");
     sofa_client_free(c);
 }
 

@@ -56,6 +56,27 @@ def test_failover_promotes_replicas():
         assert m.info()["nodes"][idx]["failed_over"] is True
 
 
+def test_failover_without_replicas_loses_data():
+    with Mock("--nodes", "2", "--vbuckets", str(NVB)) as m:
+        cfg = cfg_of(m.kv[0])
+        ports = ports_of(cfg)
+        vb, row = row_of(cfg, "gone")
+        c = connect(ports[row[0]])
+        r = c.call(0x01, key="gone", value="v", extras=set_extras(), vb=vb)
+        uuid = struct.unpack(">QQ", r.extras)[0]
+        idx = m.kv.index(ports[row[0]])
+        assert m.ctl("failover?node=%d" % idx)[0] == 200
+        cfg2 = cfg_of(m.kv[1 - idx])
+        assert row_of(cfg2, "gone")[1] == [-1]  # no copy left
+        assert m.ctl("rebalance?nodes=0,1")[0] == 200  # back in, fresh vbucket
+        cfg3 = cfg_of(m.kv[0])
+        _, row3 = row_of(cfg3, "gone")
+        owner = connect(ports_of(cfg3)[row3[0]])
+        assert owner.call(0x00, key="gone", vb=vb).status == 0x01
+        r = owner.call(0x91, vb=vb, value=struct.pack(">Q", uuid))
+        assert r.value[0] == 1 and struct.unpack(">Q", r.value[35:43])[0] == 0
+
+
 def test_stop_and_restart_keep_ports():
     with Mock("--nodes", "2", "--vbuckets", str(NVB)) as m:
         c = connect(m.kv[1])
@@ -230,7 +251,9 @@ def test_ctl_cli():
 def test_clean_exit_and_bad_options():
     exe = os.environ["SOFA_MOCK"]
     for args in (["--nodes", "0"], ["--replicas", "4"], ["--bucket", "a:b:c:d"], ["--nope", "1"],
-                 ["--bucket", "x:pw:weird"], ["--port"], ["--vbuckets", "abc"]):
+                 ["--bucket", "x:pw:weird"], ["--port"], ["--vbuckets", "abc"],
+                 ["--bucket", 'we"ird'], ["--bucket", "a/b"], ["--bucket", "x" * 101],
+                 ["--user", "nopass"], ["--host", "not-an-ip"]):
         r = subprocess.run([exe] + args, capture_output=True, text=True, timeout=5)
         assert r.returncode == 2, (args, r)
     r = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=5)
@@ -242,7 +265,8 @@ def test_clean_exit_and_bad_options():
 
 
 if __name__ == "__main__":
-    run([test_failover_promotes_replicas, test_stop_and_restart_keep_ports,
+    run([test_failover_promotes_replicas, test_failover_without_replicas_loses_data,
+         test_stop_and_restart_keep_ports,
          test_rebalance_moves_vbuckets, test_delay_and_hang, test_http_delay_and_hang,
          test_drop_connections,
          test_injected_status, test_truncated_and_garbage_packets, test_ctl_cli,

@@ -46,6 +46,19 @@ def test_scram_wrong_password_fails_at_proof():
             assert r.status == 0x20
 
 
+def test_scram_salt_is_per_user():
+    with Mock("--user", "u1:a", "--user", "u2:a") as m:
+        def salt(user, mech="SCRAM-SHA256"):
+            r = KV(m.kv[0]).call(0x21, key=mech, value="n,,n=%s,r=xyz" % user)
+            assert r.status == 0x21
+            attrs = dict(kv.split("=", 1) for kv in r.value.decode().split(","))
+            assert attrs["i"] == "4096" and attrs["r"].startswith("xyz") and len(attrs["r"]) > 3
+            return attrs["s"]
+        assert salt("u1") == salt("u1")  # stored credentials: same salt every time
+        assert salt("u1") != salt("u2")
+        assert salt("u1", "SCRAM-SHA1") != salt("u1")
+
+
 def test_scram_unknown_user_fails_at_proof():
     with Mock() as m:
         c = KV(m.kv[0])
@@ -84,5 +97,6 @@ def test_protocol_errors():
 
 if __name__ == "__main__":
     run([test_list_mechs, test_scram_right_password_all_variants,
-         test_scram_wrong_password_fails_at_proof, test_scram_unknown_user_fails_at_proof,
+         test_scram_wrong_password_fails_at_proof, test_scram_salt_is_per_user,
+         test_scram_unknown_user_fails_at_proof,
          test_plain, test_protocol_errors])

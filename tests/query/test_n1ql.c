@@ -41,7 +41,7 @@ static void hook_end(void *arg)
     ((fixture *)arg)->pending--;
 }
 
-static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, NULL};
+static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, NULL, NULL, NULL, NULL};
 
 static int setup(void **state)
 {

@@ -88,7 +88,7 @@ static int hook_get(void *arg, const char *key, size_t nkey, sofa__svc_doc_cb cb
     return 0;
 }
 
-static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, hook_get};
+static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, hook_get, NULL, NULL, NULL};
 
 static int setup(void **state)
 {

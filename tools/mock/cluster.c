@@ -162,6 +162,34 @@ mock_bucket *mock_bucket_new(mock_cluster *c, const char *name, const char *pass
 
 /* ------------------------------------------------------------------ config JSON */
 
+/* Builders that remember an allocation failure (jansson returns NULL / -1) so a config is
+ * either complete or not produced at all. */
+typedef struct jb {
+    int oom;
+} jb;
+
+static void jset(jb *e, json_t *o, const char *key, json_t *v)
+{
+    if (v == NULL || json_object_set_new(o, key, v) != 0) {
+        e->oom = 1;
+    }
+}
+
+static void jpush(jb *e, json_t *a, json_t *v)
+{
+    if (v == NULL || json_array_append_new(a, v) != 0) {
+        e->oom = 1;
+    }
+}
+
+static json_t *jcheck(jb *e, json_t *v)
+{
+    if (v == NULL) {
+        e->oom = 1;
+    }
+    return v;
+}
+
 static json_t *services(const mock_cluster *c, int i)
 {
     const mock_node *n = &c->nodes[i];
@@ -169,36 +197,80 @@ static json_t *services(const mock_cluster *c, int i)
                      n->http.port, "kv", n->kv.port);
 }
 
-static json_t *nodes_ext(mock_cluster *c, const int *act, int nact, int node, int dollar_host)
+static json_t *nodes_ext(jb *e, mock_cluster *c, const int *act, int nact, int node, int dollar_host)
 {
-    json_t *arr = json_array();
-    for (int k = 0; k < nact; k++) {
+    json_t *arr = jcheck(e, json_array());
+    for (int k = 0; k < nact && arr != NULL; k++) {
         int i = act[k];
-        json_t *o = json_object();
+        json_t *o = jcheck(e, json_object());
+        if (o == NULL) {
+            break;
+        }
         if (i == node) {
-            json_object_set_new(o, "thisNode", json_true());
+            jset(e, o, "thisNode", json_true());
         }
         if (i != node || !dollar_host) {
-            json_object_set_new(o, "hostname", json_string(c->host));
+            jset(e, o, "hostname", json_string(c->host));
         }
-        json_object_set_new(o, "services", services(c, i));
-        json_array_append_new(arr, o);
+        jset(e, o, "services", services(c, i));
+        jpush(e, arr, o);
     }
     return arr;
 }
 
-static void add_cluster_caps(json_t *root)
+static void add_cluster_caps(jb *e, json_t *root)
 {
-    json_object_set_new(root, "clusterCapabilitiesVer", json_pack("[i,i]", 1, 0));
-    json_object_set_new(root, "clusterCapabilities",
-                        json_pack("{s:[s]}", "n1ql", "enhancedPreparedStatements"));
+    jset(e, root, "clusterCapabilitiesVer", json_pack("[i,i]", 1, 0));
+    jset(e, root, "clusterCapabilities", json_pack("{s:[s]}", "n1ql", "enhancedPreparedStatements"));
 }
 
-static json_t *bucket_config(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+/* nodes[] and vBucketServerMap.serverList */
+static void add_nodes(jb *e, json_t *root, mock_cluster *c, mock_bucket *b, const int *act, int nact,
+                      int node, int dollar_host, json_t **servers_out)
 {
-    int act[MOCK_MAX_NODES];
+    char buf[512];
+    json_t *nodes = jcheck(e, json_array());
+    json_t *servers = jcheck(e, json_array());
+    for (int k = 0; k < nact && nodes != NULL && servers != NULL; k++) {
+        int i = act[k];
+        const char *h = (i == node && dollar_host) ? "$HOST" : c->host;
+        json_t *o = jcheck(e, json_object());
+        if (o == NULL) {
+            break;
+        }
+        snprintf(buf, sizeof(buf), "%s:%d", h, c->nodes[i].http.port);
+        jset(e, o, "hostname", json_string(buf));
+        jset(e, o, "ports", json_pack("{s:i}", "direct", c->nodes[i].kv.port));
+        if (b->type == MOCK_BUCKET_COUCHBASE) {
+            snprintf(buf, sizeof(buf), "http://%s:%d/%s", h, c->nodes[i].http.port, b->name);
+            jset(e, o, "couchApiBase", json_string(buf));
+        }
+        jpush(e, nodes, o);
+        snprintf(buf, sizeof(buf), "%s:%d", h, c->nodes[i].kv.port);
+        jpush(e, servers, json_string(buf));
+    }
+    jset(e, root, "nodes", nodes);
+    *servers_out = servers;
+}
+
+static json_t *vbucket_map(jb *e, mock_cluster *c, mock_bucket *b, const int *index_of)
+{
+    json_t *map = jcheck(e, json_array());
+    for (int v = 0; v < b->nvbuckets && map != NULL; v++) {
+        json_t *row = jcheck(e, json_array());
+        for (int k = 0; k <= c->nreplicas && row != NULL; k++) {
+            int n = b->vbs[v].map[k];
+            jpush(e, row, json_integer(n >= 0 ? index_of[n] : -1));
+        }
+        jpush(e, map, row);
+    }
+    return map;
+}
+
+static json_t *bucket_config(jb *e, mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+{
+    int act[MOCK_MAX_NODES], index_of[MOCK_MAX_NODES];
     int nact = active_nodes(c, act);
-    int index_of[MOCK_MAX_NODES];
     for (int i = 0; i < MOCK_MAX_NODES; i++) {
         index_of[i] = -1;
     }
@@ -206,85 +278,95 @@ static json_t *bucket_config(mock_cluster *c, mock_bucket *b, int node, int doll
         index_of[act[k]] = k;
     }
     char buf[512];
-    json_t *root = json_object();
-    json_object_set_new(root, "rev", json_integer(c->rev));
-    json_object_set_new(root, "revEpoch", json_integer(c->rev_epoch));
-    json_object_set_new(root, "name", json_string(b->name));
-    json_object_set_new(root, "uuid", json_string(b->uuid));
-    json_object_set_new(root, "nodeLocator",
-                        json_string(b->type == MOCK_BUCKET_COUCHBASE ? "vbucket" : "ketama"));
-    snprintf(buf, sizeof(buf), "/pools/default/buckets/%s?bucket_uuid=%s", b->name, b->uuid);
-    json_object_set_new(root, "uri", json_string(buf));
-    snprintf(buf, sizeof(buf), "/pools/default/bucketsStreaming/%s?bucket_uuid=%s", b->name, b->uuid);
-    json_object_set_new(root, "streamingUri", json_string(buf));
-    snprintf(buf, sizeof(buf), "/pools/default/buckets/%s/ddocs", b->name);
-    json_object_set_new(root, "ddocs", json_pack("{s:s}", "uri", buf));
-
-    json_t *nodes = json_array();
-    json_t *servers = json_array();
-    for (int k = 0; k < nact; k++) {
-        int i = act[k];
-        const char *h = (i == node && dollar_host) ? "$HOST" : c->host;
-        json_t *o = json_object();
-        snprintf(buf, sizeof(buf), "%s:%d", h, c->nodes[i].http.port);
-        json_object_set_new(o, "hostname", json_string(buf));
-        json_object_set_new(o, "ports", json_pack("{s:i}", "direct", c->nodes[i].kv.port));
-        if (b->type == MOCK_BUCKET_COUCHBASE) {
-            snprintf(buf, sizeof(buf), "http://%s:%d/%s", h, c->nodes[i].http.port, b->name);
-            json_object_set_new(o, "couchApiBase", json_string(buf));
-        }
-        json_array_append_new(nodes, o);
-        snprintf(buf, sizeof(buf), "%s:%d", h, c->nodes[i].kv.port);
-        json_array_append_new(servers, json_string(buf));
+    json_t *root = jcheck(e, json_object());
+    if (root == NULL) {
+        return NULL;
     }
-    json_object_set_new(root, "nodes", nodes);
-    json_object_set_new(root, "nodesExt", nodes_ext(c, act, nact, node, dollar_host));
+    jset(e, root, "rev", json_integer(c->rev));
+    jset(e, root, "revEpoch", json_integer(c->rev_epoch));
+    jset(e, root, "name", json_string(b->name));
+    jset(e, root, "uuid", json_string(b->uuid));
+    jset(e, root, "nodeLocator", json_string(b->type == MOCK_BUCKET_COUCHBASE ? "vbucket" : "ketama"));
+    snprintf(buf, sizeof(buf), "/pools/default/buckets/%s?bucket_uuid=%s", b->name, b->uuid);
+    jset(e, root, "uri", json_string(buf));
+    snprintf(buf, sizeof(buf), "/pools/default/bucketsStreaming/%s?bucket_uuid=%s", b->name, b->uuid);
+    jset(e, root, "streamingUri", json_string(buf));
+    snprintf(buf, sizeof(buf), "/pools/default/buckets/%s/ddocs", b->name);
+    jset(e, root, "ddocs", json_pack("{s:s}", "uri", buf));
+    json_t *servers = NULL;
+    add_nodes(e, root, c, b, act, nact, node, dollar_host, &servers);
+    jset(e, root, "nodesExt", nodes_ext(e, c, act, nact, node, dollar_host));
     if (b->type == MOCK_BUCKET_COUCHBASE) {
-        json_t *map = json_array();
-        for (int v = 0; v < b->nvbuckets; v++) {
-            json_t *row = json_array();
-            for (int k = 0; k <= c->nreplicas; k++) {
-                int n = b->vbs[v].map[k];
-                json_array_append_new(row, json_integer(n >= 0 ? index_of[n] : -1));
-            }
-            json_array_append_new(map, row);
+        json_t *map = vbucket_map(e, c, b, index_of);
+        jset(e, root, "vBucketServerMap",
+             (servers && map) ? json_pack("{s:s,s:i,s:o,s:o}", "hashAlgorithm", "CRC", "numReplicas",
+                                          c->nreplicas, "serverList", servers, "vBucketMap", map)
+                              : NULL);
+        if (servers == NULL || map == NULL) {
+            json_decref(servers);
+            json_decref(map);
         }
-        json_object_set_new(root, "vBucketServerMap",
-                            json_pack("{s:s,s:i,s:o,s:o}", "hashAlgorithm", "CRC", "numReplicas",
-                                      c->nreplicas, "serverList", servers, "vBucketMap", map));
-        json_object_set_new(root, "bucketCapabilities",
-                            json_pack("[s,s,s,s,s,s]", "durableWrite", "couchapi", "cbhello", "touch",
-                                      "cccp", "nodesExt"));
+        jset(e, root, "bucketCapabilities",
+             json_pack("[s,s,s,s,s,s]", "durableWrite", "couchapi", "cbhello", "touch", "cccp",
+                       "nodesExt"));
     } else {
         json_decref(servers);
-        json_object_set_new(root, "bucketCapabilities",
-                            json_pack("[s,s,s,s]", "cbhello", "touch", "cccp", "nodesExt"));
+        jset(e, root, "bucketCapabilities", json_pack("[s,s,s,s]", "cbhello", "touch", "cccp", "nodesExt"));
     }
-    json_object_set_new(root, "bucketCapabilitiesVer", json_string(""));
-    add_cluster_caps(root);
+    jset(e, root, "bucketCapabilitiesVer", json_string(""));
+    add_cluster_caps(e, root);
     return root;
+}
+
+static char *config_json_build(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+{
+    jb e = {0};
+    json_t *root;
+    if (b != NULL) {
+        root = bucket_config(&e, c, b, node, dollar_host);
+    } else {
+        int act[MOCK_MAX_NODES];
+        int nact = active_nodes(c, act);
+        root = jcheck(&e, json_object());
+        if (root != NULL) {
+            jset(&e, root, "rev", json_integer(c->rev));
+            jset(&e, root, "revEpoch", json_integer(c->rev_epoch));
+            jset(&e, root, "nodesExt", nodes_ext(&e, c, act, nact, node, dollar_host));
+            add_cluster_caps(&e, root);
+        }
+    }
+    char *s = (root != NULL && !e.oom) ? json_dumps(root, JSON_COMPACT) : NULL;
+    json_decref(root);
+    return s;
 }
 
 char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
 {
-    json_t *root;
-    if (b != NULL) {
-        root = bucket_config(c, b, node, dollar_host);
-    } else {
-        int act[MOCK_MAX_NODES];
-        int nact = active_nodes(c, act);
-        root = json_object();
-        json_object_set_new(root, "rev", json_integer(c->rev));
-        json_object_set_new(root, "revEpoch", json_integer(c->rev_epoch));
-        json_object_set_new(root, "nodesExt", nodes_ext(c, act, nact, node, dollar_host));
-        add_cluster_caps(root);
+    if (b == NULL || node < 0 || node >= MOCK_MAX_NODES) {
+        return config_json_build(c, b, node, dollar_host);
     }
-    if (root == NULL) {
-        return NULL;
+    int m = dollar_host ? 1 : 0;
+    char **slot = &b->config_cache[node][m];
+    if (*slot == NULL || b->config_cache_rev[node][m] != c->rev) {
+        char *s = config_json_build(c, b, node, dollar_host);
+        if (s == NULL) {
+            return NULL;
+        }
+        free(*slot);
+        *slot = s;
+        b->config_cache_rev[node][m] = c->rev;
     }
-    char *s = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    return s;
+    return strdup(*slot);
+}
+
+void mock_config_cache_free(mock_bucket *b)
+{
+    for (int i = 0; i < MOCK_MAX_NODES; i++) {
+        for (int m = 0; m < 2; m++) {
+            free(b->config_cache[i][m]);
+            b->config_cache[i][m] = NULL;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ topology */
@@ -310,14 +392,42 @@ static void drop_lost(mock_bucket *b, const uint64_t *keep)
     }
 }
 
+/* A new vbucket uuid after a hard failover; mutations after `survived` are lost. Returns 1 if
+ * some were lost. */
+static int new_history(mock_vbucket *vb, uint64_t survived)
+{
+    memmove(&vb->log[1], &vb->log[0], sizeof(vb->log[0]) * (MOCK_FAILOVER_LOG - 1));
+    vb->log[0].uuid = vb->uuid;
+    vb->log[0].seqno = survived;
+    if (vb->nlog < MOCK_FAILOVER_LOG) {
+        vb->nlog++;
+    }
+    vb->uuid = mock_random64() >> 16;
+    if (survived >= vb->high_seqno) {
+        return 0;
+    }
+    vb->high_seqno = survived;
+    if (vb->floor_seqno > survived) {
+        vb->floor_seqno = survived;
+    }
+    while (vb->npending > 0) { /* drop lost entries from the tail */
+        size_t last = (vb->pending_head + vb->npending - 1) % vb->pending_cap;
+        if (vb->pending[last].seqno <= survived) {
+            break;
+        }
+        vb->npending--;
+    }
+    return 1;
+}
+
 static void failover_bucket(mock_cluster *c, mock_bucket *b, int node)
 {
+    /* without memory for the bookkeeping, lost mutations simply stay (documented limit) */
     uint64_t *keep = malloc((size_t)b->nvbuckets * sizeof(*keep));
     int lost = 0;
     int64_t now = mock_mono_ms();
     for (int v = 0; v < b->nvbuckets; v++) {
         mock_vbucket *vb = &b->vbs[v];
-        keep[v] = UINT64_MAX;
         int was_master = vb->map[0] == node;
         int16_t row[MOCK_MAX_REPLICAS + 1];
         int n = 0;
@@ -326,39 +436,23 @@ static void failover_bucket(mock_cluster *c, mock_bucket *b, int node)
                 row[n++] = vb->map[k];
             }
         }
-        if (was_master && n == 0) {
-            vb->map[0] = -1; /* no copy left: vbucket unavailable */
-            continue;
-        }
         for (int k = 0; k <= MOCK_MAX_REPLICAS; k++) {
-            vb->map[k] = k < n ? row[k] : -1;
+            vb->map[k] = k < n ? row[k] : -1; /* replicas promoted; none left: unavailable */
         }
-        if (!was_master) {
-            continue;
-        }
-        mock_vb_progress p;
-        mock_vb_progress_get(c, vb, now, &p);
-        memmove(&vb->log[1], &vb->log[0], sizeof(vb->log[0]) * (MOCK_FAILOVER_LOG - 1));
-        vb->log[0].uuid = vb->uuid;
-        vb->log[0].seqno = p.replicated;
-        if (vb->nlog < MOCK_FAILOVER_LOG) {
-            vb->nlog++;
-        }
-        vb->uuid = mock_random64() >> 16;
-        if (p.replicated < vb->high_seqno) {
-            keep[v] = p.replicated;
-            lost = 1;
-            vb->high_seqno = p.replicated;
-        }
-        while (vb->npending > 0) { /* drop lost entries from the tail */
-            size_t last = (vb->pending_head + vb->npending - 1) % vb->pending_cap;
-            if (vb->pending[last].seqno <= vb->high_seqno) {
-                break;
+        uint64_t survived = UINT64_MAX;
+        if (was_master) {
+            mock_vb_progress p;
+            mock_vb_progress_get(c, vb, now, &p);
+            survived = n > 0 ? p.replicated : 0; /* no copy left: everything is gone */
+            if (keep != NULL && new_history(vb, survived)) {
+                lost = 1;
             }
-            vb->npending--;
+        }
+        if (keep != NULL) {
+            keep[v] = survived;
         }
     }
-    if (lost && keep != NULL) {
+    if (lost) {
         drop_lost(b, keep);
     }
     free(keep);
@@ -425,8 +519,11 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 
 void mock_node_drop_connections(mock_node *n)
 {
-    while (n->kvconns != NULL) {
-        mock_kvconn_close(n->kvconns);
+    struct mock_kvconn *k = n->kvconns;
+    while (k != NULL) {
+        struct mock_kvconn *next = mock_kvconn_next(k);
+        mock_kvconn_close(k);
+        k = next;
     }
     while (n->httpconns != NULL) {
         mock_httpconn_close(n->httpconns);

@@ -71,29 +71,35 @@ static int param_int(const mock_http_request *req, const char *name, long long *
 static void ok(mock_http_response *resp, const char *msg)
 {
     json_t *js = json_pack("{s:b,s:s}", "ok", 1, "message", msg);
-    char *s = json_dumps(js, JSON_COMPACT);
+    char *s = js ? json_dumps(js, JSON_COMPACT) : NULL;
     json_decref(js);
+    if (s == NULL || mock_strbuf_append(&resp->body, s, strlen(s)) != 0) {
+        free(s);
+        mock_http_error(resp, 500, "out of memory (the command was applied)");
+        return;
+    }
+    free(s);
     resp->status = 200;
     resp->content_type = "application/json";
-    if (s) {
-        mock_strbuf_append(&resp->body, s, strlen(s));
-        free(s);
-    }
 }
 
 static json_t *info_json(mock_cluster *c)
 {
     json_t *nodes = json_array(), *buckets = json_array(), *faults = json_array();
+    int oom = 0;
     for (int i = 0; i < c->nnodes; i++) {
         mock_node *n = &c->nodes[i];
-        json_array_append_new(nodes, json_pack("{s:i,s:i,s:i,s:b,s:b,s:i,s:b}", "index", i, "kv",
-                                               n->kv.port, "http", n->http.port, "running", n->running,
-                                               "failed_over", n->failed_over, "delay_ms", n->delay_ms,
-                                               "hang", n->hang));
+        oom |= json_array_append_new(nodes, json_pack("{s:i,s:i,s:i,s:b,s:b,s:i,s:b,s:I,s:I}",
+                                                      "index", i, "kv", n->kv.port, "http",
+                                                      n->http.port, "running", n->running,
+                                                      "failed_over", n->failed_over, "delay_ms",
+                                                      n->delay_ms, "hang", n->hang, "observe",
+                                                      (json_int_t)n->nobserve, "observe_seqno",
+                                                      (json_int_t)n->nobserve_seqno));
     }
     for (int i = 0; i < c->nbuckets; i++) {
         mock_bucket *b = c->buckets[i];
-        json_array_append_new(buckets, json_pack("{s:s,s:s,s:I,s:i}", "name", b->name, "type",
+        oom |= json_array_append_new(buckets, json_pack("{s:s,s:s,s:I,s:i}", "name", b->name, "type",
                                                  b->type == MOCK_BUCKET_COUCHBASE ? "couchbase"
                                                                                   : "memcached",
                                                  "items", (json_int_t)b->nitems, "vbuckets",
@@ -105,9 +111,15 @@ static json_t *info_json(mock_cluster *c)
             continue;
         }
         static const char *kinds[] = {"status", "truncate", "garbage"};
-        json_array_append_new(faults, json_pack("{s:s,s:i,s:i,s:i,s:i}", "kind", kinds[f->kind],
+        oom |= json_array_append_new(faults, json_pack("{s:s,s:i,s:i,s:i,s:i}", "kind", kinds[f->kind],
                                                 "node", f->node, "opcode", f->opcode, "status",
                                                 f->status, "remaining", f->remaining));
+    }
+    if (oom) {
+        json_decref(nodes);
+        json_decref(buckets);
+        json_decref(faults);
+        return NULL;
     }
     return json_pack("{s:I,s:I,s:o,s:o,s:o,s:I,s:i,s:i,s:I}", "rev", (json_int_t)c->rev, "revEpoch",
                      (json_int_t)c->rev_epoch, "nodes", nodes, "buckets", buckets, "faults", faults,

@@ -19,6 +19,8 @@ typedef struct mock_httpconn {
     struct event *rev, *wev;
     struct event *delay_timer;   /* node response delay: the next request waits for it */
     int delay_done;              /* the delay for the request at the front has passed */
+    int continue_sent;           /* "100 Continue" sent for the request at the front */
+    int head_only;               /* the request being answered is a HEAD */
     mock_strbuf rbuf, wbuf;
     size_t woff;
     int want_write;
@@ -26,8 +28,8 @@ typedef struct mock_httpconn {
     int closing;
     int busy;                    /* a streamed response is in progress */
     int resume;                  /* a streamed response ended: parse queued requests */
-    mock_bucket *stream;         /* config stream subscription */
-    int stream_verbose;
+    int stream;                  /* MOCK_STREAM_* subscription */
+    mock_bucket *stream_bucket;
     mock_http_producer producer;
 } mock_httpconn;
 
@@ -67,86 +69,7 @@ void mock_httpconn_close(mock_httpconn *c)
     free_conn(c);
 }
 
-void mock_http_error(mock_http_response *resp, int status, const char *msg)
-{
-    resp->status = status;
-    resp->content_type = "application/json";
-    resp->body.len = 0;
-    mock_strbuf_append(&resp->body, "{\"error\":\"", 10);
-    for (const char *p = msg; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            mock_strbuf_append(&resp->body, "\\", 1);
-        }
-        if ((unsigned char)*p >= 0x20) {
-            mock_strbuf_append(&resp->body, p, 1);
-        }
-    }
-    mock_strbuf_append(&resp->body, "\"}", 2);
-}
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9') {
-        return ch - '0';
-    }
-    if (ch >= 'a' && ch <= 'f') {
-        return ch - 'a' + 10;
-    }
-    if (ch >= 'A' && ch <= 'F') {
-        return ch - 'A' + 10;
-    }
-    return -1;
-}
-
-int mock_http_query_param(const char *query, const char *name, char *out, size_t outlen)
-{
-    size_t nlen = strlen(name);
-    const char *p = query;
-    while (p != NULL && *p != '\0') {
-        const char *amp = strchr(p, '&');
-        size_t len = amp ? (size_t)(amp - p) : strlen(p);
-        if (len >= nlen && strncmp(p, name, nlen) == 0 && (len == nlen || p[nlen] == '=')) {
-            const char *v = len == nlen ? p + len : p + nlen + 1;
-            size_t vlen = len == nlen ? 0 : len - nlen - 1;
-            size_t o = 0;
-            for (size_t i = 0; i < vlen && o + 1 < outlen; i++) {
-                int h1, h2;
-                if (v[i] == '%' && i + 2 < vlen &&
-                    (h1 = hexval(v[i + 1])) >= 0 && (h2 = hexval(v[i + 2])) >= 0) {
-                    out[o++] = (char)(h1 * 16 + h2);
-                    i += 2;
-                } else {
-                    out[o++] = v[i] == '+' ? ' ' : v[i];
-                }
-            }
-            out[o] = '\0';
-            return 0;
-        }
-        p = amp ? amp + 1 : NULL;
-    }
-    return -1;
-}
-
 /* ------------------------------------------------------------------ output */
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 424: return "Failed Dependency";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    default: return "Status";
-    }
-}
 
 static int append_chunk(mock_strbuf *w, const char *data, size_t n)
 {
@@ -245,88 +168,56 @@ static void flush(mock_httpconn *c)
 static void send_response(mock_httpconn *c, mock_http_response *resp)
 {
     const char *ct = resp->content_type ? resp->content_type : "application/json";
-    int chunked = resp->producer.produce != NULL || resp->config_stream != NULL;
-    mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
-                       resp->status, reason(resp->status), ct);
+    int chunked = resp->producer.produce != NULL || resp->stream != MOCK_STREAM_NONE;
+    if (c->head_only && chunked) {
+        /* HEAD of a streamed resource: headers only, nothing to stream */
+        if (resp->producer.free) {
+            resp->producer.free(resp->producer.ctx);
+        }
+        memset(&resp->producer, 0, sizeof(resp->producer));
+        resp->stream = MOCK_STREAM_NONE;
+        chunked = 0;
+    }
+    int err = mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
+                                 resp->status, mock_http_reason(resp->status), ct);
     if (resp->status == 401) {
-        mock_strbuf_printf(&c->wbuf, "WWW-Authenticate: Basic realm=\"Couchbase Server\"\r\n");
+        err |= mock_strbuf_printf(&c->wbuf, "WWW-Authenticate: Basic realm=\"Couchbase Server\"\r\n");
     }
     if (!c->keepalive) {
-        mock_strbuf_printf(&c->wbuf, "Connection: close\r\n");
+        err |= mock_strbuf_printf(&c->wbuf, "Connection: close\r\n");
     }
     if (chunked) {
-        mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
-        append_chunk(&c->wbuf, resp->body.data, resp->body.len);
+        err |= mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
+        err |= append_chunk(&c->wbuf, resp->body.data, resp->body.len);
         c->busy = 1;
-        if (resp->config_stream) {
-            c->stream = resp->config_stream;
-            c->stream_verbose = resp->stream_verbose;
+        if (resp->stream != MOCK_STREAM_NONE) {
+            c->stream = resp->stream;
+            c->stream_bucket = resp->stream_bucket;
         } else {
             c->producer = resp->producer;
             memset(&resp->producer, 0, sizeof(resp->producer));
         }
     } else {
-        mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
-        mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        err |= mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
+        if (!c->head_only) {
+            err |= mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        }
         if (!c->keepalive) {
             c->closing = 1;
         }
     }
-}
-
-/* Find a header value (case-insensitive name) in the head; copies into out. */
-static int header(const char *head, const char *name, char *out, size_t outlen)
-{
-    size_t n = strlen(name);
-    const char *p = strstr(head, "\r\n");
-    while (p != NULL && p[2] != '\0') {
-        p += 2;
-        const char *eol = strstr(p, "\r\n");
-        if (eol == NULL) {
-            break;
+    if (err) {
+        /* out of memory: what was queued goes out, then the connection closes */
+        mock_log("HTTP response for %d incomplete (out of memory); closing", resp->status);
+        if (c->producer.free) {
+            c->producer.free(c->producer.ctx);
         }
-        if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0 && p[n] == ':') {
-            const char *v = p + n + 1;
-            while (*v == ' ' || *v == '\t') {
-                v++;
-            }
-            size_t vl = (size_t)(eol - v);
-            if (vl >= outlen) {
-                vl = outlen - 1;
-            }
-            memcpy(out, v, vl);
-            out[vl] = '\0';
-            return 0;
-        }
-        p = eol;
+        memset(&c->producer, 0, sizeof(c->producer));
+        c->stream = MOCK_STREAM_NONE;
+        c->busy = 0;
+        c->keepalive = 0;
+        c->closing = 1;
     }
-    return -1;
-}
-
-static void parse_basic(const char *auth, char *user, size_t ulen, char *pass, size_t plen, int *ok)
-{
-    *ok = 0;
-    if (strncasecmp(auth, "Basic ", 6) != 0) {
-        return;
-    }
-    unsigned char dec[512];
-    size_t n = 0;
-    const char *b = auth + 6;
-    if (mock_base64_decode(b, strlen(b), dec, sizeof(dec) - 1, &n) != 0) {
-        return;
-    }
-    dec[n] = '\0';
-    char *colon = memchr(dec, ':', n);
-    if (colon == NULL) {
-        return;
-    }
-    *colon = '\0';
-    if (strlen((char *)dec) >= ulen || strlen(colon + 1) >= plen) {
-        return;
-    }
-    strcpy(user, (char *)dec);
-    strcpy(pass, colon + 1);
-    *ok = 1;
 }
 
 typedef struct head_info {
@@ -336,6 +227,7 @@ typedef struct head_info {
     int have_auth;
     int keepalive;
     size_t clen;
+    int expect_continue;
     const char *error; /* set with the returned status when the head is unusable */
 } head_info;
 
@@ -359,20 +251,20 @@ static int parse_head(const char *head, head_info *h)
     memcpy(version, sp2 + 1, (size_t)(eol - sp2 - 1));
     version[eol - sp2 - 1] = '\0';
     h->keepalive = strcmp(version, "HTTP/1.1") == 0;
-    if (header(head, "Connection", val, sizeof(val)) == 0) {
+    if (mock_http_header(head, "Connection", val, sizeof(val)) == 0) {
         if (strcasecmp(val, "close") == 0) {
             h->keepalive = 0;
         } else if (strcasecmp(val, "keep-alive") == 0) {
             h->keepalive = 1;
         }
     }
-    if (header(head, "Transfer-Encoding", val, sizeof(val)) == 0) {
+    if (mock_http_header(head, "Transfer-Encoding", val, sizeof(val)) == 0) {
         h->keepalive = 0;
         h->error = "chunked request bodies are not supported";
         return 501;
     }
     h->clen = 0;
-    if (header(head, "Content-Length", val, sizeof(val)) == 0) {
+    if (mock_http_header(head, "Content-Length", val, sizeof(val)) == 0) {
         char *e;
         unsigned long long v = strtoull(val, &e, 10);
         if (*e != '\0' || val[0] == '\0' || v > MOCK_HTTP_MAX_BODY) {
@@ -382,9 +274,11 @@ static int parse_head(const char *head, head_info *h)
         }
         h->clen = (size_t)v;
     }
+    h->expect_continue = mock_http_header(head, "Expect", val, sizeof(val)) == 0 &&
+                         strcasecmp(val, "100-continue") == 0;
     h->have_auth = 0;
-    if (header(head, "Authorization", val, sizeof(val)) == 0) {
-        parse_basic(val, h->user, sizeof(h->user), h->pass, sizeof(h->pass), &h->have_auth);
+    if (mock_http_header(head, "Authorization", val, sizeof(val)) == 0) {
+        mock_http_parse_basic(val, h->user, sizeof(h->user), h->pass, sizeof(h->pass), &h->have_auth);
         if (!h->have_auth) {
             h->error = "bad Authorization header";
             return 401;
@@ -422,6 +316,7 @@ static long handle_one(mock_httpconn *c)
     head_info *h = NULL;
     char *head = NULL, *body = NULL;
     long consumed = -1;
+    c->head_only = 0;
     if (end == NULL) {
         if (c->rbuf.len <= MOCK_HTTP_MAX_HEAD) {
             return 0;
@@ -439,6 +334,7 @@ static long handle_one(mock_httpconn *c)
     head[headlen] = '\0';
     int st = parse_head(head, h);
     c->keepalive = h->keepalive;
+    c->head_only = strcmp(h->method, "HEAD") == 0;
     if (st != 0) {
         mock_http_error(&resp, st, h->error);
         if (st == 401 && c->rbuf.len - headlen >= h->clen) {
@@ -447,10 +343,17 @@ static long handle_one(mock_httpconn *c)
         goto respond;
     }
     if (c->rbuf.len - headlen < h->clen) {
+        if (h->expect_continue && !c->continue_sent) {
+            c->continue_sent = 1;
+            if (mock_strbuf_append(&c->wbuf, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0) {
+                c->closing = 1;
+            }
+        }
         free(head);
         free(h);
         return 0;
     }
+    c->continue_sent = 0;
     body = malloc(h->clen + 1);
     if (body == NULL) {
         goto respond;
@@ -617,7 +520,8 @@ void mock_http_ctl_accept(void *cluster, int fd)
 
 static void push_one(mock_httpconn *h)
 {
-    char *js = mock_config_json(h->cluster, h->stream, h->node->index, !h->stream_verbose);
+    char *js = mock_config_json(h->cluster, h->stream_bucket, h->node->index,
+                                h->stream != MOCK_STREAM_VERBOSE);
     if (js == NULL) {
         return;
     }
@@ -634,7 +538,7 @@ void mock_http_push_config(mock_cluster *c)
         mock_httpconn *h = c->nodes[i].httpconns;
         while (h != NULL) {
             mock_httpconn *next = h->next;
-            if (h->stream != NULL) {
+            if (h->stream != MOCK_STREAM_NONE) {
                 push_one(h);
                 flush(h); /* may free h */
             }

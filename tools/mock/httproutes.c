@@ -7,12 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef SOFA_MOCK_HAVE_VIEWS
-#include "views.h"
-#endif
-#ifdef SOFA_MOCK_HAVE_N1QL
-#include "n1ql.h"
-#endif
+#define MAX_HOOKS 8
+
+static mock_http_hook hooks[MAX_HOOKS];
+static int nhooks;
+
+int mock_http_add_hook(mock_http_hook fn)
+{
+    if (fn == NULL || nhooks >= MAX_HOOKS) {
+        return -1;
+    }
+    hooks[nhooks++] = fn;
+    return 0;
+}
 
 static void set_json(mock_http_response *resp, int status, json_t *js)
 {
@@ -93,12 +100,16 @@ static void pools_default(mock_cluster *c, const mock_http_request *req, mock_ht
         mock_node *n = &c->nodes[i];
         char host[128];
         snprintf(host, sizeof(host), "%s:%d", c->host, n->http.port);
-        json_array_append_new(
-            nodes, json_pack("{s:s,s:s,s:s,s:b,s:{s:i},s:[s,s,s]}", "hostname", host, "status",
-                             n->running ? "healthy" : "unhealthy", "clusterMembership",
-                             n->failed_over ? "inactiveFailed" : "active", "thisNode",
-                             i == req->node, "ports", "direct", n->kv.port, "services", "kv",
-                             "n1ql", "index"));
+        json_t *o = json_pack("{s:s,s:s,s:s,s:b,s:{s:i},s:[s,s,s]}", "hostname", host, "status",
+                              n->running ? "healthy" : "unhealthy", "clusterMembership",
+                              n->failed_over ? "inactiveFailed" : "active", "thisNode",
+                              i == req->node, "ports", "direct", n->kv.port, "services", "kv",
+                              "n1ql", "index");
+        if (json_array_append_new(nodes, o) != 0) {
+            json_decref(nodes);
+            mock_http_error(resp, 500, "out of memory");
+            return;
+        }
     }
     set_json(resp, 200,
              json_pack("{s:s,s:o,s:{s:s,s:s,s:s},s:i}", "name", "default", "nodes", nodes, "buckets",
@@ -119,11 +130,37 @@ static void all_buckets(mock_cluster *c, const mock_http_request *req, mock_http
         char *s = mock_config_json(c, c->buckets[i], req->node, 0);
         json_t *js = s ? json_loads(s, 0, NULL) : NULL;
         free(s);
-        if (js) {
-            json_array_append_new(arr, js);
+        if (json_array_append_new(arr, js) != 0) {
+            json_decref(arr);
+            mock_http_error(resp, 500, "out of memory");
+            return;
         }
     }
     set_json(resp, 200, arr);
+}
+
+/* Bucketless configs (rev, nodesExt, cluster capabilities), once or as a stream. */
+static void node_services(mock_cluster *c, const mock_http_request *req, mock_http_response *resp,
+                          int streaming)
+{
+    if (check_any(c, req, resp) != 0) {
+        return;
+    }
+    char *js = mock_config_json(c, NULL, req->node, 1);
+    if (js == NULL || !streaming) {
+        set_text(resp, 200, js);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "application/json";
+    if (mock_strbuf_append(&resp->body, js, strlen(js)) != 0 ||
+        mock_strbuf_append(&resp->body, "\n\n\n\n", 4) != 0) {
+        free(js);
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    free(js);
+    resp->stream = MOCK_STREAM_SERVICES;
 }
 
 static void flush_bucket(mock_cluster *c, mock_bucket *b, mock_http_response *resp)
@@ -149,6 +186,11 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
     }
     if (strcmp(p, "/pools/default/buckets") == 0 && get) {
         all_buckets(c, req, resp);
+        return;
+    }
+    if ((strcmp(p, "/pools/default/nodeServices") == 0 ||
+         strcmp(p, "/pools/default/nodeServicesStreaming") == 0) && get) {
+        node_services(c, req, resp, p[strlen("/pools/default/nodeServices")] != '\0');
         return;
     }
     static const struct {
@@ -193,23 +235,18 @@ void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_re
             resp->content_type = "application/json";
             mock_strbuf_append(&resp->body, js, strlen(js));
             mock_strbuf_append(&resp->body, "\n\n\n\n", 4);
-            resp->config_stream = b;
-            resp->stream_verbose = routes[i].kind == 3;
+            resp->stream = routes[i].kind == 3 ? MOCK_STREAM_VERBOSE : MOCK_STREAM_TERSE;
+            resp->stream_bucket = b;
             free(js);
             return;
         }
         set_text(resp, 200, js);
         return;
     }
-#ifdef SOFA_MOCK_HAVE_VIEWS
-    if (mock_http_route_views(c, req, resp)) {
-        return;
+    for (int i = 0; i < nhooks; i++) {
+        if (hooks[i](c, req, resp)) {
+            return;
+        }
     }
-#endif
-#ifdef SOFA_MOCK_HAVE_N1QL
-    if (mock_http_route_n1ql(c, req, resp)) {
-        return;
-    }
-#endif
     mock_http_error(resp, 404, "not found");
 }

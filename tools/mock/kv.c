@@ -160,6 +160,11 @@ static void free_conn(mock_kvconn *c)
     free(c);
 }
 
+mock_kvconn *mock_kvconn_next(mock_kvconn *c)
+{
+    return c->next;
+}
+
 void mock_kvconn_close(mock_kvconn *c)
 {
     if (c->in_dispatch) {
@@ -186,6 +191,11 @@ static int do_flush(mock_kvconn *c)
         }
         free_conn(c);
         return -1;
+    }
+    if (c->woff > 0 && c->woff < c->wbuf.len && c->woff >= c->wbuf.len / 2) {
+        /* keep the buffer from growing while the peer never quite catches up */
+        mock_strbuf_consume(&c->wbuf, c->woff);
+        c->woff = 0;
     }
     if (c->woff == c->wbuf.len) {
         c->wbuf.len = 0;
@@ -354,7 +364,9 @@ static int apply_fault(mock_kvconn *c, const mock_req *r)
             c->features = saved;
         } else if (f->kind == MOCK_FAULT_TRUNCATE) {
             unsigned char h[12] = {MC_RES, r->opcode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
-            mock_strbuf_append(c->out, h, sizeof(h));
+            if (mock_strbuf_append(c->out, h, sizeof(h)) != 0) {
+                c->dead = 1;
+            }
             c->closing = 1;
         } else {
             unsigned char g[24];
@@ -362,7 +374,9 @@ static int apply_fault(mock_kvconn *c, const mock_req *r)
                 g[k] = (unsigned char)(0xde + k * 37);
             }
             g[0] = 0x42; /* not a valid magic */
-            mock_strbuf_append(c->out, g, sizeof(g));
+            if (mock_strbuf_append(c->out, g, sizeof(g)) != 0) {
+                c->dead = 1;
+            }
         }
         return 1;
     }

@@ -181,6 +181,7 @@ static void op_stat(mock_kvconn *c, const mock_req *r)
         stat1(c, r, "time", "%lld", (long long)(mock_now_ms() / 1000));
         stat1(c, r, "version", "%s", MOCK_VERSION);
         stat1(c, r, "curr_items", "%zu", b ? b->nitems : (size_t)0);
+        stat1(c, r, "bytes", "%zu", b ? b->nbytes : (size_t)0);
         stat1(c, r, "ep_num_vbuckets", "%d", b ? b->nvbuckets : 0);
         if (b != NULL) {
             size_t longest = 0;

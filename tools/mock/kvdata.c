@@ -1,5 +1,6 @@
 /* sofa-mock: KV data operations on the vbucket master (GET, mutations, counters, touch,
- * locks, GET_META, GET_REPLICA) with mutation tokens and server-side durability. */
+ * mutation tokens and server-side durability; dispatch of every data opcode. Reads and
+ * locks are in kvread.c. */
 #include "kvdata.h"
 #include "kvproto.h"
 
@@ -8,30 +9,6 @@
 #include <string.h>
 
 #define RELATIVE_EXPIRY_MAX 2592000u /* 30 days: larger values are absolute Unix times */
-
-static uint32_t rd32(const unsigned char *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t rd64(const unsigned char *p)
-{
-    return (uint64_t)rd32(p) << 32 | rd32(p + 4);
-}
-
-static void wr32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-static void wr64(unsigned char *p, uint64_t v)
-{
-    wr32(p, (uint32_t)(v >> 32));
-    wr32(p + 4, (uint32_t)v);
-}
 
 static int64_t exp_to_ms(uint32_t exp)
 {
@@ -45,11 +22,6 @@ static int64_t exp_to_ms(uint32_t exp)
     return abs_ms > 0 ? abs_ms : 1;
 }
 
-static uint32_t ms_to_exp(int64_t ms)
-{
-    return ms == 0 ? 0 : (uint32_t)(ms / 1000);
-}
-
 static void respond_nmvb(mock_kvconn *c, const mock_req *r)
 {
     char *js = mock_config_json(c->node->cluster, c->bucket, c->node->index, 1);
@@ -59,7 +31,7 @@ static void respond_nmvb(mock_kvconn *c, const mock_req *r)
 }
 
 /* Common checks. role: 0 = master needed, 1 = replica needed. Returns 1 to go on. */
-static int prelude(mock_kvconn *c, const mock_req *r, int role)
+int kv_prelude(mock_kvconn *c, const mock_req *r, int role)
 {
     if (c->bucket == NULL) {
         kv_respond_status(c, r, ST_NO_BUCKET);
@@ -85,7 +57,7 @@ static int prelude(mock_kvconn *c, const mock_req *r, int role)
     return 1;
 }
 
-static int quiet(uint8_t op)
+int kv_quiet(uint8_t op)
 {
     return (op >= OP_SETQ && op <= OP_PREPENDQ) || op == OP_GETQ || op == OP_GETKQ || op == OP_GATQ;
 }
@@ -93,7 +65,7 @@ static int quiet(uint8_t op)
 /* Response for a successful mutation: Tok16 extras when negotiated. */
 static void respond_mutation(mock_kvconn *c, const mock_req *r, const mock_item *it)
 {
-    if (quiet(r->opcode)) {
+    if (kv_quiet(r->opcode)) {
         return;
     }
     unsigned char tok[16];
@@ -360,7 +332,7 @@ static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
             return;
         }
     }
-    if (quiet(r->opcode)) {
+    if (kv_quiet(r->opcode)) {
         return;
     }
     unsigned char tok[16], v8[8];
@@ -372,37 +344,6 @@ static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
     }
     wr64(v8, val);
     kv_respond(c, r, ST_SUCCESS, tok, ntok, NULL, 0, v8, 8, it->cas, 0);
-}
-
-static void respond_get(mock_kvconn *c, const mock_req *r, const mock_item *it, uint64_t cas)
-{
-    unsigned char fl[4];
-    wr32(fl, it->flags);
-    int with_key = r->opcode == OP_GETK || r->opcode == OP_GETKQ;
-    uint8_t dt = kv_has(c, FEAT_JSON) ? (it->datatype & DT_JSON) : 0;
-    kv_respond(c, r, ST_SUCCESS, fl, 4, with_key ? r->key : NULL, with_key ? r->nkey : 0, it->value,
-               it->nvalue, cas, dt);
-}
-
-static void op_get(mock_kvconn *c, const mock_req *r)
-{
-    if (r->extlen != 0 || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
-        return;
-    }
-    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
-    if (it == NULL) {
-        if (!quiet(r->opcode)) {
-            if (r->opcode == OP_GETK) {
-                kv_respond(c, r, ST_KEY_ENOENT, NULL, 0, r->key, r->nkey, NULL, 0, 0, 0);
-            } else {
-                kv_respond_status(c, r, ST_KEY_ENOENT);
-            }
-        }
-        return;
-    }
-    /* a locked document reads with CAS -1, like the real server */
-    respond_get(c, r, it, mock_item_locked(it, mock_now_ms()) ? UINT64_MAX : it->cas);
 }
 
 static void op_touch(mock_kvconn *c, const mock_req *r)
@@ -434,114 +375,25 @@ static void op_touch(mock_kvconn *c, const mock_req *r)
     if (r->opcode == OP_TOUCH) {
         kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, NULL, 0, it->cas, 0);
     } else {
-        respond_get(c, r, it, it->cas);
+        kv_respond_get(c, r, it, it->cas);
     }
 }
-
-static void op_getl(mock_kvconn *c, const mock_req *r)
-{
-    if ((r->extlen != 0 && r->extlen != 4) || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
-        return;
-    }
-    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
-    int64_t now = mock_now_ms();
-    if (it == NULL) {
-        kv_respond_status(c, r, ST_KEY_ENOENT);
-        return;
-    }
-    if (mock_item_locked(it, now)) {
-        kv_respond_status(c, r, ST_LOCKED);
-        return;
-    }
-    uint32_t secs = r->extlen == 4 ? rd32(r->ext) : 0;
-    if (secs == 0 || secs > MOCK_LOCK_MAX_S) {
-        secs = MOCK_LOCK_DEFAULT_S;
-    }
-    it->cas = mock_next_cas();
-    it->lock_cas = it->cas;
-    it->lock_until_ms = now + (int64_t)secs * 1000;
-    respond_get(c, r, it, it->lock_cas);
-}
-
-static void op_unlock(mock_kvconn *c, const mock_req *r)
-{
-    if (r->extlen != 0 || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
-        return;
-    }
-    mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
-    if (it == NULL) {
-        kv_respond_status(c, r, ST_KEY_ENOENT);
-    } else if (!mock_item_locked(it, mock_now_ms())) {
-        kv_respond_status(c, r, ST_NOT_LOCKED);
-    } else if (r->cas != it->lock_cas) {
-        kv_respond_status(c, r, ST_LOCKED);
-    } else {
-        it->lock_until_ms = 0;
-        kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, NULL, 0, it->cas, 0);
-    }
-}
-
-static void op_get_replica(mock_kvconn *c, const mock_req *r)
-{
-    if (r->extlen != 0 || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
-        return;
-    }
-    mock_bucket *b = c->bucket;
-    mock_item *it = mock_store_find_live(b, r->key, r->nkey);
-    if (it != NULL && b->vbs != NULL) {
-        mock_vb_progress p;
-        mock_vb_progress_get(b->cluster, &b->vbs[r->vbucket], mock_mono_ms(), &p);
-        if (it->seqno > p.replicated) {
-            it = NULL; /* not replicated yet: this replica does not have it */
-        }
-    }
-    if (it == NULL) {
-        kv_respond_status(c, r, ST_KEY_ENOENT);
-        return;
-    }
-    respond_get(c, r, it, it->cas);
-}
-
-static void op_get_meta(mock_kvconn *c, const mock_req *r)
-{
-    if (r->extlen > 1 || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
-        return;
-    }
-    mock_item *it = mock_store_find(c->bucket, r->key, r->nkey);
-    if (it == NULL) {
-        kv_respond_status(c, r, ST_KEY_ENOENT);
-        return;
-    }
-    unsigned char ext[21];
-    wr32(ext, it->deleted ? 1 : 0);
-    wr32(ext + 4, it->flags);
-    wr32(ext + 8, ms_to_exp(it->exp_ms));
-    wr64(ext + 12, it->seqno);
-    ext[20] = it->datatype;
-    size_t n = (r->extlen == 1 && r->ext[0] == 0x02) ? 21 : 20;
-    kv_respond(c, r, ST_SUCCESS, ext, n, NULL, 0, NULL, 0, it->cas, 0);
-}
-
-void kv_observe(mock_kvconn *c, const mock_req *r);
-void kv_observe_seqno(mock_kvconn *c, const mock_req *r);
 
 int kv_data_dispatch(mock_kvconn *c, const mock_req *r)
 {
     uint8_t op = r->opcode;
     switch (op) {
     case OP_OBSERVE:
+        c->node->nobserve++;
         kv_observe(c, r);
         return 1;
     case OP_OBSERVE_SEQNO:
+        c->node->nobserve_seqno++;
         kv_observe_seqno(c, r);
         return 1;
     case OP_GET_REPLICA:
-        if (prelude(c, r, 1)) {
-            op_get_replica(c, r);
+        if (kv_prelude(c, r, 1)) {
+            kv_op_get_replica(c, r);
         }
         return 1;
     default:
@@ -578,12 +430,12 @@ int kv_data_dispatch(mock_kvconn *c, const mock_req *r)
     default:
         return 0;
     }
-    if (!prelude(c, r, 0)) {
+    if (!kv_prelude(c, r, 0)) {
         return 1;
     }
     switch (base) {
     case OP_GET:
-        op_get(c, r);
+        kv_op_get(c, r);
         break;
     case OP_SET:
     case OP_ADD:
@@ -606,13 +458,13 @@ int kv_data_dispatch(mock_kvconn *c, const mock_req *r)
         op_touch(c, r);
         break;
     case OP_GETL:
-        op_getl(c, r);
+        kv_op_getl(c, r);
         break;
     case OP_UNLOCK:
-        op_unlock(c, r);
+        kv_op_unlock(c, r);
         break;
     default:
-        op_get_meta(c, r);
+        kv_op_get_meta(c, r);
         break;
     }
     return 1;

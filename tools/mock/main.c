@@ -1,7 +1,13 @@
 /* sofa-mock: a multi-node mock Couchbase cluster (KV + cluster-manager HTTP + control API)
  * on one libevent loop. See docs/mock.md. */
+#include "http.h"
 #include "mock.h"
+#ifdef SOFA_MOCK_HAVE_QUERY
+#include "n1ql.h"
+#include "views.h"
+#endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -28,7 +34,7 @@ static void usage(FILE *f)
             "  --port P                  first port (node i: KV P+2i, HTTP P+2i+1, control\n"
             "                            P+2N); 0 = ephemeral ports (default 0)\n"
             "  --ready-file FILE         write the ready JSON here once every port listens\n"
-            "  --sample NAME             load a sample dataset into the first bucket\n"
+            "  --sample NAME[@BUCKET]    load a sample dataset (default: into the first bucket)\n"
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
             "  --help\n",
@@ -86,8 +92,10 @@ static int parse_bucket(const char *arg, bucket_spec *b)
             return -1;
         }
     }
-    if (parts[0][0] == '\0' || strlen(parts[0]) > MOCK_MAX_NAME || strchr(parts[0], '/') ||
-        strchr(parts[0], '?')) {
+    /* Couchbase's bucket name rules: letters, digits, '.', '-', '_', '%'; at most 100 */
+    if (parts[0][0] == '\0' || strlen(parts[0]) > MOCK_MAX_NAME ||
+        strspn(parts[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-%") !=
+            strlen(parts[0])) {
         return -1;
     }
     strcpy(b->name, parts[0]);
@@ -225,7 +233,8 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
         } else if (strcmp(opt, "--user") == 0) {
             bad = c->nusers >= MOCK_MAX_USERS || parse_user(v, &c->users[c->nusers++]);
         } else if (strcmp(opt, "--host") == 0) {
-            bad = strlen(v) >= sizeof(c->host);
+            struct in_addr addr;
+            bad = strlen(v) >= sizeof(c->host) || inet_pton(AF_INET, v, &addr) != 1;
             if (!bad) {
                 snprintf(c->host, sizeof(c->host), "%s", v);
             }
@@ -269,10 +278,10 @@ static int build_cluster(mock_cluster *c, const options *o)
         mock_node *n = &c->nodes[i];
         n->cluster = c;
         n->index = i;
-        n->kv = (mock_listener){-1, 0, NULL, mock_kv_accept, n};
-        n->http = (mock_listener){-1, 0, NULL, mock_http_accept, n};
+        n->kv = (mock_listener){.fd = -1, .on_accept = mock_kv_accept, .arg = n};
+        n->http = (mock_listener){.fd = -1, .on_accept = mock_http_accept, .arg = n};
     }
-    c->ctl = (mock_listener){-1, 0, NULL, mock_http_ctl_accept, c};
+    c->ctl = (mock_listener){.fd = -1, .on_accept = mock_http_ctl_accept, .arg = c};
     for (int i = 0; i < o->nspecs; i++) {
         if (mock_bucket_new(c, o->specs[i].name, o->specs[i].pass, o->specs[i].type) == NULL) {
             fprintf(stderr, "sofa-mock: cannot create bucket %s (duplicate?)\n", o->specs[i].name);
@@ -345,6 +354,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sofa-mock: event_base_new failed\n");
         return 1;
     }
+#ifdef SOFA_MOCK_HAVE_QUERY
+    mock_http_add_hook(mock_http_route_views);
+    mock_http_add_hook(mock_http_route_n1ql);
+#endif
     rc = build_cluster(c, &opts) == 0 ? serve(c, opts.ready) : 1;
     cleanup(c);
     event_base_free(c->base);

@@ -98,6 +98,49 @@ static int decode_user(const char *p, size_t n, char *out, size_t cap)
     return 0;
 }
 
+/* Salted passwords, like the server's stored credentials: one random salt per user and
+ * mechanism, PBKDF2 computed once (a changed password gets a new entry). */
+#define SALTED_CACHE 64
+
+typedef struct salted_entry {
+    char user[MOCK_MAX_NAME + 1];
+    char pass[MOCK_MAX_PASS + 1];
+    int mech;
+    unsigned char salt[SCRAM_SALT_LEN];
+    unsigned char salted[64];
+} salted_entry;
+
+static salted_entry salted_cache[SALTED_CACHE];
+static int salted_next;
+
+static const salted_entry *salted_for(const char *user, int mech, const char *pass)
+{
+    for (int i = 0; i < SALTED_CACHE; i++) {
+        salted_entry *e = &salted_cache[i];
+        if (e->mech == mech && strcmp(e->user, user) == 0 && strcmp(e->pass, pass) == 0) {
+            return e;
+        }
+    }
+    if (strlen(user) > MOCK_MAX_NAME || strlen(pass) > MOCK_MAX_PASS) {
+        return NULL;
+    }
+    salted_entry *e = &salted_cache[salted_next];
+    salted_next = (salted_next + 1) % SALTED_CACHE;
+    uint64_t r1 = mock_random64(), r2 = mock_random64();
+    memcpy(e->salt, &r1, 8);
+    memcpy(e->salt + 8, &r2, 8);
+    const EVP_MD *md = md_of(mech);
+    if (PKCS5_PBKDF2_HMAC(pass, (int)strlen(pass), e->salt, sizeof(e->salt), SCRAM_ITERATIONS, md,
+                          EVP_MD_size(md), e->salted) != 1) {
+        e->mech = MECH_NONE;
+        return NULL;
+    }
+    snprintf(e->user, sizeof(e->user), "%s", user);
+    snprintf(e->pass, sizeof(e->pass), "%s", pass);
+    e->mech = mech;
+    return e;
+}
+
 static int scram_first(mock_cluster *c, mock_sasl *s, const char *data, size_t n, mock_strbuf *out)
 {
     /* gs2 header: "n,," or "y,," (optionally with a=authzid); channel binding "p=" unsupported */
@@ -126,26 +169,20 @@ static int scram_first(mock_cluster *c, mock_sasl *s, const char *data, size_t n
     if (ncnonce == 0 || ncnonce + 33 > sizeof(s->nonce)) {
         return fail(out, "e=other-error");
     }
-    unsigned char salt[SCRAM_SALT_LEN];
-    uint64_t r1 = mock_random64(), r2 = mock_random64();
-    memcpy(salt, &r1, 8);
-    memcpy(salt + 8, &r2, 8);
     snprintf(s->nonce, sizeof(s->nonce), "%.*s%016llx%016llx", (int)ncnonce, cnonce,
              (unsigned long long)mock_random64(), (unsigned long long)mock_random64());
-    char salt64[32];
-    mock_base64_encode(salt, sizeof(salt), salt64);
-    snprintf(s->server_first, sizeof(s->server_first), "r=%s,s=%s,i=%d", s->nonce, salt64,
-             SCRAM_ITERATIONS);
     const char *pass;
     s->known_user = mock_cluster_user_password(c, s->user, &pass) == 0;
-    if (!s->known_user) {
-        pass = "\x01unknown-user"; /* go on; fail at the proof like for a wrong password */
-    }
-    const EVP_MD *md = md_of(s->mech);
-    if (PKCS5_PBKDF2_HMAC(pass, (int)strlen(pass), salt, sizeof(salt), SCRAM_ITERATIONS, md,
-                          EVP_MD_size(md), s->salted) != 1) {
+    const salted_entry *e = salted_for(s->known_user ? s->user : "", s->mech,
+                                       s->known_user ? pass : "\x01unknown-user");
+    if (e == NULL) {
         return fail(out, "e=other-error");
     }
+    memcpy(s->salted, e->salted, sizeof(s->salted));
+    char salt64[32];
+    mock_base64_encode(e->salt, sizeof(e->salt), salt64);
+    snprintf(s->server_first, sizeof(s->server_first), "r=%s,s=%s,i=%d", s->nonce, salt64,
+             SCRAM_ITERATIONS);
     mock_strbuf_append(out, s->server_first, strlen(s->server_first));
     return ST_AUTH_CONTINUE;
 }
