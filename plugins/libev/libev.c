@@ -221,7 +221,11 @@ static void free_loop(plugin_loop *core)
 }
 
 static const plugin_backend libev_backend = {
-    run_loop, break_loop, event_release, timer_release, free_loop,
+    .run = run_loop,
+    .stop = break_loop,
+    .event_free = event_release,
+    .timer_free = timer_release,
+    .loop_free = free_loop,
 };
 
 int sofa_iops_libev_new(struct ev_loop *loop, sofa_iops **out)

@@ -235,7 +235,11 @@ static void free_base(plugin_loop *core)
 }
 
 static const plugin_backend libevent_backend = {
-    run_base, break_base, event_release, timer_release, free_base,
+    .run = run_base,
+    .stop = break_base,
+    .event_free = event_release,
+    .timer_free = timer_release,
+    .loop_free = free_base,
 };
 
 int sofa_iops_libevent_new(struct event_base *base, sofa_iops **out)

@@ -102,6 +102,14 @@ static void assert_ids(json_t *j, const char *expect)
     assert_string_equal(got, expect);
 }
 
+/* Query view @p v (status 200) and check the ids of its rows, in order. */
+static void view_ids(fixture *f, const char *v, const char *query, const char *expect)
+{
+    json_t *j = view(f, v, query, 200);
+    assert_ids(j, expect);
+    json_decref(j);
+}
+
 static void test_map_rows_sorted_by_key_then_id(void **state)
 {
     fixture *f = *state;
@@ -117,27 +125,13 @@ static void test_map_rows_sorted_by_key_then_id(void **state)
 static void test_key_range_descending_limit_skip(void **state)
 {
     fixture *f = *state;
-    json_t *j = view(f, "by_name", "key=%22alice%22", 200);
-    assert_ids(j, "a1,u1");
-    json_decref(j);
-    j = view(f, "by_name", "startkey=%22b%22&endkey=%22carol%22&inclusive_end=false", 200);
-    assert_ids(j, "u2");
-    json_decref(j);
-    j = view(f, "by_name", "descending=true&startkey=%22bob%22", 200);
-    assert_ids(j, "u2,u1,a1");
-    json_decref(j);
-    j = view(f, "by_name", "skip=1&limit=2", 200);
-    assert_ids(j, "u1,u2");
-    json_decref(j);
-    j = view(f, "by_name", "startkey=%22alice%22&startkey_docid=u0", 200);
-    assert_ids(j, "u1,u2,u3");
-    json_decref(j);
-    j = view(f, "by_name", "endkey=%22alice%22&endkey_docid=a1", 200);
-    assert_ids(j, "a1");
-    json_decref(j);
-    j = view(f, "by_name", "keys=%5B%22carol%22%2C%22alice%22%2C%22nobody%22%5D", 200);
-    assert_ids(j, "u3,a1,u1");
-    json_decref(j);
+    view_ids(f, "by_name", "key=%22alice%22", "a1,u1");
+    view_ids(f, "by_name", "startkey=%22b%22&endkey=%22carol%22&inclusive_end=false", "u2");
+    view_ids(f, "by_name", "descending=true&startkey=%22bob%22", "u2,u1,a1");
+    view_ids(f, "by_name", "skip=1&limit=2", "u1,u2");
+    view_ids(f, "by_name", "startkey=%22alice%22&startkey_docid=u0", "u1,u2,u3");
+    view_ids(f, "by_name", "endkey=%22alice%22&endkey_docid=a1", "a1");
+    view_ids(f, "by_name", "keys=%5B%22carol%22%2C%22alice%22%2C%22nobody%22%5D", "u3,a1,u1");
 }
 
 static void test_post_keys(void **state)
@@ -181,9 +175,7 @@ static void test_builtin_reduces_and_grouping(void **state)
     assert_int_equal(json_integer_value(json_object_get(r, "value")), 96);
     json_decref(j);
 
-    j = view(f, "age_sum", "reduce=false&limit=1", 200);
-    assert_ids(j, "a1");
-    json_decref(j);
+    view_ids(f, "age_sum", "reduce=false&limit=1", "a1");
 }
 
 static void test_js_reduce(void **state)

@@ -42,6 +42,9 @@ static void op_hello(mock_kvconn *c, const mock_req *r)
     const unsigned char *v = (const unsigned char *)r->val;
     for (size_t i = 0; i + 1 < r->nval && n + 2 <= sizeof(acked); i += 2) {
         int f = (v[i] << 8) | v[i + 1];
+        if (f == FEAT_SYNC_REPLICATION && c->node->cluster->no_sync_replication) {
+            continue; /* --sync-replication 0: like a server without synchronous replication */
+        }
         if (feature_supported(f) && !((feats >> f) & 1u)) {
             feats |= (uint64_t)1 << f;
             acked[n++] = v[i];
