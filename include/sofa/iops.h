@@ -65,17 +65,23 @@ extern "C" {
 #endif
 
 /** Readiness flags. */
-enum { SOFA_IO_READ = 1, SOFA_IO_WRITE = 2 };
+enum {
+    SOFA_IO_READ = 1, /**< the socket is readable (data, EOF or an error) */
+    SOFA_IO_WRITE = 2 /**< the socket is writable */
+};
 
 /** Actions for update_event and update_timer. */
 typedef enum sofa_io_action {
-    SOFA_IO_WATCH = 1,
-    SOFA_IO_UNWATCH = 2,
-    SOFA_IO_CLEANUP = 3
+    SOFA_IO_WATCH = 1,   /**< arm (again): one delivery, then it is unwatched */
+    SOFA_IO_UNWATCH = 2, /**< disarm; nothing is delivered afterwards */
+    SOFA_IO_CLEANUP = 3  /**< disarm and free; the pointer is invalid afterwards */
 } sofa_io_action;
 
+/** A plugin's function table (struct sofa_iops). */
 typedef struct sofa_iops sofa_iops;
+/** A socket watcher (struct sofa_io_event). */
 typedef struct sofa_io_event sofa_io_event;
+/** A one-shot timer (struct sofa_io_timer). */
 typedef struct sofa_io_timer sofa_io_timer;
 
 /** Readiness callback: @p fired is the subset of the watched flags that is ready. */
@@ -137,7 +143,12 @@ struct sofa_iops {
 typedef int (*sofa_iops_create_fn)(void *loop, sofa_iops **out);
 #define SOFA_IOPS_ENTRY_SYMBOL "sofa_iops_plugin_create"
 
-/** The built-in select(2) plugin (blocking; owns its loop). */
+/**
+ * The built-in select(2) plugin (blocking; owns its loop). It refuses to WATCH a
+ * descriptor >= FD_SETSIZE with SOFA_E_FD_TOO_LARGE.
+ * @param out  receives the table; release it with sofa_iops_free() (or its destroy).
+ * @return 0, SOFA_E_INVALID_ARGUMENT (@p out is NULL) or SOFA_E_NO_MEMORY.
+ */
 SOFA_API int sofa_iops_select_new(sofa_iops **out);
 
 /**

@@ -85,6 +85,14 @@ typedef struct sofa_kv_opts {
     uint32_t flags;           /**< store: user flags kept with the document */
     uint8_t datatype;         /**< store: SOFA_DATATYPE_JSON or 0 (raw) */
     uint8_t durability_level; /**< mutations: sofa_durability_level, 0 = none */
+    /** store/remove/counter: client-side durability (durability.h): after the write,
+     *  wait until this many nodes (master included) have it on disk; negative = as many
+     *  as the cluster has. With replicate_to, 0 = no wait. */
+    int persist_to;
+    /** store/remove/counter: ... and this many replicas have it in memory (negative =
+     *  all). The callback fires once, after the write and its check, with the write's
+     *  result and the durability status (SOFA_E_DURABILITY_TIMEOUT, ...). */
+    int replicate_to;
 } sofa_kv_opts;
 
 /** A mutation token (when the server supports them): identifies the mutation. */
@@ -207,6 +215,21 @@ typedef void (*sofa_mutation_cb)(sofa_client *client, sofa_status status,
  * Store a document. opts->cas (replace/upsert/append/prepend: SOFA_E_CAS_MISMATCH
  * when it differs), opts->flags, opts->expiry, opts->datatype,
  * opts->durability_level are honoured (flags/expiry are ignored by append/prepend).
+ *
+ * Durability (also for sofa_kv_remove() and sofa_kv_counter()):
+ * - opts->durability_level (server-side): needs a server that negotiated
+ *   SyncReplication; errors SOFA_E_DURABILITY_INVALID_LEVEL,
+ *   SOFA_E_DURABILITY_IMPOSSIBLE (too few copies available),
+ *   SOFA_E_SYNC_WRITE_AMBIGUOUS (flag SOFA_F_AMBIGUOUS: the server's durability timeout
+ *   passed; the write may be committed). SOFA_E_SYNC_WRITE_IN_PROGRESS and
+ *   SOFA_E_SYNC_WRITE_RECOMMIT are retried within the deadline.
+ * - opts->persist_to / opts->replicate_to (client-side, durability.h): one callback
+ *   after the write and its check. Extra submit errors: SOFA_E_DURABILITY_TOO_MANY
+ *   (when the configuration is known; otherwise reported in the callback after the
+ *   write), SOFA_E_INVALID_ARGUMENT together with durability_level. Callback statuses
+ *   besides the write's own: SOFA_E_DURABILITY_TIMEOUT, SOFA_E_DURABILITY_CAS_MISMATCH,
+ *   SOFA_E_MUTATION_LOST (r->cas and r->token are then those of the write, which did
+ *   happen).
  */
 SOFA_API int sofa_kv_store(sofa_client *client, sofa_store_op op, const void *key, size_t nkey,
                            const void *value, size_t nvalue, const sofa_kv_opts *opts,

@@ -13,6 +13,7 @@
 #include "sofa/iops.h"
 #include "sofa/client.h"
 #include "sofa/kv.h"
+#include "sofa/durability.h"
 
 #define SOFA_VERSION_MAJOR 0
 #define SOFA_VERSION_MINOR 1

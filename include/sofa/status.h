@@ -26,7 +26,7 @@ extern "C" {
 
 /** Categories: what kind of thing went wrong. */
 typedef enum sofa_category {
-    SOFA_CAT_SUCCESS = 0,
+    SOFA_CAT_SUCCESS = 0, /**< SOFA_OK only */
     SOFA_CAT_INPUT,      /**< the caller passed something invalid */
     SOFA_CAT_IO,         /**< event loop or plugin */
     SOFA_CAT_NETWORK,    /**< sockets, connections, bootstrap */
@@ -48,7 +48,8 @@ enum {
     SOFA_F_FATAL = 1 << 3      /**< the client cannot go on (e.g. bad credentials) */
 };
 
-/* X(NAME, number, category, flags, message) */
+/** The status table, as an X-macro: X(NAME, number, CATEGORY, flags, message)
+ *  defines SOFA_<NAME> in category SOFA_CAT_<CATEGORY> with SOFA_F_* @c flags. */
 #define SOFA_STATUS_MAP(X)                                                                         \
     X(OK, 0, SUCCESS, 0, "success")                                                                \
     /* input and API use */                                                                        \

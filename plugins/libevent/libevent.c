@@ -17,49 +17,25 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../common/plugin_core.h"
 #include "sofa/iops.h"
 #include "sofa/plugins/libevent.h"
 #include "sofa/status.h"
 
-typedef struct lev_loop lev_loop;
+typedef struct lev_loop {
+    plugin_loop core; /* first member */
+    struct event_base *base;
+} lev_loop;
 
 typedef struct lev_event {
-    sofa_io_event pub; /* first member */
-    lev_loop *loop;
+    plugin_event core; /* first member */
     struct event *ev;
-    int flags; /* watched flags, 0 = not watched */
-    struct lev_event *prev, *next;
 } lev_event;
 
 typedef struct lev_timer {
-    sofa_io_timer pub; /* first member */
-    lev_loop *loop;
+    plugin_timer core; /* first member */
     struct event *ev;
-    uint64_t deadline_ns;
-    uint64_t armed_pass; /* lev_loop.pass when it was armed */
-    int armed;
-    struct lev_timer *prev, *next;
 } lev_timer;
-
-struct lev_loop {
-    sofa_iops iops;
-    struct event_base *base;
-    int owns_base;
-    lev_event *events;
-    lev_timer *timers;
-    uint64_t pass;       /* timer dispatch passes so far */
-    int depth;           /* timer dispatch passes on the stack */
-    int running;
-    int stop_requested;  /* stop_watching() while running */
-    int destroy_pending;
-};
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static struct timeval tv_of_ns(uint64_t ns)
 {
@@ -80,13 +56,9 @@ static lev_loop *loop_of(sofa_iops *io)
 static void on_event(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
-    lev_event *e = arg;
-    int fired = ((what & EV_READ) ? SOFA_IO_READ : 0) | ((what & EV_WRITE) ? SOFA_IO_WRITE : 0);
-    fired &= e->flags;
-    e->flags = 0; /* libevent already made it non-pending (no EV_PERSIST) */
-    if (fired) {
-        e->pub.cb(&e->pub, fired, e->pub.arg); /* may free e or the plugin */
-    }
+    /* libevent already made it non-pending (no EV_PERSIST) */
+    plugin_event_deliver(arg, ((what & EV_READ) ? SOFA_IO_READ : 0) |
+                                  ((what & EV_WRITE) ? SOFA_IO_WRITE : 0));
 }
 
 static sofa_io_event *lev_event_new(sofa_iops *io, int fd, sofa_io_event_cb cb, void *arg)
@@ -99,35 +71,21 @@ static sofa_io_event *lev_event_new(sofa_iops *io, int fd, sofa_io_event_cb cb, 
     if (e == NULL) {
         return NULL;
     }
-    e->ev = event_new(p->base, fd, EV_READ, on_event, e);
+    e->ev = event_new(p->base, fd, EV_READ, on_event, &e->core);
     if (e->ev == NULL) {
         free(e);
         return NULL;
     }
-    e->pub.fd = fd;
-    e->pub.cb = cb;
-    e->pub.arg = arg;
-    e->loop = p;
-    e->next = p->events;
-    if (p->events) {
-        p->events->prev = e;
-    }
-    p->events = e;
-    return &e->pub;
+    plugin_event_link(&p->core, &e->core, fd, cb, arg);
+    return &e->core.pub;
 }
 
-static void event_release(lev_loop *p, lev_event *e)
+static void event_release(plugin_loop *core, plugin_event *pe)
 {
+    lev_event *e = (lev_event *)pe;
     event_del(e->ev);
     event_free(e->ev);
-    if (e->prev) {
-        e->prev->next = e->next;
-    } else {
-        p->events = e->next;
-    }
-    if (e->next) {
-        e->next->prev = e->prev;
-    }
+    plugin_event_unlink(core, pe);
     free(e);
 }
 
@@ -135,31 +93,31 @@ static int lev_update_event(sofa_iops *io, sofa_io_event *pub, sofa_io_action ac
 {
     lev_loop *p = loop_of(io);
     lev_event *e = (lev_event *)pub;
-    if (p == NULL || e == NULL || e->loop != p) {
+    if (p == NULL || e == NULL || e->core.loop != &p->core) {
         return SOFA_E_INVALID_ARGUMENT;
     }
     switch (action) {
     case SOFA_IO_WATCH: {
-        if (flags == 0 || (flags & ~(SOFA_IO_READ | SOFA_IO_WRITE)) != 0) {
+        if (!plugin_watch_flags_ok(flags)) {
             return SOFA_E_INVALID_ARGUMENT;
         }
         short what = (short)(((flags & SOFA_IO_READ) ? EV_READ : 0) |
                              ((flags & SOFA_IO_WRITE) ? EV_WRITE : 0));
         event_del(e->ev);
-        e->flags = 0;
-        if (event_assign(e->ev, p->base, e->pub.fd, what, on_event, e) != 0 ||
+        e->core.flags = 0;
+        if (event_assign(e->ev, p->base, e->core.pub.fd, what, on_event, &e->core) != 0 ||
             event_add(e->ev, NULL) != 0) {
             return SOFA_E_IO;
         }
-        e->flags = flags;
+        e->core.flags = flags;
         return SOFA_OK;
     }
     case SOFA_IO_UNWATCH:
         event_del(e->ev);
-        e->flags = 0;
+        e->core.flags = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
-        event_release(p, e);
+        event_release(&p->core, &e->core);
         return SOFA_OK;
     }
     return SOFA_E_INVALID_ARGUMENT;
@@ -167,19 +125,9 @@ static int lev_update_event(sofa_iops *io, sofa_io_event *pub, sofa_io_action ac
 
 /* ------------------------------------------------------------------ timers */
 
-static void free_all(lev_loop *p);
-
-/* The due timer with the earliest deadline not armed during this pass. */
-static lev_timer *next_due(lev_loop *p, uint64_t now, uint64_t pass)
+static void timer_disarm(plugin_timer *core)
 {
-    lev_timer *best = NULL;
-    for (lev_timer *t = p->timers; t; t = t->next) {
-        if (t->armed && t->armed_pass != pass && t->deadline_ns <= now &&
-            (best == NULL || t->deadline_ns < best->deadline_ns)) {
-            best = t;
-        }
-    }
-    return best;
+    event_del(((lev_timer *)core)->ev);
 }
 
 /*
@@ -192,31 +140,20 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     lev_timer *t = arg;
-    lev_loop *p = t->loop;
-    uint64_t now = mono_ns();
-    if (now < t->deadline_ns) {
-        struct timeval tv = tv_of_ns(t->deadline_ns - now);
+    lev_loop *p = (lev_loop *)t->core.loop;
+    uint64_t now = plugin_mono_ns();
+    if (now < t->core.deadline_ns) {
+        struct timeval tv = tv_of_ns(t->core.deadline_ns - now);
         if (evtimer_add(t->ev, &tv) == 0) {
             return;
         }
-        now = t->deadline_ns; /* cannot wait (libevent out of memory): fire rather than lose it */
+        now = t->core.deadline_ns; /* cannot wait (libevent out of memory): fire rather than lose it */
     }
     /* Safety net: if the pass below stops before reaching t, t still fires
      * next time (firing or cleaning up t removes this again). */
     struct timeval zero = {0, 0};
     evtimer_add(t->ev, &zero);
-    uint64_t pass = ++p->pass;
-    p->depth++;
-    lev_timer *d;
-    while (!p->destroy_pending && !p->stop_requested && (d = next_due(p, now, pass)) != NULL) {
-        event_del(d->ev);
-        d->armed = 0;
-        d->pub.cb(&d->pub, d->pub.arg); /* may free d, re-arm, stop or destroy */
-    }
-    p->depth--;
-    if (p->depth == 0 && p->destroy_pending && !p->running) {
-        free_all(p); /* destroy() was called from one of the callbacks above */
-    }
+    plugin_fire_due_timers(&p->core, now, timer_disarm); /* may free p */
 }
 
 static sofa_io_timer *lev_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg)
@@ -234,29 +171,16 @@ static sofa_io_timer *lev_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *ar
         free(t);
         return NULL;
     }
-    t->pub.cb = cb;
-    t->pub.arg = arg;
-    t->loop = p;
-    t->next = p->timers;
-    if (p->timers) {
-        p->timers->prev = t;
-    }
-    p->timers = t;
-    return &t->pub;
+    plugin_timer_link(&p->core, &t->core, cb, arg);
+    return &t->core.pub;
 }
 
-static void timer_release(lev_loop *p, lev_timer *t)
+static void timer_release(plugin_loop *core, plugin_timer *pt)
 {
+    lev_timer *t = (lev_timer *)pt;
     event_del(t->ev);
     event_free(t->ev);
-    if (t->prev) {
-        t->prev->next = t->next;
-    } else {
-        p->timers = t->next;
-    }
-    if (t->next) {
-        t->next->prev = t->prev;
-    }
+    plugin_timer_unlink(core, pt);
     free(t);
 }
 
@@ -265,30 +189,26 @@ static int lev_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action ac
 {
     lev_loop *p = loop_of(io);
     lev_timer *t = (lev_timer *)pub;
-    if (p == NULL || t == NULL || t->loop != p) {
+    if (p == NULL || t == NULL || t->core.loop != &p->core) {
         return SOFA_E_INVALID_ARGUMENT;
     }
     switch (action) {
     case SOFA_IO_WATCH: {
         event_del(t->ev);
-        uint64_t now = mono_ns();
-        uint64_t delay = usecs > (UINT64_MAX - now) / 1000 ? UINT64_MAX - now : usecs * 1000;
-        t->deadline_ns = now + delay;
-        t->armed_pass = p->pass;
-        struct timeval tv = tv_of_ns(delay);
-        t->armed = 0;
+        t->core.armed = 0;
+        struct timeval tv = tv_of_ns(plugin_timer_schedule(&p->core, &t->core, usecs));
         if (evtimer_add(t->ev, &tv) != 0) {
             return SOFA_E_IO;
         }
-        t->armed = 1;
+        t->core.armed = 1;
         return SOFA_OK;
     }
     case SOFA_IO_UNWATCH:
         event_del(t->ev);
-        t->armed = 0;
+        t->core.armed = 0;
         return SOFA_OK;
     case SOFA_IO_CLEANUP:
-        timer_release(p, t);
+        timer_release(&p->core, &t->core);
         return SOFA_OK;
     }
     return SOFA_E_INVALID_ARGUMENT;
@@ -296,68 +216,31 @@ static int lev_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action ac
 
 /* ------------------------------------------------------------------ the loop */
 
-static void free_all(lev_loop *p)
+static void run_base(plugin_loop *core)
 {
-    while (p->events) {
-        event_release(p, p->events);
-    }
-    while (p->timers) {
-        timer_release(p, p->timers);
-    }
-    if (p->owns_base) {
-        event_base_free(p->base);
-    }
-    free(p);
-}
-
-static void lev_start_watching(sofa_iops *io)
-{
-    lev_loop *p = loop_of(io);
-    if (p == NULL || !p->owns_base || p->running) {
-        return; /* the application runs its base; or a nested call */
-    }
-    p->running = 1;
-    p->stop_requested = 0;
     /* Returns after event_base_loopbreak(), or when nothing is pending. */
-    event_base_loop(p->base, 0);
-    p->running = 0;
-    p->stop_requested = 0;
-    if (p->destroy_pending) {
-        free_all(p);
+    event_base_loop(((lev_loop *)core)->base, 0);
+}
+
+static void break_base(plugin_loop *core)
+{
+    event_base_loopbreak(((lev_loop *)core)->base);
+}
+
+static void free_base(plugin_loop *core)
+{
+    if (core->owns_loop) {
+        event_base_free(((lev_loop *)core)->base);
     }
 }
 
-static void lev_stop_watching(sofa_iops *io)
-{
-    lev_loop *p = loop_of(io);
-    if (p != NULL && p->owns_base && p->running) {
-        p->stop_requested = 1;
-        event_base_loopbreak(p->base);
-    }
-}
-
-static void lev_destroy(sofa_iops *io)
-{
-    lev_loop *p = loop_of(io);
-    if (p == NULL) {
-        return;
-    }
-    if (p->running || p->depth > 0) {
-        /* From a callback: our loop or on_timer is still on the stack. */
-        p->destroy_pending = 1;
-        if (p->running) {
-            event_base_loopbreak(p->base);
-        }
-        return;
-    }
-    free_all(p);
-}
-
-static uint64_t lev_now(sofa_iops *io)
-{
-    (void)io;
-    return mono_ns() / 1000;
-}
+static const plugin_backend libevent_backend = {
+    .run = run_base,
+    .stop = break_base,
+    .event_free = event_release,
+    .timer_free = timer_release,
+    .loop_free = free_base,
+};
 
 int sofa_iops_libevent_new(struct event_base *base, sofa_iops **out)
 {
@@ -369,7 +252,8 @@ int sofa_iops_libevent_new(struct event_base *base, sofa_iops **out)
     if (p == NULL) {
         return SOFA_E_NO_MEMORY;
     }
-    if (base == NULL) {
+    int owns = base == NULL;
+    if (owns) {
         struct event_config *cfg = event_config_new();
         if (cfg != NULL) {
             event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
@@ -380,21 +264,11 @@ int sofa_iops_libevent_new(struct event_base *base, sofa_iops **out)
             free(p);
             return SOFA_E_PLUGIN_INIT;
         }
-        p->owns_base = 1;
     }
     p->base = base;
-    p->iops.struct_size = sizeof(sofa_iops);
-    p->iops.name = "libevent";
-    p->iops.data = p;
-    p->iops.event_new = lev_event_new;
-    p->iops.update_event = lev_update_event;
-    p->iops.timer_new = lev_timer_new;
-    p->iops.update_timer = lev_update_timer;
-    p->iops.start_watching = lev_start_watching;
-    p->iops.stop_watching = lev_stop_watching;
-    p->iops.destroy = lev_destroy;
-    p->iops.now = lev_now;
-    *out = &p->iops;
+    plugin_loop_init(&p->core, "libevent", &libevent_backend, owns, lev_event_new,
+                     lev_update_event, lev_timer_new, lev_update_timer);
+    *out = &p->core.iops;
     return SOFA_OK;
 }
 

@@ -21,6 +21,7 @@
 #include <sys/select.h>
 #include <time.h>
 
+#include "../common/plugin_core.h"
 #include "sofa/iops.h"
 #include "sofa/status.h"
 
@@ -66,13 +67,6 @@ struct sel_loop {
     int stop;
     int destroy_pending;
 };
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static sel_loop *loop_of(sofa_iops *io)
 {
@@ -169,7 +163,7 @@ static int sel_update_event(sofa_iops *io, sofa_io_event *pub, sofa_io_action ac
     }
     switch (action) {
     case SOFA_IO_WATCH:
-        if (flags == 0 || (flags & ~(SOFA_IO_READ | SOFA_IO_WRITE)) != 0) {
+        if (!plugin_watch_flags_ok(flags)) {
             return SOFA_E_INVALID_ARGUMENT;
         }
         if (ev->pub.fd >= FD_SETSIZE) {
@@ -299,9 +293,8 @@ static int sel_update_timer(sofa_iops *io, sofa_io_timer *pub, sofa_io_action ac
     switch (action) {
     case SOFA_IO_WATCH: {
         timer_disarm(p, t);
-        uint64_t now = mono_ns();
-        uint64_t delay = usecs > (UINT64_MAX - now) / 1000 ? UINT64_MAX - now : usecs * 1000;
-        t->deadline_ns = now + delay;
+        uint64_t now = plugin_mono_ns();
+        t->deadline_ns = now + plugin_delay_ns(now, usecs);
         t->state = TIMER_ARMED;
         armed_insert(&p->armed, t);
         return SOFA_OK;
@@ -351,7 +344,7 @@ static int wait_for_io(sel_loop *p)
     }
     struct timeval tv, *tvp = NULL;
     if (p->armed.head) {
-        uint64_t now = mono_ns();
+        uint64_t now = plugin_mono_ns();
         uint64_t wait = p->armed.head->deadline_ns > now ? p->armed.head->deadline_ns - now : 0;
         if (wait > SELECT_MAX_SLEEP_NS) {
             wait = SELECT_MAX_SLEEP_NS;
@@ -392,7 +385,7 @@ static int wait_for_io(sel_loop *p)
 
 static void collect_due_timers(sel_loop *p)
 {
-    uint64_t now = mono_ns();
+    uint64_t now = plugin_mono_ns();
     while (p->armed.head && p->armed.head->deadline_ns <= now) {
         sel_timer *t = p->armed.head;
         list_remove(&p->armed, t);
@@ -492,7 +485,7 @@ static void sel_destroy(sofa_iops *io)
 static uint64_t sel_now(sofa_iops *io)
 {
     (void)io;
-    return mono_ns() / 1000;
+    return plugin_mono_ns() / 1000;
 }
 
 static int select_new(sofa_iops **out)

@@ -41,6 +41,7 @@ struct sofa__http {
     sofa__hconn *idle[SOFA__HTTP_MAX_IDLE];
     size_t nidle;
     uint64_t opened;
+    sofa__io_guard guard;
 };
 
 static void req_on_connected(sofa__hconn *c, void *arg);
@@ -95,6 +96,13 @@ sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *us
     return h;
 }
 
+void sofa__http_set_guard(sofa__http *h, void (*enter)(void *), void (*leave)(void *), void *arg)
+{
+    h->guard.enter = enter;
+    h->guard.leave = leave;
+    h->guard.arg = arg;
+}
+
 static void idle_remove(sofa__http *h, sofa__hconn *c)
 {
     for (size_t i = 0; i < h->nidle; i++) {
@@ -133,8 +141,8 @@ static sofa__hconn *idle_take(sofa__http *h, const char *host, uint16_t port)
 static void idle_on_data(sofa__hconn *c, const char *data, size_t len, void *arg)
 {
     sofa__http *h = arg;
-    SOFA_LOG(h->lg, SOFA_LOG_DEBUG, "http", "unexpected %zu bytes on idle connection to %s:%u",
-             len, sofa__hconn_host(c), (unsigned)sofa__hconn_port(c));
+    SOFA_LOG(h->lg, SOFA_LOG_DEBUG, "http", "unexpected %zu bytes on idle connection to %s:%u", len,
+             sofa__hconn_host(c), (unsigned)sofa__hconn_port(c));
     idle_remove(h, c);
     sofa__hconn_free(c);
 }
@@ -241,6 +249,7 @@ static int req_attach(sofa__http_req *r)
             return rc;
         }
         h->opened++;
+        sofa__hconn_set_guard(c, &h->guard);
     }
     r->conn = c;
     if (!sofa__hconn_usable(c)) {
@@ -318,10 +327,13 @@ static void req_on_error(sofa__hconn *c, int status, const char *msg, void *arg)
 static void req_on_timer(sofa_io_timer *t, void *arg)
 {
     sofa__http_req *r = arg;
+    sofa__io_guard g = r->pool->guard;
+    sofa__guard_enter(&g);
     char msg[96];
     snprintf(msg, sizeof(msg), "no complete response within %llu ms",
              (unsigned long long)(r->timeout_us / 1000));
     req_finish(r, SOFA_E_QUERY_TIMEOUT, r->connected, msg);
+    sofa__guard_leave(g); /* may free everything */
 }
 
 static int valid_token(const char *s, size_t max, int allow_space)
@@ -357,8 +369,8 @@ static int build_request(const sofa__http *h, const sofa__http_spec *s, char **o
     int n = snprintf(buf, need,
                      "%s %s HTTP/1.1\r\nHost: %s%s%s:%u\r\nUser-Agent: sofa/0.1\r\n"
                      "Accept: application/json\r\n%s",
-                     s->method, s->path, v6 ? "[" : "", s->host, v6 ? "]" : "",
-                     (unsigned)s->port, h->auth && !s->no_auth ? h->auth : "");
+                     s->method, s->path, v6 ? "[" : "", s->host, v6 ? "]" : "", (unsigned)s->port,
+                     h->auth && !s->no_auth ? h->auth : "");
     size_t len = (size_t)n;
     if (s->content_type) {
         len += (size_t)snprintf(buf + len, need - len, "Content-Type: %s\r\n", s->content_type);

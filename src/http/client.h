@@ -16,10 +16,11 @@
 #include <stdint.h>
 
 #include "core/log.h"
+#include "http/conn.h"
 #include "http/response.h"
 #include "sofa/iops.h"
 
-#define SOFA__HTTP_MAX_IDLE 16u        /* idle keep-alive connections kept per pool */
+#define SOFA__HTTP_MAX_IDLE 16u /* idle keep-alive connections kept per pool */
 #define SOFA__HTTP_MAX_PATH (1024u * 1024u)
 #define SOFA__HTTP_MAX_CREDENTIAL 1024u /* bytes of user name and of password */
 
@@ -42,21 +43,25 @@ typedef struct sofa__http_req_cbs {
 } sofa__http_req_cbs;
 
 typedef struct sofa__http_spec {
-    const char *method;       /* "GET", "POST", ... */
-    const char *host;         /* name or numeric address (IPv6 without brackets) */
+    const char *method; /* "GET", "POST", ... */
+    const char *host;   /* name or numeric address (IPv6 without brackets) */
     uint16_t port;
     const char *path;         /* encoded, starts with '/' */
     const char *content_type; /* NULL = no Content-Type */
     const void *body;
     size_t nbody;
-    uint64_t timeout_us;      /* 0 = no deadline */
-    int no_auth;              /* 1: send no Authorization header */
+    uint64_t timeout_us; /* 0 = no deadline */
+    int no_auth;         /* 1: send no Authorization header */
 } sofa__http_spec;
 
 /* A pool. @p user NULL = no basic auth. @return NULL when out of memory or a
  * credential is longer than SOFA__HTTP_MAX_CREDENTIAL. */
 sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *user,
                            const char *password);
+
+/* Call @p enter / @p leave around every callback this pool receives from the
+ * loop (see sofa__io_guard). Set before the first request. */
+void sofa__http_set_guard(sofa__http *h, void (*enter)(void *), void (*leave)(void *), void *arg);
 
 /* Close every connection; each request still running gets on_done(SOFA_E_CANCELED).
  * NULL is a no-op. Must not be called from inside one of its callbacks. */

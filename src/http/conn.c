@@ -28,14 +28,15 @@ struct sofa__hconn {
     sofa_io_event *ev;
     sofa_io_timer *timer; /* reports errors from the loop */
     struct addrinfo *addrs, *next;
-    int pending_status;   /* error to report from the timer */
+    int pending_status; /* error to report from the timer */
     char pending_msg[400];
     char *wbuf;
     size_t wlen, woff, wcap;
     char *rbuf;
+    const sofa__io_guard *guard;
     int paused; /* not reading */
-    int busy;  /* inside a dispatch */
-    int freed; /* sofa__hconn_free() called while busy */
+    int busy;   /* inside a dispatch */
+    int freed;  /* sofa__hconn_free() called while busy */
 };
 
 static void on_event(sofa_io_event *ev, int fired, void *arg);
@@ -73,7 +74,8 @@ static void fail_later(sofa__hconn *c, int status, const char *msg)
     close_socket(c);
     c->state = HC_FAILED;
     c->pending_status = status;
-    snprintf(c->pending_msg, sizeof(c->pending_msg), "%.256s:%u: %.100s", c->host, (unsigned)c->port, msg);
+    snprintf(c->pending_msg, sizeof(c->pending_msg), "%.256s:%u: %.100s", c->host,
+             (unsigned)c->port, msg);
     if (c->io->update_timer(c->io, c->timer, SOFA_IO_WATCH, 0) != 0) {
         SOFA_LOG(c->lg, SOFA_LOG_ERROR, "http", "cannot arm timer for %s", c->pending_msg);
     }
@@ -95,6 +97,9 @@ static void fail_now(sofa__hconn *c, int status, const char *msg)
 static int errno_status(int e)
 {
     switch (e) {
+    case ENOMEM:
+    case ENOBUFS:
+        return SOFA_E_NO_MEMORY;
     case ECONNREFUSED:
         return SOFA_E_CONNECT_REFUSED;
     case ECONNRESET:
@@ -132,8 +137,8 @@ static int try_next(sofa__hconn *c, int *last_errno)
     while (c->next) {
         struct addrinfo *ai = c->next;
         c->next = ai->ai_next;
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             *last_errno = errno;
             continue;
@@ -211,12 +216,16 @@ int sofa__hconn_open(sofa_iops *io, const sofa__logger *lg, const char *host, ui
     return 0;
 }
 
+static const sofa__io_guard no_guard = {NULL, NULL, NULL};
+
 static void on_timer(sofa_io_timer *t, void *arg)
 {
     sofa__hconn *c = arg;
     if (c->pending_status == 0) {
         return;
     }
+    sofa__io_guard g = c->guard ? *c->guard : no_guard;
+    sofa__guard_enter(&g);
     int status = c->pending_status;
     c->pending_status = 0;
     SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "http", "connection failed: %s", c->pending_msg);
@@ -227,6 +236,7 @@ static void on_timer(sofa_io_timer *t, void *arg)
     if (--c->busy == 0 && c->freed) {
         release(c);
     }
+    sofa__guard_leave(g); /* may free everything: nothing after this */
 }
 
 static void do_connect_done(sofa__hconn *c)
@@ -306,6 +316,8 @@ static void do_read(sofa__hconn *c)
 static void on_event(sofa_io_event *ev, int fired, void *arg)
 {
     sofa__hconn *c = arg;
+    sofa__io_guard g = c->guard ? *c->guard : no_guard;
+    sofa__guard_enter(&g);
     c->busy++;
     if (c->state == HC_CONNECTING) {
         do_connect_done(c);
@@ -322,6 +334,12 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
     if (--c->busy == 0 && c->freed) {
         release(c);
     }
+    sofa__guard_leave(g); /* may free everything: nothing after this */
+}
+
+void sofa__hconn_set_guard(sofa__hconn *c, const sofa__io_guard *g)
+{
+    c->guard = g;
 }
 
 void sofa__hconn_pause(sofa__hconn *c, int paused)

@@ -29,6 +29,29 @@
 
 typedef struct sofa__hconn sofa__hconn;
 
+/* Optional: called around every callback from the loop (outermost first and
+ * last). The owner uses it to defer its own destruction while sofa code is on
+ * the stack; leave() may free everything, so nothing is touched after it. */
+typedef struct sofa__io_guard {
+    void (*enter)(void *arg);
+    void (*leave)(void *arg);
+    void *arg;
+} sofa__io_guard;
+
+static inline void sofa__guard_enter(const sofa__io_guard *g)
+{
+    if (g && g->enter) {
+        g->enter(g->arg);
+    }
+}
+
+static inline void sofa__guard_leave(sofa__io_guard g)
+{
+    if (g.leave) {
+        g.leave(g.arg);
+    }
+}
+
 typedef struct sofa__hconn_handler {
     /* The socket is connected (queued writes go out now). */
     void (*on_connected)(sofa__hconn *c, void *arg);
@@ -48,6 +71,9 @@ typedef struct sofa__hconn_handler {
  */
 int sofa__hconn_open(sofa_iops *io, const sofa__logger *lg, const char *host, uint16_t port,
                      const sofa__hconn_handler *h, void *arg, sofa__hconn **out);
+
+/* Set the guard (borrowed; must outlive the connection). */
+void sofa__hconn_set_guard(sofa__hconn *c, const sofa__io_guard *g);
 
 /* Change who gets the events (a pooled connection changes hands). */
 void sofa__hconn_set_handler(sofa__hconn *c, const sofa__hconn_handler *h, void *arg);

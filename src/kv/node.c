@@ -140,7 +140,10 @@ int sofa__node_send(sofa__kvnode *n, sofa__op *op)
 
 static void send_or_fail(sofa__kvnode *n, sofa__op *op)
 {
-    if (op->nframing && !(n->features & SOFA__NF_ALT_REQUEST)) {
+    /* a durability frame (id 1, the first frame) needs AltRequest and SyncReplication */
+    int sync_missing = op->nframing && (op->body[0] >> 4) == SOFA__FRAME_REQ_DURABILITY &&
+                       !(n->features & SOFA__NF_SYNC_REPLICATION);
+    if (op->nframing && (!(n->features & SOFA__NF_ALT_REQUEST) || sync_missing)) {
         op->state = SOFA__OPS_NEW;
         sofa__op_fail_later(op, SOFA_E_DURABILITY_IMPOSSIBLE);
         return;

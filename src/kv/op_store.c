@@ -2,6 +2,7 @@
 /* Mutations: store (upsert/insert/replace/append/prepend), remove, counter, touch, unlock. */
 #include <string.h>
 
+#include "durability/durable.h"
 #include "kv/engine.h"
 #include "sofa/status.h"
 
@@ -80,6 +81,8 @@ int sofa_kv_store(sofa_client *c, sofa_store_op sop, const void *key, size_t nke
                                       SOFA__OP_APPEND, SOFA__OP_PREPEND};
     if ((unsigned)sop > SOFA_STORE_PREPEND)
         return SOFA_E_INVALID_ARGUMENT;
+    if (sofa__wants_endure(o)) /* client-side durability (src/durability/) */
+        return sofa__durable_store(c, sop, key, nkey, value, nvalue, o, cb, cookie);
     uint64_t cas = o ? o->cas : 0;
     if (sop == SOFA_STORE_INSERT && cas)
         return SOFA_E_INVALID_ARGUMENT; /* insert cannot check a CAS */
@@ -102,6 +105,8 @@ int sofa_kv_upsert(sofa_client *c, const void *key, size_t nkey, const void *val
 int sofa_kv_remove(sofa_client *c, const void *key, size_t nkey, const sofa_kv_opts *o,
                    sofa_mutation_cb cb, void *cookie)
 {
+    if (sofa__wants_endure(o))
+        return sofa__durable_remove(c, key, nkey, o, cb, cookie);
     return submit_mut(c, &remove_type, SOFA__OP_DELETE, key, nkey, NULL, 0, NULL, 0, o,
                       o ? o->cas : 0, cb, cookie);
 }
@@ -110,6 +115,8 @@ int sofa_kv_counter(sofa_client *c, const void *key, size_t nkey, int64_t delta,
                     uint64_t initial, int create, const sofa_kv_opts *o, sofa_mutation_cb cb,
                     void *cookie)
 {
+    if (sofa__wants_endure(o))
+        return sofa__durable_counter(c, key, nkey, delta, initial, create, o, cb, cookie);
     uint8_t ex[SOFA__EXTRAS_COUNTER_LEN];
     uint8_t opcode = delta >= 0 ? SOFA__OP_INCREMENT : SOFA__OP_DECREMENT;
     uint64_t magnitude = delta >= 0 ? (uint64_t)delta : (uint64_t)(-(delta + 1)) + 1u;

@@ -31,9 +31,55 @@ void sofa__n1ql_duration(uint64_t us, char *buf, size_t len)
     snprintf(buf, len, "%" PRIu64 "us", us);
 }
 
+/* Well-formed UTF-8 (what jansson accepts in strings). */
+static int utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p, n;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+        } else {
+            return 0;
+        }
+        unsigned cp = c & (0x3fu >> n);
+        for (unsigned i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (p[i] & 0x3fu);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff))) {
+            return 0;
+        }
+        p += n + 1;
+    }
+    return 1;
+}
+
+/* A JSON string from user text: SOFA_E_INVALID_ARGUMENT when it is not UTF-8,
+ * SOFA_E_NO_MEMORY when jansson could not allocate. */
+static json_t *user_string(const char *s, const char *what, char *err, size_t errlen, int *rc)
+{
+    json_t *v = json_string(s);
+    if (!v) {
+        *rc = utf8_ok(s) ? SOFA_E_NO_MEMORY : bad(err, errlen, "%s is not valid UTF-8", what);
+    }
+    return v;
+}
+
 /* Parse one JSON value given by the user. */
-static json_t *user_json(const char *text, const char *what, size_t index, char *err,
-                         size_t errlen, int *rc)
+static json_t *user_json(const char *text, const char *what, size_t index, char *err, size_t errlen,
+                         int *rc)
 {
     if (!text) {
         *rc = bad(err, errlen, "%s %zu is NULL", what, index);
@@ -42,13 +88,14 @@ static json_t *user_json(const char *text, const char *what, size_t index, char 
     json_error_t je;
     json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (!v) {
-        *rc = bad(err, errlen, "%s %zu is not JSON: %s", what, index, je.text);
+        *rc = json_error_code(&je) == json_error_out_of_memory
+                  ? SOFA_E_NO_MEMORY
+                  : bad(err, errlen, "%s %zu is not JSON: %s", what, index, je.text);
     }
     return v;
 }
 
-int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char *err,
-                          size_t errlen)
+int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char *err, size_t errlen)
 {
     if (!statement || !*statement) {
         return bad(err, errlen, "empty statement");
@@ -56,12 +103,15 @@ int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char 
     if (strlen(statement) > SOFA__N1QL_MAX_STATEMENT) {
         return bad(err, errlen, "statement longer than %u bytes", SOFA__N1QL_MAX_STATEMENT);
     }
+    if (!utf8_ok(statement)) {
+        return bad(err, errlen, "statement is not valid UTF-8");
+    }
     if (!o) {
         return 0;
     }
     if (o->struct_size != sizeof(*o)) {
-        return bad(err, errlen, "sofa_query_opts.struct_size is %zu, expected %zu",
-                   o->struct_size, sizeof(*o));
+        return bad(err, errlen, "sofa_query_opts.struct_size is %zu, expected %zu", o->struct_size,
+                   sizeof(*o));
     }
     if ((o->nargs && !o->args) || (o->nnamed && !o->named) || (o->ntokens && !o->tokens)) {
         return bad(err, errlen, "a count is set but its array is NULL");
@@ -85,9 +135,13 @@ int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char 
             return bad(err, errlen, "at_plus needs at least one mutation token");
         }
     }
-    if (o->client_context_id && strlen(o->client_context_id) > SOFA__N1QL_MAX_CONTEXT_ID) {
-        return bad(err, errlen, "client_context_id longer than %u bytes",
+    if (o->client_context_id && (strlen(o->client_context_id) > SOFA__N1QL_MAX_CONTEXT_ID ||
+                                 !utf8_ok(o->client_context_id))) {
+        return bad(err, errlen, "client_context_id longer than %u bytes or not UTF-8",
                    SOFA__N1QL_MAX_CONTEXT_ID);
+    }
+    if (o->scan_wait && !utf8_ok(o->scan_wait)) {
+        return bad(err, errlen, "scan_wait is not valid UTF-8");
     }
     if (o->max_row > 256u * 1024u * 1024u) {
         return bad(err, errlen, "max_row larger than 256 MiB");
@@ -114,6 +168,9 @@ int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char 
     if (o->raw) {
         json_error_t je;
         json_t *v = json_loads(o->raw, 0, &je);
+        if (!v && json_error_code(&je) == json_error_out_of_memory) {
+            return SOFA_E_NO_MEMORY;
+        }
         if (!v || !json_is_object(v)) {
             json_decref(v);
             return bad(err, errlen, "raw options are not a JSON object%s%s", v ? "" : ": ",
@@ -166,8 +223,11 @@ int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t
 {
     const sofa_query_opts *o = req->opts;
     int rc = 0;
-    if (req->context_id && set_new(body, "client_context_id", json_string(req->context_id))) {
-        return SOFA_E_NO_MEMORY;
+    if (req->context_id) {
+        json_t *v = user_string(req->context_id, "client_context_id", err, errlen, &rc);
+        if (!v || json_object_set_new(body, "client_context_id", v) != 0) {
+            return v ? SOFA_E_NO_MEMORY : rc;
+        }
     }
     if (req->timeout_us) {
         char d[32];
@@ -220,8 +280,11 @@ int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t
             return SOFA_E_NO_MEMORY;
         }
     }
-    if (o->scan_wait && set_new(body, "scan_wait", json_string(o->scan_wait))) {
-        return bad(err, errlen, "scan_wait is not valid UTF-8");
+    if (o->scan_wait) {
+        json_t *v = user_string(o->scan_wait, "scan_wait", err, errlen, &rc);
+        if (!v || json_object_set_new(body, "scan_wait", v) != 0) {
+            return v ? SOFA_E_NO_MEMORY : rc;
+        }
     }
     if (o->readonly && set_new(body, "readonly", json_true())) {
         return SOFA_E_NO_MEMORY;
@@ -229,6 +292,9 @@ int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t
     if (o->raw) {
         json_error_t je;
         json_t *raw = json_loads(o->raw, 0, &je);
+        if (!raw && json_error_code(&je) == json_error_out_of_memory) {
+            return SOFA_E_NO_MEMORY;
+        }
         if (!raw || !json_is_object(raw)) {
             json_decref(raw);
             return bad(err, errlen, "raw options are not a JSON object");
@@ -255,16 +321,16 @@ static int add_statement(json_t *body, const char *prefix, const char *statement
     }
     memcpy(s, prefix, plen);
     memcpy(s + plen, statement, slen + 1);
-    json_t *v = json_string(s);
+    int rc = 0;
+    json_t *v = user_string(s, "statement", err, errlen, &rc);
     free(s);
     if (!v) {
-        return bad(err, errlen, "statement is not valid UTF-8");
+        return rc;
     }
     return json_object_set_new(body, "statement", v) == 0 ? 0 : SOFA_E_NO_MEMORY;
 }
 
-int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char *err,
-                    size_t errlen)
+int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char *err, size_t errlen)
 {
     *out = NULL;
     *outlen = 0;
@@ -306,7 +372,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
         rc = set_new(body, "prepared", json_string(req->prepared)) ? SOFA_E_NO_MEMORY : 0;
         if (rc == 0 && req->encoded_plan) {
             rc = set_new(body, "encoded_plan", json_string(req->encoded_plan)) ? SOFA_E_NO_MEMORY
-                                                                                 : 0;
+                                                                               : 0;
         }
         if (rc == 0) {
             rc = sofa__n1ql_common(body, req, err, errlen);

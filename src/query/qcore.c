@@ -94,23 +94,35 @@ int sofa__q_start(sofa_query *q)
     return 0;
 }
 
+static sofa__io_guard guard_of(const sofa_query *q)
+{
+    sofa__io_guard g = {q->svc->hooks.enter, q->svc->hooks.leave, q->svc->hook_arg};
+    return g;
+}
+
 static void on_deadline(sofa_io_timer *t, void *arg)
 {
     sofa_query *q = arg;
+    sofa__io_guard g = guard_of(q);
+    sofa__guard_enter(&g);
     char msg[96];
     snprintf(msg, sizeof(msg), "no complete answer within %llu ms",
              (unsigned long long)(q->timeout_us / 1000));
     sofa__q_finish(q, SOFA_E_QUERY_TIMEOUT, msg);
+    sofa__guard_leave(g); /* may free everything */
 }
 
 static void on_kick(sofa_io_timer *t, void *arg)
 {
     sofa_query *q = arg;
+    sofa__io_guard g = guard_of(q);
+    sofa__guard_enter(&g);
     if (q->kick_status) {
         sofa__q_finish(q, q->kick_status, q->msg);
     } else {
         sofa__q_send(q);
     }
+    sofa__guard_leave(g); /* may free everything */
 }
 
 /* ------------------------------------------------------------ rows */
@@ -138,6 +150,9 @@ static int on_batch(void *arg)
     sofa_query *q = arg;
     size_t n = q->nbatch;
     q->nbatch = 0;
+    if (sofa__q_closing(q)) { /* sofa_client_free() was called from a callback */
+        return SOFA_E_CANCELED;
+    }
     q->nrows += n;
     return q->ops->on_rows ? q->ops->on_rows(q, q->batch, n) : 0;
 }
@@ -183,6 +198,10 @@ static int http_on_body(void *arg, const char *data, size_t len)
 {
     sofa_query *q = arg;
     if (q->finished) {
+        return SOFA_E_CANCELED;
+    }
+    if (sofa__q_closing(q)) {
+        sofa__q_finish(q, SOFA_E_CANCELED, "canceled: the client is being destroyed");
         return SOFA_E_CANCELED;
     }
     q->busy++; /* a row callback may end the query: keep the record until we are out */
@@ -339,6 +358,10 @@ void sofa__q_finish(sofa_query *q, int status, const char *msg)
     }
     sofa__svc *s = q->svc;
     q->finished = 1;
+    if (status == 0 && sofa__q_closing(q)) { /* freed from a callback: nothing but CANCELED */
+        status = SOFA_E_CANCELED;
+        msg = "canceled: the client is being destroyed";
+    }
     if (msg && msg != q->msg) {
         snprintf(q->msg, sizeof(q->msg), "%s", msg);
     }

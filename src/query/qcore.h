@@ -75,7 +75,7 @@ struct sofa_query {
     int64_t error_code;
     char context_id[260];
     /* life */
-    int busy;        /* inside a user callback */
+    int busy; /* inside a user callback */
     int finished;
     int cancel_asked;
     int in_rows_cb;
@@ -108,6 +108,12 @@ static inline void sofa__q_busy(sofa_query *q)
     q->busy++;
 }
 void sofa__q_unbusy(sofa_query *q);
+
+/* Whether the client is being freed (no more rows may be delivered). */
+static inline int sofa__q_closing(const sofa_query *q)
+{
+    return q->svc->hooks.closing && q->svc->hooks.closing(q->svc->hook_arg);
+}
 
 /* Build the public metadata view of @p q (valid until q is released). */
 void sofa__q_meta(sofa_query *q, sofa_query_meta *m);

@@ -28,6 +28,7 @@ int sofa__svc_new(sofa_client *client, sofa_iops *io, const sofa__logger *lg, co
         free(s);
         return SOFA_E_NO_MEMORY;
     }
+    sofa__http_set_guard(s->http, hooks->enter, hooks->leave, hook_arg);
     s->client = client;
     s->io = io;
     s->lg = lg;
@@ -191,8 +192,7 @@ void sofa__svc_prepared_drop(sofa__svc *s, const char *statement)
     }
 }
 
-int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name,
-                           const char *plan)
+int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name, const char *plan)
 {
     sofa__svc_prepared_drop(s, statement);
     if (s->nprepared >= SOFA__PREPARED_CACHE_MAX) { /* drop the oldest (the list tail) */

@@ -41,9 +41,19 @@ typedef struct sofa__svc_hooks {
      * once later, or a negative status and never calls it. May be NULL
      * (include_docs then fails with SOFA_E_NOT_SUPPORTED). */
     int (*get_doc)(void *arg, const char *key, size_t nkey, sofa__svc_doc_cb cb, void *cookie);
+    /* Optional: around every callback from the loop (see sofa__io_guard). */
+    void (*enter)(void *arg);
+    void (*leave)(void *arg);
+    /* Optional: nonzero once the client is being freed (no more rows are delivered;
+     * running queries end with SOFA_E_CANCELED). */
+    int (*closing)(void *arg);
 } sofa__svc_hooks;
 
-typedef enum sofa__service { SOFA__SVC_MGMT = 0, SOFA__SVC_CAPI = 1, SOFA__SVC_N1QL = 2 } sofa__service;
+typedef enum sofa__service {
+    SOFA__SVC_MGMT = 0,
+    SOFA__SVC_CAPI = 1,
+    SOFA__SVC_N1QL = 2
+} sofa__service;
 
 /* Where a request goes. */
 typedef struct sofa__endpoint {
@@ -107,8 +117,7 @@ int sofa__svc_enhanced_prepared(sofa__svc *s);
 
 /* Prepared-statement cache. */
 const sofa__prepared *sofa__svc_prepared_get(sofa__svc *s, const char *statement);
-int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name,
-                           const char *plan);
+int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name, const char *plan);
 void sofa__svc_prepared_drop(sofa__svc *s, const char *statement);
 
 /* A new client context id into @p buf. */

@@ -110,7 +110,9 @@ static int json_param(qs *q, const char *name, const char *text, char *err, size
     json_error_t je;
     json_t *v = json_loads(text, JSON_DECODE_ANY, &je);
     if (!v) {
-        return bad(err, errlen, "view option %s is not JSON: %s", name, je.text);
+        return json_error_code(&je) == json_error_out_of_memory
+                   ? SOFA_E_NO_MEMORY
+                   : bad(err, errlen, "view option %s is not JSON: %s", name, je.text);
     }
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(v);
@@ -150,8 +152,8 @@ static int check_name(const char *what, const char *name, char *err, size_t errl
 static int check_opts(const sofa_view_opts *o, char *err, size_t errlen)
 {
     if (o->struct_size != sizeof(*o)) {
-        return bad(err, errlen, "sofa_view_opts.struct_size is %zu, expected %zu",
-                   o->struct_size, sizeof(*o));
+        return bad(err, errlen, "sofa_view_opts.struct_size is %zu, expected %zu", o->struct_size,
+                   sizeof(*o));
     }
     if (o->nkeys && !o->keys) {
         return bad(err, errlen, "nkeys is set but keys is NULL");
@@ -175,8 +177,7 @@ static int check_opts(const sofa_view_opts *o, char *err, size_t errlen)
         return bad(err, errlen, "unknown on_error value %d", (int)o->on_error);
     }
     if (o->docs_concurrency > SOFA__VIEW_MAX_DOCS_CONCURRENCY) {
-        return bad(err, errlen, "docs_concurrency larger than %u",
-                   SOFA__VIEW_MAX_DOCS_CONCURRENCY);
+        return bad(err, errlen, "docs_concurrency larger than %u", SOFA__VIEW_MAX_DOCS_CONCURRENCY);
     }
     return 0;
 }
@@ -194,7 +195,9 @@ static int build_body(const sofa_view_opts *o, sofa__view_req *out, char *err, s
         json_t *k = o->keys[i] ? json_loads(o->keys[i], JSON_DECODE_ANY, &je) : NULL;
         if (!k) {
             json_decref(doc);
-            return bad(err, errlen, "view key %zu is not JSON", i + 1);
+            return o->keys[i] && json_error_code(&je) == json_error_out_of_memory
+                       ? SOFA_E_NO_MEMORY
+                       : bad(err, errlen, "view key %zu is not JSON", i + 1);
         }
         if (json_array_append_new(keys, k) != 0) {
             json_decref(doc);
@@ -253,8 +256,7 @@ static int add_options(qs *q, const sofa_view_opts *o, char *err, size_t errlen)
 }
 
 int sofa__view_req_build(const char *prefix, const char *ddoc, const char *view,
-                         const sofa_view_opts *opts, sofa__view_req *out, char *err,
-                         size_t errlen)
+                         const sofa_view_opts *opts, sofa__view_req *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     if (ddoc && strncmp(ddoc, "_design/", 8) == 0) {

@@ -151,10 +151,18 @@ static void pending_mode_answers_everything_once(void **state)
     assert_int_equal(geti(j, "lost"), 0);
     assert_int_equal(geti(j, "doubled"), 0);
     assert_int_equal(geti(j, "errors"), 0);
-    assert_int_equal(geti(j, "ok") + geti(j, "misses"), 20000);
     assert_int_equal(json_array_size(json_object_get(j, "rss_kib_per_10000")), 3);
+    assert_int_equal(json_array_size(json_object_get(j, "rounds")), 3); /* --rounds default */
+    assert_int_equal(geti(j, "ok") + geti(j, "misses"), 3 * 20000);
     assert_true(geti(j, "rss_kib_all_pending") > 0);
     json_decref(j);
+
+    assert_int_equal(bench("--pending", "10000", "--rounds", "2", "-r", "50", NULL), 0);
+    assert_non_null(strstr(R.out, "KiB per 10,000 pending operations"));
+    assert_non_null(strstr(R.out, "round 2: all pending"));
+    assert_null(strstr(R.out, "round 3:"));
+    assert_non_null(strstr(R.out, "lost 0, doubled 0"));
+    assert_int_equal(bench("--pending", "10", "--rounds", "0", NULL), 2);
 }
 
 int main(void)

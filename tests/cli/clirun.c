@@ -76,6 +76,43 @@ static int append(char **buf, size_t *len, size_t *cap, int fd)
     return 1;
 }
 
+/* Feed stdin and collect stdout/stderr until both close or the deadline passes.
+ * Returns 0, or -1 when the child had to be killed (timeout, no memory). */
+static int pump(clirun_result *r, int in_fd, const void *in, size_t nin, int out_fd, int err_fd,
+                int timeout_ms)
+{
+    size_t written = 0, ocap = 0, ecap = 0;
+    int open_out = 1, open_err = 1;
+    long long deadline = now_ms() + timeout_ms;
+    while (open_out || open_err) {
+        struct pollfd p[3] = {{open_out ? out_fd : -1, POLLIN, 0},
+                              {open_err ? err_fd : -1, POLLIN, 0},
+                              {in_fd, POLLOUT, 0}};
+        long long left = deadline - now_ms();
+        if (left <= 0 || (poll(p, 3, (int)left) < 0 && errno != EINTR)) {
+            break;
+        }
+        if (p[0].revents && (open_out = append(&r->out, &r->nout, &ocap, out_fd)) < 0) {
+            break;
+        }
+        if (p[1].revents && (open_err = append(&r->err, &r->nerr, &ecap, err_fd)) < 0) {
+            break;
+        }
+        if (in_fd >= 0 && p[2].revents) {
+            ssize_t n = write(in_fd, (const char *)in + written, nin - written);
+            written += n > 0 ? (size_t)n : 0;
+            if (n < 0 || written == nin) {
+                close(in_fd);
+                in_fd = -1;
+            }
+        }
+    }
+    if (in_fd >= 0) {
+        close(in_fd);
+    }
+    return open_out || open_err ? -1 : 0;
+}
+
 int clirun(clirun_result *r, const char *path, const char *const *argv, const char *const *env,
            const void *in, size_t nin, int timeout_ms)
 {
@@ -99,53 +136,17 @@ int clirun(clirun_result *r, const char *path, const char *const *argv, const ch
     close(pout[1]);
     close(perr[1]);
     signal(SIGPIPE, SIG_IGN);
-    size_t written = 0;
     if (in == NULL || nin == 0) {
         close(pin[1]);
         pin[1] = -1;
     } else {
         fcntl(pin[1], F_SETFL, O_NONBLOCK);
     }
-    size_t ocap = 0, ecap = 0;
-    int open_out = 1, open_err = 1;
-    long long deadline = now_ms() + timeout_ms;
-    while (open_out || open_err) {
-        struct pollfd p[3] = {{pout[0], POLLIN, 0}, {perr[0], POLLIN, 0}, {pin[1], POLLOUT, 0}};
-        p[0].fd = open_out ? pout[0] : -1;
-        p[1].fd = open_err ? perr[0] : -1;
-        long long left = deadline - now_ms();
-        if (left <= 0) {
-            kill(pid, SIGKILL);
-            break;
-        }
-        if (poll(p, 3, (int)left) < 0 && errno != EINTR) {
-            break;
-        }
-        if (p[0].revents && (open_out = append(&r->out, &r->nout, &ocap, pout[0])) < 0) {
-            break;
-        }
-        if (p[1].revents && (open_err = append(&r->err, &r->nerr, &ecap, perr[0])) < 0) {
-            break;
-        }
-        if (pin[1] >= 0 && p[2].revents) {
-            ssize_t n = write(pin[1], (const char *)in + written, nin - written);
-            if (n > 0) {
-                written += (size_t)n;
-            }
-            if (n < 0 || written == nin) {
-                close(pin[1]);
-                pin[1] = -1;
-            }
-        }
-    }
-    if (pin[1] >= 0) {
-        close(pin[1]);
+    if (pump(r, pin[1], in, nin, pout[0], perr[0], timeout_ms) != 0) {
+        kill(pid, SIGKILL);
     }
     close(pout[0]);
     close(perr[0]);
-    if (open_out || open_err) {
-        kill(pid, SIGKILL);
-    }
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
     }

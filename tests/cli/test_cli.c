@@ -137,6 +137,14 @@ static void help_and_bad_command_lines(void **state)
     assert_int_equal(run_with(NULL, 0, NULL, 0, "set", "--help", NOARGS), OK);
     assert_non_null(strstr(R.out, "--expiry"));
 
+    assert_int_equal(run_with(NULL, 0, NULL, 0, "version", NOARGS), OK);
+    assert_non_null(strstr(R.out, "(libsofa "));
+    assert_int_equal(run_with(NULL, 0, NULL, 0, "--json", "version", NOARGS), OK);
+    json_t *v = out_json();
+    assert_string_equal(json_string_value(json_object_get(v, "status")), "OK");
+    assert_non_null(json_string_value(json_object_get(v, "library")));
+    json_decref(v);
+
     assert_int_equal(run_with(NULL, 0, NULL, 0, NOARGS), USAGE);
     assert_non_null(strstr(R.err, "no command"));
     assert_int_equal(run_with(NULL, 0, NULL, 0, "frobnicate", NOARGS), USAGE);

@@ -1,7 +1,6 @@
 /* Allocation-failure sweep: the parser is run with the 1st, 2nd, ... allocation
  * failing in turn. Each run must end in SOFA_OK or SOFA_E_NO_MEMORY with no
- * allocation left behind. Linked with -Wl,--wrap for malloc/calloc/strdup/free,
- * which replaces those calls in the test and in libsofa.a's objects only. */
+ * allocation left behind (allocator wrapped by tests/support/failalloc). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,60 +11,7 @@
 
 #include "core/connstr.h"
 #include "sofa/status.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-char *__real_strdup(const char *s);
-void __real_free(void *p);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-char *__wrap_strdup(const char *s);
-void __wrap_free(void *p);
-
-static long fail_at = -1; /* fail the allocation with this index; -1 = never */
-static long calls;        /* allocations attempted since the counter was reset */
-static long live;         /* allocations not yet freed */
-
-static int should_fail(void)
-{
-    return fail_at >= 0 && calls++ == fail_at;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    if (should_fail()) {
-        return NULL;
-    }
-    void *p = __real_malloc(n);
-    live += p != NULL;
-    return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (should_fail()) {
-        return NULL;
-    }
-    void *p = __real_calloc(n, size);
-    live += p != NULL;
-    return p;
-}
-
-char *__wrap_strdup(const char *s)
-{
-    if (should_fail()) {
-        return NULL;
-    }
-    char *p = __real_strdup(s);
-    live += p != NULL;
-    return p;
-}
-
-void __wrap_free(void *p)
-{
-    live -= p != NULL;
-    __real_free(p);
-}
+#include "support/failalloc.h"
 
 /* Parse @text once normally (counting its allocations), then once per allocation with
  * that one failing: each such run must give SOFA_E_NO_MEMORY, free everything and zero
@@ -75,20 +21,16 @@ static void sweep(const char *text, int want)
 {
     sofa__connstr cs;
     char err[256];
-    calls = 0;
-    live = 0;
-    fail_at = 1000000; /* count only */
+    failalloc_start(-1); /* count only */
     assert_int_equal(sofa__connstr_parse(text, &cs, err, sizeof(err)), want);
-    long total = calls;
+    long total = failalloc_calls();
     sofa__connstr_free(&cs);
-    assert_int_equal(live, 0);
+    assert_int_equal(failalloc_live(), 0);
     assert_true(total > 0);
     for (long n = 0; n < total; n++) {
-        calls = 0;
-        live = 0;
-        fail_at = n;
+        failalloc_start(n);
         int rc = sofa__connstr_parse(text, &cs, err, sizeof(err));
-        fail_at = -1;
+        failalloc_stop();
         if (rc != SOFA_E_NO_MEMORY) {
             print_error("%s: allocation %ld of %ld failed, got %d (%s)\n", text, n, total, rc,
                         err);
@@ -97,7 +39,7 @@ static void sweep(const char *text, int want)
         assert_string_equal(err, "out of memory");
         assert_null(cs.hosts);
         assert_null(cs.bucket);
-        assert_int_equal(live, 0);
+        assert_int_equal(failalloc_live(), 0);
     }
 }
 

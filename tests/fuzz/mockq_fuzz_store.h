@@ -1,5 +1,6 @@
 /* A tiny fixed in-memory store implementing tools/mock/store_api.h for the
- * fuzz_mockq_* targets (include from exactly one file per target). */
+ * fuzz_mockq_* targets (include from exactly one file per target);
+ * mock_strbuf_append comes from tests/mockquery/fake_strbuf.c. */
 #ifndef SOFA_TESTS_FUZZ_MOCKQ_FUZZ_STORE_H
 #define SOFA_TESTS_FUZZ_MOCKQ_FUZZ_STORE_H
 
@@ -60,26 +61,6 @@ int mock_bucket_store(mock_bucket *b, const char *key, size_t nkey, const char *
 {
     (void)b, (void)key, (void)nkey, (void)val, (void)nval, (void)flags;
     return -1; /* read-only */
-}
-
-int mock_strbuf_append(mock_strbuf *b, const void *data, size_t len)
-{
-    if (b->cap - b->len < len + 1) {
-        size_t ncap = b->cap ? b->cap : 256;
-        while (ncap - b->len < len + 1) {
-            ncap *= 2;
-        }
-        char *nd = realloc(b->data, ncap);
-        if (nd == NULL) {
-            return -1;
-        }
-        b->data = nd;
-        b->cap = ncap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
 }
 
 /* Pull a producer to the end in small pieces, then free it. */

@@ -2,8 +2,8 @@
  * the loader: a workload is run once counting allocations, then once per
  * allocation with that one failing. Every run must end cleanly (NULL from a
  * constructor, SOFA_E_NO_MEMORY, or a loop that returns) with nothing leaked.
- * Linked with -Wl,--wrap for malloc/calloc/realloc/free, which replaces those
- * calls in the test, libsofa.a and the example's objects only. */
+ * The allocator is wrapped by tests/support/failalloc (-Wl,--wrap), which
+ * replaces those calls in the test, libsofa.a and the example's objects only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,62 +17,9 @@
 #include "io/loader.h"
 #include "sofa/iops.h"
 #include "sofa/status.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
+#include "support/failalloc.h"
 
 int custom_iops_new(sofa_iops **out); /* examples/custom-iops.c */
-
-static long fail_at = -1; /* fail the allocation with this index; -1 = never */
-static long calls;
-static long live;
-
-static int should_fail(void)
-{
-    return fail_at >= 0 && calls++ == fail_at;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    if (should_fail()) {
-        return NULL;
-    }
-    void *p = __real_malloc(n);
-    live += p != NULL;
-    return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (should_fail()) {
-        return NULL;
-    }
-    void *p = __real_calloc(n, size);
-    live += p != NULL;
-    return p;
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    if (should_fail()) {
-        return NULL;
-    }
-    void *q = __real_realloc(p, n);
-    live += p == NULL && q != NULL;
-    return q;
-}
-
-void __wrap_free(void *p)
-{
-    live -= p != NULL;
-    __real_free(p);
-}
 
 typedef int (*create_fn)(sofa_iops **out);
 
@@ -145,27 +92,26 @@ static int workload(create_fn create)
     return oom;
 }
 
+static int run_workload(void *create)
+{
+    return workload(*(create_fn *)create);
+}
+
 static void sweep(create_fn create)
 {
-    calls = 0;
-    live = 0;
-    fail_at = 1000000; /* count only */
-    assert_int_equal(workload(create), 0);
-    long total = calls;
-    assert_int_equal(live, 0);
+    assert_int_equal(failalloc_run(-1, run_workload, &create), 0); /* count only */
+    long total = failalloc_calls();
+    assert_int_equal(failalloc_live(), 0);
     assert_true(total > 0);
     for (long n = 0; n < total; n++) {
-        calls = 0;
-        live = 0;
-        fail_at = n;
-        int oom = workload(create);
-        fail_at = -1;
+        int oom = failalloc_run(n, run_workload, &create);
         if (!oom) {
             print_error("allocation %ld of %ld failed but nothing noticed\n", n, total);
             fail();
         }
-        if (live != 0) {
-            print_error("allocation %ld of %ld failed: %ld allocations leaked\n", n, total, live);
+        if (failalloc_live() != 0) {
+            print_error("allocation %ld of %ld failed: %ld allocations leaked\n", n, total,
+                        failalloc_live());
             fail();
         }
     }
@@ -189,29 +135,26 @@ static void loader_reports_allocation_failure(void **state)
     char err[1024];
     sofa_iops *io = NULL;
     int owned = 0;
-    calls = 0;
-    live = 0;
-    fail_at = 0; /* the built-in select's first allocation */
+    failalloc_start(0); /* the built-in select's first allocation */
     int rc = sofa__iops_choose(NULL, &io, &owned, err, sizeof(err));
-    fail_at = -1;
+    failalloc_stop();
     assert_int_equal(rc, SOFA_E_NO_MEMORY);
     assert_null(io);
     assert_non_null(strstr(err, "select"));
-    assert_int_equal(live, 0);
+    assert_int_equal(failalloc_live(), 0);
 
-    calls = 0;
-    fail_at = 0; /* remembering which library the table came from */
+    failalloc_start(0); /* remembering which library the table came from */
     rc = sofa_iops_load(SOFA_TEST_PLUGIN_DIR "/libsofa_select.so", NULL, NULL, &io, err,
                         sizeof(err));
-    fail_at = -1;
+    failalloc_stop();
     assert_int_equal(rc, SOFA_E_NO_MEMORY);
     assert_null(io);
-    assert_int_equal(live, 0);
+    assert_int_equal(failalloc_live(), 0);
     rc = sofa_iops_load(SOFA_TEST_PLUGIN_DIR "/libsofa_select.so", NULL, NULL, &io, err,
                         sizeof(err));
     assert_int_equal(rc, 0);
     sofa_iops_free(io);
-    assert_int_equal(live, 0);
+    assert_int_equal(failalloc_live(), 0);
 }
 
 int main(void)

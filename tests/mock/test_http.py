@@ -92,6 +92,24 @@ def test_streaming_config_pushes_on_change():
         v.close()
 
 
+def test_node_services():
+    with Mock("--nodes", "2") as m:
+        st, js = get_json(m.http[1], "/pools/default/nodeServices")
+        assert st == 200 and js["rev"] == 1 and "vBucketServerMap" not in js
+        assert [n["services"]["kv"] for n in js["nodesExt"]] == m.kv
+        assert js["nodesExt"][1]["thisNode"] is True
+        assert get_json(m.http[1], "/pools/default/nodeServices", auth=None)[0] == 401
+        s = socket.create_connection(("127.0.0.1", m.http[0]))
+        s.sendall(b"GET /pools/default/nodeServicesStreaming HTTP/1.1\r\nHost: x\r\n"
+                  b"Authorization: Basic QWRtaW5pc3RyYXRvcjpwYXNzd29yZA==\r\n\r\n")
+        body = read_until(s, b"", b"\n\n\n\n").partition(b"\r\n\r\n")[2]
+        assert b'"rev":1' in body
+        m.ctl("failover?node=1")
+        body = read_until(s, b"", b"\n\n\n\n")
+        assert b'"rev":2' in body and str(m.kv[1]).encode() not in body
+        s.close()
+
+
 def test_keepalive_pipelining_and_limits():
     with Mock() as m:
         s = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
@@ -114,6 +132,13 @@ def test_keepalive_pipelining_and_limits():
         s4 = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
         s4.sendall(b"garbage\r\n\r\n")
         assert b" 400 " in s4.recv(4096)
+        # HEAD: headers with the length, no body; the connection stays usable
+        s6 = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
+        s6.sendall(b"HEAD /pools HTTP/1.1\r\nHost: x\r\n\r\nGET /pools HTTP/1.1\r\n\r\n")
+        data = read_until(s6, b"", b"}")
+        first, _, rest = data.partition(b"\r\n\r\n")
+        assert first.startswith(b"HTTP/1.1 200") and b"Content-Length: " in first
+        assert rest.startswith(b"HTTP/1.1 200")
         # HTTP/1.0 closes after the response
         s5 = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
         s5.sendall(b"GET /pools HTTP/1.0\r\n\r\n")
@@ -124,6 +149,16 @@ def test_keepalive_pipelining_and_limits():
                 break
             data += d
         assert data.startswith(b"HTTP/1.1 200") and data.endswith(b"}")
+
+
+def test_expect_100_continue():
+    with Mock() as m:
+        s = socket.create_connection(("127.0.0.1", m.http[0]), timeout=5)
+        s.sendall(b"POST /mock/info HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                  b"Expect: 100-continue\r\n\r\n")
+        assert s.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(b"{}{}")
+        assert read_until(s, b"", b"}").startswith(b"HTTP/1.1 200 OK")
 
 
 def test_flush_endpoint():
@@ -138,5 +173,5 @@ def test_flush_endpoint():
 
 
 if __name__ == "__main__":
-    run([test_pools_and_buckets, test_streaming_config_pushes_on_change,
-         test_keepalive_pipelining_and_limits, test_flush_endpoint])
+    run([test_pools_and_buckets, test_streaming_config_pushes_on_change, test_node_services,
+         test_keepalive_pipelining_and_limits, test_expect_100_continue, test_flush_endpoint])

@@ -218,7 +218,7 @@ def test_stat_and_error_map():
             if not r.key:
                 break
             stats[r.key.decode()] = r.value.decode()
-        assert stats["curr_items"] == "1" and "version" in stats and "pid" in stats
+        assert stats["curr_items"] == "1" and stats["bytes"] == "1" and "version" in stats and "pid" in stats
         c.send(0x10, key="vbucket-seqno")
         seq = {}
         while True:

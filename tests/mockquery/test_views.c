@@ -29,6 +29,8 @@ static const char *ddoc_json =
     "\"reduce\":\"function(keys, values, rereduce){ return Math.max.apply(null, values); }\"},"
     "\"bad_reduce\":{\"map\":\"function(doc, meta){ emit(1, 1); }\","
     "\"reduce\":\"function(keys, values, rereduce){ throw new Error('boom'); }\"},"
+    "\"tojson_throws\":{\"map\":\"function(doc, meta){ emit(meta.id, {toJSON: function(){ throw new Error('no'); }}); }\"},"
+    "\"tricky\":{\"map\":\"function(doc, meta){ emit(undefined, function(){}); emit(['\\\\ud800'], 1); }\"},"
     "\"meta\":{\"map\":\"function(doc, meta){ emit(meta.id, [meta.type, meta.flags, typeof meta.cas]); }\"},"
     "\"throws\":{\"map\":\"function(doc, meta){ if (doc.name == 'bob') throw new Error('x'); emit(meta.id, 1); }\"}"
     "}}";
@@ -100,6 +102,14 @@ static void assert_ids(json_t *j, const char *expect)
     assert_string_equal(got, expect);
 }
 
+/* Query view @p v (status 200) and check the ids of its rows, in order. */
+static void view_ids(fixture *f, const char *v, const char *query, const char *expect)
+{
+    json_t *j = view(f, v, query, 200);
+    assert_ids(j, expect);
+    json_decref(j);
+}
+
 static void test_map_rows_sorted_by_key_then_id(void **state)
 {
     fixture *f = *state;
@@ -115,27 +125,13 @@ static void test_map_rows_sorted_by_key_then_id(void **state)
 static void test_key_range_descending_limit_skip(void **state)
 {
     fixture *f = *state;
-    json_t *j = view(f, "by_name", "key=%22alice%22", 200);
-    assert_ids(j, "a1,u1");
-    json_decref(j);
-    j = view(f, "by_name", "startkey=%22b%22&endkey=%22carol%22&inclusive_end=false", 200);
-    assert_ids(j, "u2");
-    json_decref(j);
-    j = view(f, "by_name", "descending=true&startkey=%22bob%22", 200);
-    assert_ids(j, "u2,u1,a1");
-    json_decref(j);
-    j = view(f, "by_name", "skip=1&limit=2", 200);
-    assert_ids(j, "u1,u2");
-    json_decref(j);
-    j = view(f, "by_name", "startkey=%22alice%22&startkey_docid=u0", 200);
-    assert_ids(j, "u1,u2,u3");
-    json_decref(j);
-    j = view(f, "by_name", "endkey=%22alice%22&endkey_docid=a1", 200);
-    assert_ids(j, "a1");
-    json_decref(j);
-    j = view(f, "by_name", "keys=%5B%22carol%22%2C%22alice%22%2C%22nobody%22%5D", 200);
-    assert_ids(j, "u3,a1,u1");
-    json_decref(j);
+    view_ids(f, "by_name", "key=%22alice%22", "a1,u1");
+    view_ids(f, "by_name", "startkey=%22b%22&endkey=%22carol%22&inclusive_end=false", "u2");
+    view_ids(f, "by_name", "descending=true&startkey=%22bob%22", "u2,u1,a1");
+    view_ids(f, "by_name", "skip=1&limit=2", "u1,u2");
+    view_ids(f, "by_name", "startkey=%22alice%22&startkey_docid=u0", "u1,u2,u3");
+    view_ids(f, "by_name", "endkey=%22alice%22&endkey_docid=a1", "a1");
+    view_ids(f, "by_name", "keys=%5B%22carol%22%2C%22alice%22%2C%22nobody%22%5D", "u3,a1,u1");
 }
 
 static void test_post_keys(void **state)
@@ -179,9 +175,7 @@ static void test_builtin_reduces_and_grouping(void **state)
     assert_int_equal(json_integer_value(json_object_get(r, "value")), 96);
     json_decref(j);
 
-    j = view(f, "age_sum", "reduce=false&limit=1", 200);
-    assert_ids(j, "a1");
-    json_decref(j);
+    view_ids(f, "age_sum", "reduce=false&limit=1", "a1");
 }
 
 static void test_js_reduce(void **state)
@@ -201,6 +195,15 @@ static void test_meta_and_binary_docs(void **state)
     assert_string_equal(json_string_value(json_array_get(v, 0)), "base64");
     assert_int_equal(json_integer_value(json_array_get(v, 1)), 0);
     assert_string_equal(json_string_value(json_array_get(v, 2)), "number");
+    json_decref(j);
+    j = view(f, "tojson_throws", NULL, 200); /* the emit throws: every document is skipped */
+    assert_int_equal(json_integer_value(json_object_get(j, "total_rows")), 0);
+    json_decref(j);
+    j = view(f, "tricky", NULL, 200); /* undefined, functions, text jansson rejects: null */
+    assert_int_equal(json_integer_value(json_object_get(j, "total_rows")), 12);
+    json_t *r0 = json_array_get(json_object_get(j, "rows"), 0);
+    assert_true(json_is_null(json_object_get(r0, "key")));
+    assert_true(json_is_null(json_object_get(r0, "value")));
     json_decref(j);
     j = view(f, "throws", NULL, 200); /* bob's doc throws: skipped, the rest still map */
     assert_int_equal(json_integer_value(json_object_get(j, "total_rows")), 5);
@@ -227,6 +230,9 @@ static void test_errors(void **state)
     json_decref(view(f, "bad_reduce", "reduce=false&stale=false", 200));
     expect_error(view(f, "by_name", "limit=x", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_name", "reduce=true", 400), "query_parse_error", NULL);
+    expect_error(view(f, "by_name", "startkey=%22z%22&endkey=%22a%22", 400), "query_parse_error", NULL);
+    expect_error(view(f, "by_name", "startkey=%22a%22&endkey=%22z%22&descending=true", 400), "query_parse_error", NULL);
+    json_decref(view(f, "by_name", "startkey=%22z%22&endkey=%22a%22&descending=true", 200));
     expect_error(view(f, "by_name", "group=true", 400), "query_parse_error", NULL);
     expect_error(view(f, "by_age", "keys=%5B1%5D", 400), "query_parse_error", NULL);
     expect_error(req(f, "GET", "/b/_design/none/_view/v", NULL, NULL, &status), "not_found", "missing");

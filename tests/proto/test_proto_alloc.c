@@ -1,6 +1,6 @@
 /* Allocation-failure sweeps for the proto parsers: each run fails the 1st, 2nd, ... allocation
- * in turn (libsofa's malloc/calloc/realloc/strdup through -Wl,--wrap, jansson's through
- * json_set_alloc_funcs). Every run must end in success or SOFA_E_NO_MEMORY, with nothing
+ * in turn (libsofa's malloc/calloc/realloc/strdup through tests/support/failalloc, jansson's
+ * through json_set_alloc_funcs). Every run must end in success or SOFA_E_NO_MEMORY, with nothing
  * left allocated. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,68 +17,10 @@
 #include "proto/hash.h"
 #include "proto/sasl.h"
 #include "sofa/status.h"
+#include "support/failalloc.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void __real_free(void *p);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
+void *__wrap_malloc(size_t n); /* tests/support/failalloc.c */
 void __wrap_free(void *p);
-
-static long fail_at = -1; /* index of the allocation to fail; -1 = never */
-static long calls;
-static long live;
-
-static int should_fail(void)
-{
-    return fail_at >= 0 && calls++ == fail_at;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __real_malloc(n);
-    live += p != NULL;
-    return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __real_calloc(n, size);
-    live += p != NULL;
-    return p;
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *q = __real_realloc(p, n);
-    live += p == NULL && q != NULL;
-    return q;
-}
-
-char *__wrap_strdup(const char *s)
-{
-    if (should_fail())
-        return NULL;
-    char *p = __real_strdup(s);
-    live += p != NULL;
-    return p;
-}
-
-void __wrap_free(void *p)
-{
-    live -= p != NULL;
-    __real_free(p);
-}
 
 /* jansson reports most of its own allocation failures as syntax errors (json_error_code()
  * is not reliably json_error_out_of_memory), so a failure injected there may also end in
@@ -87,9 +29,9 @@ static int failed_in_jansson;
 
 static void *json_malloc(size_t n)
 {
-    long before = calls;
+    long before = failalloc_failures();
     void *p = __wrap_malloc(n);
-    if (fail_at >= 0 && before == fail_at)
+    if (failalloc_failures() > before)
         failed_in_jansson = 1;
     return p;
 }
@@ -106,15 +48,13 @@ static void sweep(scenario fn, const char *what)
 {
     json_set_alloc_funcs(json_malloc, json_free);
     for (long i = 0;; i++) {
-        fail_at = i;
-        calls = 0;
-        live = 0;
         failed_in_jansson = 0;
+        failalloc_start(i);
         int rc = fn();
-        int hit = calls > i;
-        fail_at = -1;
-        if (live != 0)
-            fail_msg("%s: failing allocation %ld leaked %ld blocks", what, i, live);
+        failalloc_stop();
+        int hit = failalloc_failures() > 0;
+        if (failalloc_live() != 0)
+            fail_msg("%s: failing allocation %ld leaked %ld blocks", what, i, failalloc_live());
         if (hit && rc != SOFA_E_NO_MEMORY && rc != SOFA_OK &&
             !(rc == SOFA_E_BAD_CONFIG && failed_in_jansson))
             fail_msg("%s: failing allocation %ld gave %s", what, i, sofa_status_name(rc));
@@ -243,12 +183,10 @@ static void sasl_survives_every_allocation_failure(void **state)
 static void ketama_survives_every_allocation_failure(void **state)
 {
     (void)state;
-    fail_at = 0;
-    calls = 0;
-    live = 0;
+    failalloc_start(0);
     assert_int_equal(ketama_scenario(), SOFA_E_NO_MEMORY);
-    fail_at = -1;
-    assert_int_equal(live, 0);
+    failalloc_stop();
+    assert_int_equal(failalloc_live(), 0);
     assert_int_equal(ketama_scenario(), SOFA_OK);
 }
 

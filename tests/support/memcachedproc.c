@@ -5,11 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -121,23 +119,7 @@ static pid_t spawn(const sofa_test_memcached *m, int sasl)
         argv[argc++] = "nobody";
     }
     argv[argc] = NULL;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            dup2(fd, 1);
-            dup2(fd, 2);
-        }
-        if (sasl) {
-            setenv("SASL_CONF_PATH", m->dir, 1);
-        }
-        execv(argv[0], (char *const *)argv);
-        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    return pid;
+    return sofa_test_spawn(argv, log, sasl ? "SASL_CONF_PATH" : NULL, m->dir);
 }
 
 static int wait_ready(sofa_test_memcached *m)
@@ -208,12 +190,5 @@ void sofa_test_memcached_stop(sofa_test_memcached *m)
     if (m == NULL) {
         return;
     }
-    if (m->pid > 0) {
-        sofa_test_kill_wait(m->pid, 5000);
-        m->pid = 0;
-    }
-    if (m->dir[0] != '\0') {
-        sofa_test_rmtree(m->dir);
-        m->dir[0] = '\0';
-    }
+    sofa_test_proc_cleanup(&m->pid, m->dir);
 }

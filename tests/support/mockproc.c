@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -92,23 +91,6 @@ static void dump_log(const sofa_test_mock *m)
     fclose(f);
 }
 
-static void exec_child(const char *path, const char *const *argv, const char *logfile)
-{
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    int fd = open(logfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-    }
-    if (nul >= 0) {
-        dup2(nul, 0);
-    }
-    execv(path, (char *const *)argv);
-    fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
-    _exit(127);
-}
-
 int sofa_test_mock_start(sofa_test_mock *m, const char *const *args)
 {
     memset(m, 0, sizeof(*m));
@@ -141,15 +123,10 @@ int sofa_test_mock_start(sofa_test_mock *m, const char *const *args)
     }
     argv[argc] = NULL;
 
-    fflush(NULL);
-    pid_t pid = fork();
+    pid_t pid = sofa_test_spawn(argv, logfile, NULL, NULL);
     if (pid < 0) {
-        fprintf(stderr, "mockproc: fork: %s\n", strerror(errno));
         sofa_test_rmtree(m->dir);
         return -1;
-    }
-    if (pid == 0) {
-        exec_child(path, argv, logfile);
     }
     m->pid = pid;
     long long end = sofa_test_now_ms() + MOCK_START_TIMEOUT_MS;
@@ -179,14 +156,7 @@ void sofa_test_mock_stop(sofa_test_mock *m)
     if (m == NULL) {
         return;
     }
-    if (m->pid > 0) {
-        sofa_test_kill_wait(m->pid, 5000);
-        m->pid = 0;
-    }
-    if (m->dir[0] != '\0') {
-        sofa_test_rmtree(m->dir);
-        m->dir[0] = '\0';
-    }
+    sofa_test_proc_cleanup(&m->pid, m->dir);
 }
 
 static int send_all(int fd, const char *p, size_t n)

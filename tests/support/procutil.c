@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -131,4 +132,46 @@ int sofa_test_connect(int port, int timeout_ms)
     }
     fcntl(fd, F_SETFL, fl);
     return fd;
+}
+
+pid_t sofa_test_spawn(const char *const *argv, const char *logfile, const char *env_name,
+                      const char *env_value)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "fork for %s: %s\n", argv[0], strerror(errno));
+        return -1;
+    }
+    if (pid > 0) {
+        return pid;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int fd = open(logfile, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+    }
+    if (nul >= 0) {
+        dup2(nul, 0);
+    }
+    if (env_name != NULL) {
+        setenv(env_name, env_value, 1);
+    }
+    execv(argv[0], (char *const *)argv);
+    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+void sofa_test_proc_cleanup(pid_t *pid, char *dir)
+{
+    if (*pid > 0) {
+        sofa_test_kill_wait(*pid, 5000);
+        *pid = 0;
+    }
+    if (dir[0] != '\0') {
+        sofa_test_rmtree(dir);
+        dir[0] = '\0';
+    }
 }

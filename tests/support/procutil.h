@@ -17,6 +17,14 @@ int sofa_test_child_exited(pid_t pid);
 long long sofa_test_now_ms(void);
 /* Sleep ms milliseconds. */
 void sofa_test_sleep_ms(int ms);
+/* fork() and execv(argv[0], argv) with stdout/stderr to @p logfile (truncated),
+ * stdin from /dev/null, SIGTERM when the test process dies, and, if @p env_name
+ * is not NULL, @p env_name=@p env_value set in the child. The child's pid, or -1. */
+pid_t sofa_test_spawn(const char *const *argv, const char *logfile, const char *env_name,
+                      const char *env_value);
+/* Stop a started server and remove its temp dir: sofa_test_kill_wait(*pid, 5 s) and
+ * *pid = 0 if *pid > 0, then sofa_test_rmtree(dir) and dir[0] = '\0' if dir is set. */
+void sofa_test_proc_cleanup(pid_t *pid, char *dir);
 /* Connect to 127.0.0.1:port with a timeout; blocking fd or -1. */
 int sofa_test_connect(int port, int timeout_ms);
 

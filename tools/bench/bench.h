@@ -18,22 +18,26 @@
 #define BENCH_KEY_MAX 32
 /* Status codes are 0..-999: errors are counted per -status. */
 #define BENCH_NSTATUS 1000
+/* --rounds: at most this many schedule-all/answer-all rounds in --pending mode */
+#define BENCH_MAX_ROUNDS 100
 
 typedef struct bench_config {
     const char *connstr, *username, *password;
-    unsigned threads;
-    unsigned batch;
+    uint32_t threads;
+    uint32_t batch;
     uint64_t keyspace;
-    unsigned set_percent;
+    uint32_t set_percent;
     uint32_t min_size, max_size;
     uint64_t ops;    /* 0 = run for duration */
     double duration; /* seconds; used when ops == 0 */
+    double timeout;  /* -T seconds; 0 = the connstr's */
     uint64_t timeout_us;
     int populate;
     int json;
     int verbose;
     int progress;     /* live progress line on stderr */
     uint64_t pending; /* --pending N: memory test instead of a load run */
+    uint32_t rounds;  /* --rounds R: repeat the pending test R times */
     uint64_t seed;
 } bench_config;
 
@@ -82,6 +86,10 @@ typedef struct bench_run_arg {
     bench_run *run;
     bench_worker *w;
 } bench_run_arg;
+
+/* options.c: parse the command line into cfg (defaults already set); 0, or -1 after a
+ * message on stderr. --help prints the usage and exits 0. */
+int bench_parse_args(int argc, char **argv, bench_config *cfg);
 
 /* report.c */
 void bench_report(const bench_config *cfg, bench_worker *workers, double seconds);

@@ -5,6 +5,7 @@
  * (no-reply) sets flushed once per batch, and one mget per batch for the gets.
  * Run by tools/bench/run-memcached-compare.sh; see docs/bench.md. */
 #include <errno.h>
+#include <stddef.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <libmemcached/memcached.h>
@@ -23,12 +24,9 @@
 
 typedef struct cfg {
     const char *host;
-    unsigned port, batch, set_percent;
-    uint64_t keyspace, ops;
-    size_t value_size;
+    uint64_t port, batch, set_percent, keyspace, ops, value_size, seed;
     double duration;
     int populate, json;
-    uint64_t seed;
 } cfg;
 
 static uint64_t now_ns(void)
@@ -58,17 +56,45 @@ static void make_key(char *buf, uint64_t n)
     buf[KEY_LEN] = '\0';
 }
 
-static int parse_num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+/* The numeric options: letter, range, field. */
+static const struct num_opt {
+    char letter;
+    uint64_t lo, hi;
+    size_t offset;
+} num_opts[] = {
+    {'p', 1, 65535, offsetof(cfg, port)},
+    {'B', 1, MAX_BATCH, offsetof(cfg, batch)},
+    {'I', 1, 9999999999ull, offsetof(cfg, keyspace)},
+    {'r', 0, 100, offsetof(cfg, set_percent)},
+    {'s', 0, 1024 * 1024, offsetof(cfg, value_size)},
+    {'n', 1, UINT64_MAX / 2, offsetof(cfg, ops)},
+};
+
+static int set_num(cfg *c, char letter, const char *s)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (s[0] == '-' || errno || end == s || *end || v < lo || v > hi) {
-        fprintf(stderr, "compare-libmemcached: bad number '%s'\n", s);
-        return -1;
+    for (size_t i = 0; i < sizeof(num_opts) / sizeof(num_opts[0]); i++) {
+        const struct num_opt *o = &num_opts[i];
+        if (o->letter != letter) {
+            continue;
+        }
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (s[0] == '-' || errno || end == s || *end || v < o->lo || v > o->hi) {
+            fprintf(stderr, "compare-libmemcached: bad -%c '%s' (%llu..%llu)\n", letter, s,
+                    (unsigned long long)o->lo, (unsigned long long)o->hi);
+            return -1;
+        }
+        memcpy((char *)c + o->offset, &(uint64_t){v}, sizeof(uint64_t));
+        return 0;
     }
-    *out = v;
-    return 0;
+    return -1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: compare-libmemcached -p PORT [-H HOST] [-B BATCH] [-I KEYS] [-r SET_PCT] "
+               "[-s VALUE_SIZE] [-n OPS | -d SECONDS] [--populate] [--json]\n");
 }
 
 static int parse(int argc, char **argv, cfg *c)
@@ -78,53 +104,23 @@ static int parse(int argc, char **argv, cfg *c)
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     int o;
-    uint64_t v;
     while ((o = getopt_long(argc, argv, "H:p:B:I:r:s:n:d:h", lo, NULL)) != -1) {
-        int rc = 0;
-        switch (o) {
-        case 'H':
+        char *end = NULL;
+        if (o == 'h') {
+            usage(stdout);
+            exit(0);
+        } else if (o == 'H') {
             c->host = optarg;
-            break;
-        case 'p':
-            rc = parse_num(optarg, 1, 65535, &v);
-            c->port = (unsigned)v;
-            break;
-        case 'B':
-            rc = parse_num(optarg, 1, MAX_BATCH, &v);
-            c->batch = (unsigned)v;
-            break;
-        case 'I':
-            rc = parse_num(optarg, 1, 9999999999ull, &c->keyspace);
-            break;
-        case 'r':
-            rc = parse_num(optarg, 0, 100, &v);
-            c->set_percent = (unsigned)v;
-            break;
-        case 's':
-            rc = parse_num(optarg, 0, 1024 * 1024, &v);
-            c->value_size = v;
-            break;
-        case 'n':
-            rc = parse_num(optarg, 1, UINT64_MAX / 2, &c->ops);
-            break;
-        case 'd':
-            c->duration = strtod(optarg, NULL);
-            rc = c->duration > 0 ? 0 : -1;
-            break;
-        case 1:
-            c->populate = 1;
-            break;
-        case 2:
-            c->json = 1;
-            break;
-        case 'h':
-        default:
-            fprintf(o == 'h' ? stdout : stderr,
-                    "usage: compare-libmemcached -p PORT [-H HOST] [-B BATCH] [-I KEYS] "
-                    "[-r SET_PCT] [-s VALUE_SIZE] [-n OPS | -d SECONDS] [--populate] [--json]\n");
-            exit(o == 'h' ? 0 : 2);
-        }
-        if (rc != 0) {
+        } else if (o == 'd') {
+            c->duration = strtod(optarg, &end);
+            if (*end != '\0' || !isfinite(c->duration) || c->duration <= 0) {
+                fprintf(stderr, "compare-libmemcached: bad -d '%s'\n", optarg);
+                return -1;
+            }
+        } else if (o == 1 || o == 2) {
+            *(o == 1 ? &c->populate : &c->json) = 1;
+        } else if (o == '?' || set_num(c, (char)o, optarg) != 0) {
+            usage(stderr);
             return -1;
         }
     }
@@ -142,137 +138,180 @@ typedef struct counts {
     uint64_t ops, gets, sets, hits, errors;
 } counts;
 
+/* Everything one run uses. */
+typedef struct work {
+    const cfg *c;
+    memcached_st *mc;
+    char (*keys)[KEY_LEN + 1]; /* one batch of keys */
+    const char **kp;           /* the gets of a batch, for memcached_mget */
+    size_t *kl;
+    char *value;
+    uint64_t rng;
+    counts t;
+    hist h; /* batch latency, ns */
+} work;
+
 /* One batch: buffered sets, flushed, then one mget for the gets, fetched to the end. */
-static void batch(memcached_st *mc, const cfg *c, unsigned n, uint64_t *rng, const char *value,
-                  char (*keys)[KEY_LEN + 1], const char **kp, size_t *kl, counts *t)
+static void batch(work *w, unsigned n)
 {
+    const cfg *c = w->c;
     size_t ngets = 0;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t r = rnd(rng);
-        char *key = keys[i];
+        uint64_t r = rnd(&w->rng);
+        char *key = w->keys[i];
         make_key(key, (r >> 8) % c->keyspace);
         if ((unsigned)(r % 100) < c->set_percent) {
-            memcached_return_t rc = memcached_set(mc, key, KEY_LEN, value, c->value_size, 0, 0);
-            t->sets++;
-            if (rc != MEMCACHED_SUCCESS && rc != MEMCACHED_BUFFERED) {
-                t->errors++;
-            }
+            memcached_return_t rc =
+                memcached_set(w->mc, key, KEY_LEN, w->value, c->value_size, 0, 0);
+            w->t.sets++;
+            w->t.errors += rc != MEMCACHED_SUCCESS && rc != MEMCACHED_BUFFERED;
         } else {
-            kp[ngets] = key;
-            kl[ngets] = KEY_LEN;
+            w->kp[ngets] = key;
+            w->kl[ngets] = KEY_LEN;
             ngets++;
         }
     }
-    if (memcached_flush_buffers(mc) != MEMCACHED_SUCCESS) {
-        t->errors++;
+    w->t.errors += memcached_flush_buffers(w->mc) != MEMCACHED_SUCCESS;
+    w->t.ops += n;
+    if (ngets == 0) {
+        return;
     }
-    if (ngets > 0) {
-        t->gets += ngets;
-        if (memcached_mget(mc, kp, kl, ngets) != MEMCACHED_SUCCESS) {
-            t->errors += ngets;
-        } else {
-            memcached_result_st res;
-            memcached_result_create(mc, &res);
-            memcached_return_t rc;
-            while (memcached_fetch_result(mc, &res, &rc) != NULL) {
-                t->hits++;
-            }
-            if (rc != MEMCACHED_END && rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND) {
-                t->errors++;
-            }
-            memcached_result_free(&res);
+    w->t.gets += ngets;
+    if (memcached_mget(w->mc, w->kp, w->kl, ngets) != MEMCACHED_SUCCESS) {
+        w->t.errors += ngets;
+        return;
+    }
+    memcached_result_st res;
+    memcached_result_create(w->mc, &res);
+    memcached_return_t rc;
+    while (memcached_fetch_result(w->mc, &res, &rc) != NULL) {
+        w->t.hits++;
+    }
+    w->t.errors += rc != MEMCACHED_END && rc != MEMCACHED_SUCCESS && rc != MEMCACHED_NOTFOUND;
+    memcached_result_free(&res);
+}
+
+static int work_open(work *w, const cfg *c)
+{
+    memset(w, 0, sizeof(*w));
+    w->c = c;
+    w->rng = c->seed | 1;
+    hist_init(&w->h);
+    w->mc = memcached_create(NULL);
+    w->keys = calloc(c->batch, sizeof(*w->keys));
+    w->kp = calloc(c->batch, sizeof(*w->kp));
+    w->kl = calloc(c->batch, sizeof(*w->kl));
+    w->value = malloc(c->value_size + 1);
+    if (w->mc == NULL || w->keys == NULL || w->kp == NULL || w->kl == NULL || w->value == NULL) {
+        fprintf(stderr, "compare-libmemcached: out of memory\n");
+        return -1;
+    }
+    memset(w->value, 'x', c->value_size);
+    /* libmemcached's fastest pipelined settings */
+    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
+    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
+    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_BUFFER_REQUESTS, 1);
+    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
+    if (memcached_server_add(w->mc, c->host, (in_port_t)c->port) != MEMCACHED_SUCCESS) {
+        fprintf(stderr, "compare-libmemcached: cannot add server %s:%llu\n", c->host,
+                (unsigned long long)c->port);
+        return -1;
+    }
+    return 0;
+}
+
+static void work_close(work *w)
+{
+    if (w->mc != NULL) {
+        memcached_free(w->mc);
+    }
+    free(w->keys);
+    free(w->kp);
+    free(w->kl);
+    free(w->value);
+}
+
+static void populate(work *w)
+{
+    const cfg *c = w->c;
+    for (uint64_t k = 0; k < c->keyspace; k++) {
+        make_key(w->keys[0], k);
+        memcached_set(w->mc, w->keys[0], KEY_LEN, w->value, c->value_size, 0, 0);
+        if (k % c->batch == c->batch - 1) {
+            memcached_flush_buffers(w->mc);
         }
     }
-    t->ops += n;
+    memcached_flush_buffers(w->mc);
+    /* a synchronous round trip so that every populate set was processed */
+    memcached_return_t rc = memcached_version(w->mc);
+    (void)rc;
+}
+
+/* The timed phase; returns its length in seconds. */
+static double run(work *w)
+{
+    const cfg *c = w->c;
+    uint64_t start = now_ns();
+    for (;;) {
+        uint64_t n = c->batch;
+        if (c->ops > 0) {
+            if (w->t.ops >= c->ops) {
+                break;
+            }
+            n = c->ops - w->t.ops < n ? c->ops - w->t.ops : n;
+        } else if ((double)(now_ns() - start) / 1e9 >= c->duration) {
+            break;
+        }
+        uint64_t b0 = now_ns();
+        batch(w, (unsigned)n);
+        hist_record(&w->h, now_ns() - b0);
+    }
+    return (double)(now_ns() - start) / 1e9;
+}
+
+static void report(const work *w, double secs)
+{
+    const counts *t = &w->t;
+    double rate = secs > 0 ? (double)t->ops / secs : 0;
+    double p50 = (double)hist_percentile(&w->h, 50) / 1000.0;
+    double p99 = (double)hist_percentile(&w->h, 99) / 1000.0;
+    if (!w->c->json) {
+        printf("compare-libmemcached (libmemcached %s): %llu ops in %.3f s: %.0f ops/s (%llu gets, "
+               "%llu hits, %llu sets, %llu errors; batch of %llu: p50 %.1f us, p99 %.1f us)\n",
+               LIBMEMCACHED_VERSION_STRING, (unsigned long long)t->ops, secs, rate,
+               (unsigned long long)t->gets, (unsigned long long)t->hits,
+               (unsigned long long)t->sets, (unsigned long long)t->errors,
+               (unsigned long long)w->c->batch, p50, p99);
+        return;
+    }
+    json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f}", "client",
+                          "libmemcached " LIBMEMCACHED_VERSION_STRING, "ops", (json_int_t)t->ops,
+                          "gets", (json_int_t)t->gets, "sets", (json_int_t)t->sets, "hits",
+                          (json_int_t)t->hits, "errors", (json_int_t)t->errors, "seconds", secs,
+                          "ops_per_sec", rate, "batch_p50_us", p50, "batch_p99_us", p99);
+    char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (s != NULL) {
+        printf("%s\n", s);
+    }
+    free(s);
+    json_decref(j);
 }
 
 int main(int argc, char **argv)
 {
-    cfg c = {"127.0.0.1", 0, 100, 10, 1000, 0, 100, 0, 0, 0, 1};
+    cfg c = {"127.0.0.1", 0, 100, 10, 1000, 0, 100, 1, 0, 0, 0};
     if (parse(argc, argv, &c) != 0) {
         return 2;
     }
-    memcached_st *mc = memcached_create(NULL);
-    char(*keys)[KEY_LEN + 1] = calloc(c.batch, sizeof(*keys));
-    const char **kp = calloc(c.batch, sizeof(*kp));
-    size_t *kl = calloc(c.batch, sizeof(*kl));
-    char *value = malloc(c.value_size + 1);
-    if (mc == NULL || keys == NULL || kp == NULL || kl == NULL || value == NULL) {
-        fprintf(stderr, "compare-libmemcached: out of memory\n");
+    work w;
+    if (work_open(&w, &c) != 0) {
+        work_close(&w);
         return 1;
     }
-    memset(value, 'x', c.value_size);
-    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
-    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
-    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_BUFFER_REQUESTS, 1);
-    memcached_behavior_set(mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
-    if (memcached_server_add(mc, c.host, (in_port_t)c.port) != MEMCACHED_SUCCESS) {
-        fprintf(stderr, "compare-libmemcached: cannot add server %s:%u\n", c.host, c.port);
-        return 1;
-    }
-    counts t = {0};
-    uint64_t rng = c.seed | 1;
     if (c.populate) {
-        for (uint64_t k = 0; k < c.keyspace; k++) {
-            make_key(keys[0], k);
-            memcached_set(mc, keys[0], KEY_LEN, value, c.value_size, 0, 0);
-            if (k % c.batch == c.batch - 1) {
-                memcached_flush_buffers(mc);
-            }
-        }
-        memcached_flush_buffers(mc);
-        /* a synchronous round trip so that every populate set was processed */
-        memcached_return_t vrc = memcached_version(mc);
-        (void)vrc;
+        populate(&w);
     }
-    hist h;
-    hist_init(&h);
-    uint64_t start = now_ns();
-    for (;;) {
-        unsigned n = c.batch;
-        if (c.ops > 0) {
-            if (t.ops >= c.ops) {
-                break;
-            }
-            if (c.ops - t.ops < n) {
-                n = (unsigned)(c.ops - t.ops);
-            }
-        } else if ((double)(now_ns() - start) / 1e9 >= c.duration) {
-            break;
-        }
-        uint64_t b0 = now_ns();
-        batch(mc, &c, n, &rng, value, keys, kp, kl, &t);
-        hist_record(&h, now_ns() - b0);
-    }
-    double secs = (double)(now_ns() - start) / 1e9;
-    double rate = secs > 0 ? (double)t.ops / secs : 0;
-    if (c.json) {
-        json_t *j =
-            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f}", "client",
-                      "libmemcached " LIBMEMCACHED_VERSION_STRING, "ops", (json_int_t)t.ops, "gets",
-                      (json_int_t)t.gets, "sets", (json_int_t)t.sets, "hits", (json_int_t)t.hits,
-                      "errors", (json_int_t)t.errors, "seconds", secs, "ops_per_sec", rate,
-                      "batch_p50_us", (double)hist_percentile(&h, 50) / 1000.0, "batch_p99_us",
-                      (double)hist_percentile(&h, 99) / 1000.0);
-        char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        if (s != NULL) {
-            printf("%s\n", s);
-        }
-        free(s);
-        json_decref(j);
-    } else {
-        printf("compare-libmemcached (libmemcached %s): %llu ops in %.3f s: %.0f ops/s "
-               "(%llu gets, %llu hits, %llu sets, %llu errors; batch of %u: p50 %.1f us, "
-               "p99 %.1f us)\n",
-               LIBMEMCACHED_VERSION_STRING, (unsigned long long)t.ops, secs, rate,
-               (unsigned long long)t.gets, (unsigned long long)t.hits, (unsigned long long)t.sets,
-               (unsigned long long)t.errors, c.batch, (double)hist_percentile(&h, 50) / 1000.0,
-               (double)hist_percentile(&h, 99) / 1000.0);
-    }
-    memcached_free(mc);
-    free(keys);
-    free(kp);
-    free(kl);
-    free(value);
-    return t.errors ? 1 : 0;
+    report(&w, run(&w));
+    work_close(&w);
+    return w.t.errors ? 1 : 0;
 }

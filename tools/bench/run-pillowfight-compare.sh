@@ -11,7 +11,8 @@
 # usage: tools/bench/run-pillowfight-compare.sh [BUILD_DIR]      (default: ./build)
 # environment: OPS (default 500000), IR_OPS (default 20000), NODES (default 1),
 #              BATCH (100), KEYS (1000), SETPCT (33), MINSIZE (50), MAXSIZE (5120),
-#              SKIP_IR=1 to skip the callgrind part
+#              SKIP_IR=1 to skip instructions/op, IR_TOOL=perf|callgrind (default: perf
+#              when hardware counters work, else callgrind)
 set -euo pipefail
 
 BUILD=$(cd "${1:-build}" && pwd)
@@ -86,23 +87,40 @@ echo "  cbc-pillowfight  $LCB_RATE ops/s"
 python3 -c "import sys; print('  ratio sofa / libcouchbase: %.2fx' % (float(sys.argv[1]) / float(sys.argv[2])))" "$SOFA_RATE" "$LCB_RATE"
 
 [ "${SKIP_IR:-0}" = 1 ] && exit 0
-command -v valgrind >/dev/null || { echo "valgrind not found: instructions/op skipped"; exit 0; }
-# Instructions of the client process only (the mock is a separate process).
-ir() { # ir OUTFILE COMMAND... -> total instructions (Ir)
+# Instructions of the client process only (the mock is a separate process): perf's hardware
+# counter when the machine has one (IR_TOOL=perf), else callgrind (IR_TOOL=callgrind).
+IR_TOOL=${IR_TOOL:-auto}
+if [ "$IR_TOOL" = auto ]; then
+  IR_TOOL=callgrind
+  if command -v perf >/dev/null &&
+     perf stat -x, -e instructions:u -o "$WORK/perf.probe" true >/dev/null 2>&1 &&
+     grep -q '^[0-9]' "$WORK/perf.probe"; then
+    IR_TOOL=perf
+  fi
+fi
+if [ "$IR_TOOL" = callgrind ] && ! command -v valgrind >/dev/null; then
+  echo "neither perf counters nor valgrind available: instructions/op skipped"; exit 0
+fi
+ir() { # ir OUTFILE COMMAND... -> instructions executed by COMMAND
   local out=$1; shift
-  valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null 2>"$out.log" || true
-  awk '/Collected :/ {print $NF}' "$out.log" | tail -1
+  if [ "$IR_TOOL" = perf ]; then
+    perf stat -x, -e instructions:u -o "$out" "$@" >/dev/null 2>&1 || true
+    awk -F, '/instructions/ {print $1}' "$out" | tail -1
+  else
+    valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >/dev/null 2>"$out.log" || true
+    awk '/Collected :/ {print $NF}' "$out.log" | tail -1
+  fi
 }
 C1=$(( IR_OPS / BATCH )); C2=$(( 3 * IR_OPS / BATCH ))
 S1=$(ir "$WORK/cg.s1" "$BENCH" "${SOFA_W[@]}" -n $(( C1 * BATCH )) -T 30)
 S2=$(ir "$WORK/cg.s2" "$BENCH" "${SOFA_W[@]}" -n $(( C2 * BATCH )) -T 30)
 L1=$(ir "$WORK/cg.l1" "$PILLOW" "${LCB_W[@]}" -n -c "$C1" -D timeout=30)
 L2=$(ir "$WORK/cg.l2" "$PILLOW" "${LCB_W[@]}" -n -c "$C2" -D timeout=30)
-python3 - "$S1" "$S2" "$L1" "$L2" "$(( (C2 - C1) * BATCH ))" <<'PY'
+python3 - "$S1" "$S2" "$L1" "$L2" "$(( (C2 - C1) * BATCH ))" "$IR_TOOL" <<'PY'
 import sys
-s1, s2, l1, l2, n = (int(x) for x in sys.argv[1:])
+s1, s2, l1, l2, n = (int(x) for x in sys.argv[1:6])
 s, l = (s2 - s1) / n, (l2 - l1) / n
-print("instructions per operation (callgrind, marginal over %d ops):" % n)
+print("instructions per operation (%s, marginal over %d ops):" % (sys.argv[6], n))
 print("  sofa-bench       %8.0f" % s)
 print("  cbc-pillowfight  %8.0f" % l)
 print("  ratio sofa / libcouchbase: %.2f" % (s / l))

@@ -44,7 +44,8 @@ enum {
     CLI_K_REMOVE = 1u << 2,   /* rm */
     CLI_K_COUNTER = 1u << 3,  /* incr/decr */
     CLI_K_MUTATION = 1u << 4, /* every command that changes a document durably */
-    CLI_K_STATS = 1u << 5     /* stats */
+    CLI_K_STATS = 1u << 5,    /* stats */
+    CLI_K_ENDURE = 1u << 6    /* endure (cmd_durability.c) */
 };
 
 typedef enum cli_argtype {
@@ -134,6 +135,7 @@ extern const cli_mutation_hook cli_mutation_hooks[];
 extern const cli_command cli_kv_commands[];
 extern const cli_command cli_admin_commands[];
 extern const cli_command cli_help_commands[];
+extern const cli_command cli_durability_commands[];
 
 /* option sets */
 extern const cli_option cli_global_options[];
@@ -142,6 +144,11 @@ extern const cli_option cli_kv_store_options[];
 extern const cli_option cli_kv_cas_options[];
 extern const cli_option cli_kv_counter_options[];
 extern const cli_option cli_kv_durability_options[];
+extern const cli_option cli_durability_options[];
+extern const cli_option cli_endure_options[];
+
+/* mutation hooks */
+int cli_durability_hook(cli_ctx *ctx, const cli_mutation_info *m); /* cmd_durability.c */
 
 /* opts.c */
 const cli_command *cli_find_command(const char *name);

@@ -6,6 +6,7 @@
 const cli_command *const cli_command_groups[] = {
     cli_kv_commands,
     cli_admin_commands,
+    cli_durability_commands,
     cli_help_commands,
     NULL,
 };
@@ -14,13 +15,16 @@ const cli_optset cli_optsets[] = {
     {cli_global_options, CLI_K_GLOBAL},
     {cli_kv_expiry_options, CLI_K_STORE | CLI_K_COUNTER},
     {cli_kv_store_options, CLI_K_STORE},
-    {cli_kv_cas_options, CLI_K_STORE | CLI_K_REMOVE},
+    {cli_kv_cas_options, CLI_K_STORE | CLI_K_REMOVE | CLI_K_ENDURE},
     {cli_kv_counter_options, CLI_K_COUNTER},
     {cli_kv_durability_options, CLI_K_MUTATION},
+    {cli_durability_options, CLI_K_MUTATION | CLI_K_ENDURE},
+    {cli_endure_options, CLI_K_ENDURE},
     {NULL, 0},
 };
 
 /* Called after every successful mutation, in order (e.g. client-side durability). */
 const cli_mutation_hook cli_mutation_hooks[] = {
+    cli_durability_hook,
     NULL,
 };

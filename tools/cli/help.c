@@ -120,6 +120,22 @@ static int run_help(cli_ctx *ctx)
     return CLI_EXIT_OK;
 }
 
+static int run_version(cli_ctx *ctx)
+{
+    if (ctx->json) {
+        json_t *o = cli_json_status(SOFA_OK, NULL, 0);
+        if (o != NULL) {
+            json_object_set_new(o, "cli", json_string(SOFA_VERSION_STRING));
+            json_object_set_new(o, "library", json_string(sofa_version()));
+        }
+        cli_json_print(ctx, o);
+    } else {
+        fprintf(ctx->out, "sofa %s (libsofa %s)\n", SOFA_VERSION_STRING, sofa_version());
+    }
+    return CLI_EXIT_OK;
+}
+
 const cli_command cli_help_commands[] = {
     {"help", "[COMMAND]", "show this help, or one command's options", 0, 1, 0, 0, 0, run_help},
+    {"version", "", "print the tool's and the library's version", 0, 0, 0, 0, 0, run_version},
     {NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL}};

@@ -62,7 +62,7 @@ static const cli_option *find_option(const cli_command *cmd, const char *name, s
     return NULL;
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+static int parse_error(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -116,7 +116,7 @@ static const char *type_hint(cli_argtype t)
 static int add_value(cli_args *out, const cli_option *o, const char *text, char *err, size_t errlen)
 {
     if (out->nvals >= CLI_MAX_ARGS) {
-        return fail(err, errlen, "too many options (at most %d)", CLI_MAX_ARGS);
+        return parse_error(err, errlen, "too many options (at most %d)", CLI_MAX_ARGS);
     }
     cli_value *v = &out->vals[out->nvals];
     memset(v, 0, sizeof(*v));
@@ -124,8 +124,8 @@ static int add_value(cli_args *out, const cli_option *o, const char *text, char 
     v->text = text;
     if (o->type != CLI_ARG_NONE && o->type != CLI_ARG_STRING &&
         cli_parse_number(o->type, text, v) != 0) {
-        return fail(err, errlen, "invalid value '%s' for --%s: expected %s", text, o->name,
-                    type_hint(o->type));
+        return parse_error(err, errlen, "invalid value '%s' for --%s: expected %s", text, o->name,
+                           type_hint(o->type));
     }
     out->nvals++;
     return 0;
@@ -145,12 +145,12 @@ static int parse_long(int argc, char **argv, int *i, cli_args *out, const cli_co
     size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
     const cli_option *o = find_option(cmd, name, nlen, 0);
     if (o == NULL) {
-        return fail(err, errlen, "unknown option --%.*s%s%s", (int)nlen, name,
-                    cmd ? " for command " : "", cmd ? cmd->name : "");
+        return parse_error(err, errlen, "unknown option --%.*s%s%s", (int)nlen, name,
+                           cmd ? " for command " : "", cmd ? cmd->name : "");
     }
     if (o->type == CLI_ARG_NONE) {
         if (eq != NULL) {
-            return fail(err, errlen, "option --%s takes no value", o->name);
+            return parse_error(err, errlen, "option --%s takes no value", o->name);
         }
         return add_value(out, o, NULL, err, errlen);
     }
@@ -158,7 +158,7 @@ static int parse_long(int argc, char **argv, int *i, cli_args *out, const cli_co
         return add_value(out, o, eq + 1, err, errlen);
     }
     if (*i + 1 >= argc) {
-        return fail(err, errlen, "option --%s needs a value (%s)", o->name, o->metavar);
+        return parse_error(err, errlen, "option --%s needs a value (%s)", o->name, o->metavar);
     }
     (*i)++;
     return add_value(out, o, argv[*i], err, errlen);
@@ -170,8 +170,8 @@ static int parse_short(int argc, char **argv, int *i, cli_args *out, const cli_c
     for (const char *p = argv[*i] + 1; *p != '\0'; p++) {
         const cli_option *o = find_option(cmd, NULL, 0, *p);
         if (o == NULL) {
-            return fail(err, errlen, "unknown option -%c%s%s", *p, cmd ? " for command " : "",
-                        cmd ? cmd->name : "");
+            return parse_error(err, errlen, "unknown option -%c%s%s", *p,
+                               cmd ? " for command " : "", cmd ? cmd->name : "");
         }
         if (o->type == CLI_ARG_NONE) {
             if (add_value(out, o, NULL, err, errlen) != 0) {
@@ -183,7 +183,7 @@ static int parse_short(int argc, char **argv, int *i, cli_args *out, const cli_c
             return add_value(out, o, p + 1, err, errlen);
         }
         if (*i + 1 >= argc) {
-            return fail(err, errlen, "option -%c needs a value (%s)", *p, o->metavar);
+            return parse_error(err, errlen, "option -%c needs a value (%s)", *p, o->metavar);
         }
         (*i)++;
         return add_value(out, o, argv[*i], err, errlen);
@@ -214,12 +214,12 @@ int cli_parse(int argc, char **argv, cli_args *out, const cli_command **cmd, cha
         if (*cmd == NULL) {
             *cmd = cli_find_command(s);
             if (*cmd == NULL) {
-                return fail(err, errlen, "unknown command '%s' (see sofa --help)", s);
+                return parse_error(err, errlen, "unknown command '%s' (see sofa --help)", s);
             }
             continue;
         }
         if (out->npos >= CLI_MAX_ARGS) {
-            return fail(err, errlen, "too many arguments (at most %d)", CLI_MAX_ARGS);
+            return parse_error(err, errlen, "too many arguments (at most %d)", CLI_MAX_ARGS);
         }
         out->pos[out->npos++] = s;
     }

@@ -79,12 +79,22 @@ int harness_begin(harness *h, const iopscheck_factory *f, char *err, size_t errl
 int harness_end(harness *h)
 {
     if (h->io != NULL) {
+        for (evrec *r = h->evs; r != NULL; r = r->next_open) {
+            ev_cleanup(r);
+        }
+        for (tmrec *r = h->tms; r != NULL; r = r->next_open) {
+            tm_cleanup(r);
+        }
         if (h->watchdog != NULL) {
             h->io->update_timer(h->io, h->watchdog, SOFA_IO_CLEANUP, 0);
         }
         h->f->destroy(h->f->ctx, h->io);
         h->io = NULL;
     }
+    for (int i = 0; i < h->npairs; i++) {
+        harness_close_pair(h->pairs[i]);
+    }
+    h->npairs = 0;
     return h->failed ? -1 : 0;
 }
 
@@ -177,6 +187,29 @@ int harness_send_byte(int fd)
     return send(fd, &c, 1, 0) == 1 ? 0 : -1;
 }
 
+int harness_open_pair(harness *h, int fds[2], int data, evrec *a, evrec *b)
+{
+    fds[0] = fds[1] = -1;
+    if (h->npairs >= HARNESS_MAX_PAIRS) {
+        harness_fail(h, __LINE__, "more than %d socket pairs", HARNESS_MAX_PAIRS);
+        return -1;
+    }
+    if (harness_pair(fds) != 0) {
+        harness_fail(h, __LINE__, "socketpair failed");
+        return -1;
+    }
+    h->pairs[h->npairs++] = fds;
+    if (data && harness_send_byte(fds[1]) != 0) {
+        harness_fail(h, __LINE__, "send failed");
+        return -1;
+    }
+    if ((a != NULL && ev_open(h, a, fds[0]) != 0) || (b != NULL && ev_open(h, b, fds[1]) != 0)) {
+        harness_fail(h, __LINE__, "event_new returned NULL");
+        return -1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ events */
 
 static void ev_cb(sofa_io_event *ev, int fired, void *arg)
@@ -196,9 +229,28 @@ static void ev_cb(sofa_io_event *ev, int fired, void *arg)
     }
 }
 
+/* Is @p r on h->evs already (opened again after a CLEANUP)? */
+static int ev_listed(const harness *h, const evrec *r)
+{
+    for (const evrec *x = h->evs; x != NULL; x = x->next_open) {
+        if (x == r) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int ev_open(harness *h, evrec *r, int fd)
 {
+    int listed = ev_listed(h, r);
+    evrec *next = r->next_open;
     memset(r, 0, sizeof(*r));
+    if (listed) {
+        r->next_open = next;
+    } else {
+        r->next_open = h->evs;
+        h->evs = r;
+    }
     r->h = h;
     r->fd = fd;
     r->ev = h->io->event_new(h->io, fd, ev_cb, r);
@@ -251,9 +303,27 @@ static void tm_cb(sofa_io_timer *t, void *arg)
     }
 }
 
+static int tm_listed(const harness *h, const tmrec *r)
+{
+    for (const tmrec *x = h->tms; x != NULL; x = x->next_open) {
+        if (x == r) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int tm_open(harness *h, tmrec *r)
 {
+    int listed = tm_listed(h, r);
+    tmrec *next = r->next_open;
     memset(r, 0, sizeof(*r));
+    if (listed) {
+        r->next_open = next;
+    } else {
+        r->next_open = h->tms;
+        h->tms = r;
+    }
     r->h = h;
     r->t = h->io->timer_new(h->io, tm_cb, r);
     return r->t ? 0 : -1;

@@ -10,6 +10,11 @@
 
 /* The longest any single scenario waits for its callbacks. */
 #define HARNESS_WATCHDOG_MS 10000
+/* Socket pairs one scenario may open with harness_open_pair(). */
+#define HARNESS_MAX_PAIRS 4
+
+typedef struct evrec evrec;
+typedef struct tmrec tmrec;
 
 typedef struct harness {
     const iopscheck_factory *f;
@@ -21,9 +26,12 @@ typedef struct harness {
     int timed_out; /* the watchdog fired */
     int seq;       /* order of timer firings */
     sofa_io_timer *watchdog;
+    evrec *evs; /* every record ev_open()ed, for harness_end() */
+    tmrec *tms; /* every record tm_open()ed, for harness_end() */
+    int *pairs[HARNESS_MAX_PAIRS]; /* from harness_open_pair(), closed by harness_end() */
+    int npairs;
 } harness;
 
-typedef struct evrec evrec;
 struct evrec {
     harness *h;
     sofa_io_event *ev;
@@ -35,9 +43,9 @@ struct evrec {
     int expect;     /* scenario-specific */
     void (*on_fire)(evrec *r, int fired);
     evrec *other;
+    evrec *next_open; /* harness.evs */
 };
 
-typedef struct tmrec tmrec;
 struct tmrec {
     harness *h;
     sofa_io_timer *t;
@@ -51,6 +59,7 @@ struct tmrec {
     int expect;
     void (*on_fire)(tmrec *r);
     tmrec *other;
+    tmrec *next_open; /* harness.tms */
 };
 
 #define CHECK(h, cond, ...)                                                                        \
@@ -70,7 +79,10 @@ void harness_fail(harness *h, int line, const char *fmt, ...)
 
 /* Create the plugin; 0, or -1 with the message set. */
 int harness_begin(harness *h, const iopscheck_factory *f, char *err, size_t errlen);
-/* Release everything (watchdog, plugin). Returns 0 if the scenario passed. */
+/* Release everything: CLEANUP of every event and timer record opened with
+ * ev_open()/tm_open() and not cleaned up yet (the records must still exist),
+ * the watchdog, the plugin, then the pairs of harness_open_pair(). Returns 0 if
+ * the scenario passed. */
 int harness_end(harness *h);
 /* Drive the loop until h->done or the watchdog (ms). 0 = done. */
 int harness_run(harness *h, unsigned ms);
@@ -82,13 +94,19 @@ void harness_done(harness *h);
 /* A non-blocking AF_UNIX stream pair. 0 or -1. */
 int harness_pair(int fds[2]);
 void harness_close_pair(int fds[2]);
+/* The usual start of a socket scenario: a pair into @p fds (closed by harness_end()),
+ * a byte sent from fds[1] to fds[0] if @p data, an event @p a on fds[0] and one
+ * @p b on fds[1] (each if not NULL). 0, or -1 with the failure recorded. */
+int harness_open_pair(harness *h, int fds[2], int data, evrec *a, evrec *b);
 int harness_send_byte(int fd);
 
+/* Create an event for @p fd into @p r (which is reset); harness_end() cleans it up. */
 int ev_open(harness *h, evrec *r, int fd);
 int ev_watch(evrec *r, int flags);
 int ev_unwatch(evrec *r);
 int ev_cleanup(evrec *r);
 
+/* Create a timer into @p r (which is reset); harness_end() cleans it up. */
 int tm_open(harness *h, tmrec *r);
 int tm_arm(tmrec *r, uint64_t usecs);
 int tm_cancel(tmrec *r);

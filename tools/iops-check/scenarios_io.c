@@ -27,9 +27,7 @@ static int one_delivery(const iopscheck_factory *f, char *err, size_t errlen, in
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, !data || harness_send_byte(fds[1]) == 0, "send failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0, "event_new returned NULL");
+    CHECK(&h, harness_open_pair(&h, fds, data, &a, NULL) == 0, "setup failed");
     a.on_fire = fire_done;
     CHECK(&h, ev_watch(&a, flags) == 0, "WATCH failed");
     CHECK(&h, harness_run(&h, 2000) == 0, "no delivery");
@@ -37,10 +35,6 @@ static int one_delivery(const iopscheck_factory *f, char *err, size_t errlen, in
     CHECK(&h, a.bad == 0, "delivery outside the watched flags (bad=%d)", a.bad);
     CHECK(&h, a.last_fired == want, "fired flags %d, want %d", a.last_fired, want);
 out:
-    if (h.io && a.ev) {
-        ev_cleanup(&a);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -72,8 +66,7 @@ static int bad_flags_rejected(const iopscheck_factory *f, char *err, size_t errl
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 0, &a, NULL) == 0, "setup failed");
     CHECK(&h, h.io->update_event(h.io, a.ev, SOFA_IO_WATCH, 0) == SOFA_E_INVALID_ARGUMENT,
           "WATCH with no flags was not refused");
     CHECK(&h, h.io->update_event(h.io, a.ev, SOFA_IO_WATCH, 4 | R) == SOFA_E_INVALID_ARGUMENT,
@@ -84,10 +77,6 @@ static int bad_flags_rejected(const iopscheck_factory *f, char *err, size_t errl
     CHECK(&h, ev_watch(&a, W) == 0, "WATCH after refused ones failed");
     CHECK(&h, harness_run(&h, 2000) == 0, "no delivery after refused WATCHes");
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -100,20 +89,13 @@ static int one_shot(const iopscheck_factory *f, char *err, size_t errlen)
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, harness_send_byte(fds[1]) == 0, "send failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0 && ev_open(&h, &b, fds[1]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 1, &a, &b) == 0, "setup failed");
     CHECK(&h, ev_watch(&a, R) == 0 && ev_watch(&b, W) == 0, "WATCH failed");
     CHECK(&h, harness_run_for(&h, 100) == 0, "loop failed");
     CHECK(&h, a.count == 1 && b.count == 1, "deliveries %d/%d, want 1/1 (not one-shot?)", a.count,
           b.count);
     CHECK(&h, a.bad == 0 && b.bad == 0, "delivery to an unwatched event");
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-        ev_cleanup(&b);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -126,8 +108,7 @@ static int watch_replaces_flags(const iopscheck_factory *f, char *err, size_t er
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 0, &a, NULL) == 0, "setup failed");
     /* writable at once: if WRITE were still watched it would fire */
     CHECK(&h, ev_watch(&a, W) == 0 && ev_watch(&a, R) == 0, "WATCH failed");
     CHECK(&h, harness_run_for(&h, 80) == 0, "loop failed");
@@ -138,10 +119,6 @@ static int watch_replaces_flags(const iopscheck_factory *f, char *err, size_t er
     CHECK(&h, a.count == 1 && a.last_fired == W && a.bad == 0, "fired %d (count %d), want WRITE",
           a.last_fired, a.count);
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -153,8 +130,7 @@ static int unwatch_before_ready(const iopscheck_factory *f, char *err, size_t er
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0 && ev_open(&h, &b, fds[1]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 0, &a, &b) == 0, "setup failed");
     CHECK(&h, ev_watch(&a, R) == 0 && ev_unwatch(&a) == 0, "WATCH/UNWATCH failed");
     CHECK(&h, harness_send_byte(fds[1]) == 0, "send failed");
     /* b is writable already: UNWATCH must win even over immediate readiness */
@@ -162,11 +138,6 @@ static int unwatch_before_ready(const iopscheck_factory *f, char *err, size_t er
     CHECK(&h, harness_run_for(&h, 100) == 0, "loop failed");
     CHECK(&h, a.count == 0 && b.count == 0, "delivered after UNWATCH (%d, %d)", a.count, b.count);
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-        ev_cleanup(&b);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -192,9 +163,8 @@ static int kill_other(const iopscheck_factory *f, char *err, size_t errlen, int 
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(p1) == 0 && harness_pair(p2) == 0, "socketpair failed");
-    CHECK(&h, harness_send_byte(p1[1]) == 0 && harness_send_byte(p2[1]) == 0, "send failed");
-    CHECK(&h, ev_open(&h, &a, p1[0]) == 0 && ev_open(&h, &b, p2[0]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, p1, 1, &a, NULL) == 0, "setup failed");
+    CHECK(&h, harness_open_pair(&h, p2, 1, &b, NULL) == 0, "setup failed");
     a.other = &b;
     b.other = &a;
     a.expect = b.expect = cleanup;
@@ -204,12 +174,6 @@ static int kill_other(const iopscheck_factory *f, char *err, size_t errlen, int 
     CHECK(&h, a.count + b.count == 1, "%d deliveries, want exactly 1", a.count + b.count);
     CHECK(&h, a.bad == 0 && b.bad == 0, "delivery to an unwatched event");
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-        ev_cleanup(&b);
-    }
-    harness_close_pair(p1);
-    harness_close_pair(p2);
     return harness_end(&h);
 }
 
@@ -248,9 +212,7 @@ static int cleanup_in_own_callback(const iopscheck_factory *f, char *err, size_t
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, harness_send_byte(fds[1]) == 0, "send failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 1, &a, NULL) == 0, "setup failed");
     a.on_fire = fire_cleanup_self;
     CHECK(&h, ev_watch(&a, R) == 0, "WATCH failed");
     CHECK(&h, harness_run(&h, 2000) == 0, "the new event was not delivered");
@@ -258,11 +220,6 @@ static int cleanup_in_own_callback(const iopscheck_factory *f, char *err, size_t
           second.count);
     CHECK(&h, a.bad == 0 && second.bad == 0, "delivery outside the watched flags");
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-        ev_cleanup(&second);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -294,19 +251,13 @@ static int rearm_in_own_callback(const iopscheck_factory *f, char *err, size_t e
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, harness_send_byte(fds[1]) == 0, "send failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 1, &a, NULL) == 0, "setup failed");
     a.on_fire = fire_rearm;
     CHECK(&h, ev_watch(&a, R) == 0, "WATCH failed");
     CHECK(&h, harness_run(&h, 3000) == 0, "re-armed event stopped being delivered");
     CHECK(&h, !h.failed, "see above");
     CHECK(&h, a.count == 6 && a.bad == 0, "%d deliveries (bad=%d), want 6", a.count, a.bad);
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -363,12 +314,8 @@ static int many_sockets(const iopscheck_factory *f, char *err, size_t errlen)
               "socket %d (fd %d) delivered %d times, want %d", i, recs[i].fd, recs[i].count, want);
     }
     CHECK(&h, accepted + refused == MANY, "bookkeeping");
-out:
-    if (recs && h.io) {
-        for (int i = 0; i < MANY; i++) {
-            ev_cleanup(&recs[i]);
-        }
-    }
+out:;
+    int rc = harness_end(&h); /* cleans up the events in recs: free it afterwards */
     if (pairs) {
         for (int i = 0; i < MANY; i++) {
             harness_close_pair(pairs[i]);
@@ -376,7 +323,7 @@ out:
     }
     free(pairs);
     free(recs);
-    return harness_end(&h);
+    return rc;
 }
 
 /* start_watching from inside a callback of the same plugin returns at once. */
@@ -400,19 +347,14 @@ static int nested_start_returns(const iopscheck_factory *f, char *err, size_t er
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, ev_open(&h, &a, fds[0]) == 0 && tm_open(&h, &keep) == 0, "constructors failed");
+    CHECK(&h, harness_open_pair(&h, fds, 0, &a, NULL) == 0, "setup failed");
+    CHECK(&h, tm_open(&h, &keep) == 0, "timer_new failed");
     CHECK(&h, tm_arm(&keep, 5000000) == 0, "arming failed"); /* keeps a nested loop busy */
     a.on_fire = fire_nested_start;
     CHECK(&h, ev_watch(&a, W) == 0, "WATCH failed");
     CHECK(&h, harness_run(&h, 3000) == 0, "no delivery");
     CHECK(&h, !h.failed, "see above");
 out:
-    if (h.io) {
-        ev_cleanup(&a);
-        tm_cleanup(&keep);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 

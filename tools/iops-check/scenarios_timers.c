@@ -43,11 +43,6 @@ static int timers_in_order_never_early(const iopscheck_factory *f, char *err, si
         }
     }
 out:
-    if (h.io) {
-        for (int i = 0; i < N; i++) {
-            tm_cleanup(&t[i]);
-        }
-    }
     return harness_end(&h);
 }
 
@@ -72,11 +67,6 @@ static int timer_cancel_and_rearm(const iopscheck_factory *f, char *err, size_t 
     CHECK(&h, c.count == 1 && c.order < b.order, "the 20 ms timer should fire before the re-armed one");
     CHECK(&h, tm_cancel(&a) == 0, "UNWATCH of an idle timer failed");
 out:
-    if (h.io) {
-        tm_cleanup(&a);
-        tm_cleanup(&b);
-        tm_cleanup(&c);
-    }
     return harness_end(&h);
 }
 
@@ -114,10 +104,6 @@ static int timer_kill_other(const iopscheck_factory *f, char *err, size_t errlen
     CHECK(&h, a.count + b.count == 1, "%d firings, want exactly 1", a.count + b.count);
     CHECK(&h, a.bad == 0 && b.bad == 0, "a canceled timer fired");
 out:
-    if (h.io) {
-        tm_cleanup(&a);
-        tm_cleanup(&b);
-    }
     return harness_end(&h);
 }
 
@@ -154,9 +140,6 @@ static int timer_rearm_in_callback(const iopscheck_factory *f, char *err, size_t
     CHECK(&h, harness_run(&h, 3000) == 0, "re-armed timer stopped firing");
     CHECK(&h, a.count == 5 && a.early == 0 && a.bad == 0, "count %d early %d", a.count, a.early);
 out:
-    if (h.io) {
-        tm_cleanup(&a);
-    }
     return harness_end(&h);
 }
 
@@ -179,10 +162,6 @@ static int timer_cleanup_in_own_callback(const iopscheck_factory *f, char *err, 
     CHECK(&h, harness_run(&h, 3000) == 0, "the later timer did not fire");
     CHECK(&h, a.count == 1 && a.t == NULL, "self-cleaning timer fired %d times", a.count);
 out:
-    if (h.io) {
-        tm_cleanup(&a);
-        tm_cleanup(&z);
-    }
     return harness_end(&h);
 }
 
@@ -219,8 +198,7 @@ static int zero_delay_timers(const iopscheck_factory *f, char *err, size_t errle
     CHECK(&h, harness_run(&h, 2000) == 0, "zero-delay timer did not fire");
     CHECK(&h, z.count == 1, "fired %d times", z.count);
 
-    CHECK(&h, harness_pair(fds) == 0 && harness_send_byte(fds[1]) == 0, "socketpair failed");
-    CHECK(&h, ev_open(&h, &e, fds[0]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 1, &e, NULL) == 0, "setup failed");
     e.on_fire = ev_stop_zero;
     z.on_fire = tm_zero_again;
     z.count = 0;
@@ -229,11 +207,6 @@ static int zero_delay_timers(const iopscheck_factory *f, char *err, size_t errle
     CHECK(&h, e.count == 1, "a self-re-arming zero-delay timer starved I/O (%d firings)", z.count);
     CHECK(&h, z.count < ZERO_CAP, "zero-delay timer ran %d times before I/O", z.count);
 out:
-    if (h.io) {
-        tm_cleanup(&z);
-        ev_cleanup(&e);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -255,8 +228,7 @@ static int stop_in_callback(const iopscheck_factory *f, char *err, size_t errlen
         goto out;
     }
     CHECK(&h, tm_open(&h, &longt) == 0 && tm_arm(&longt, 5000000) == 0, "timer failed");
-    CHECK(&h, harness_pair(fds) == 0, "socketpair failed");
-    CHECK(&h, ev_open(&h, &e, fds[0]) == 0, "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 0, &e, NULL) == 0, "setup failed");
     e.on_fire = ev_stop;
     CHECK(&h, ev_watch(&e, W) == 0, "WATCH failed");
     uint64_t t0 = harness_now_ns();
@@ -273,11 +245,6 @@ static int stop_in_callback(const iopscheck_factory *f, char *err, size_t errlen
     }
     CHECK(&h, longt.count == 0, "the 5 s timer fired");
 out:
-    if (h.io) {
-        tm_cleanup(&longt);
-        ev_cleanup(&e);
-    }
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 
@@ -314,10 +281,6 @@ static int stop_keeps_other_due_timers(const iopscheck_factory *f, char *err, si
     CHECK(&h, a.count == 1 && b.count == 1, "fired %d/%d, want 1/1", a.count, b.count);
     CHECK(&h, a.early == 0 && b.early == 0 && a.order < b.order, "order or early firing");
 out:
-    if (h.io) {
-        tm_cleanup(&a);
-        tm_cleanup(&b);
-    }
     return harness_end(&h);
 }
 
@@ -339,10 +302,6 @@ static int huge_delay_timer(const iopscheck_factory *f, char *err, size_t errlen
           small.count);
     CHECK(&h, tm_cancel(&big) == 0, "UNWATCH of the huge timer failed");
 out:
-    if (h.io) {
-        tm_cleanup(&big);
-        tm_cleanup(&small);
-    }
     return harness_end(&h);
 }
 
@@ -361,9 +320,6 @@ static int stop_when_idle_is_noop(const iopscheck_factory *f, char *err, size_t 
     CHECK(&h, harness_run(&h, 2000) == 0, "a stale stop_watching ended the next loop");
     CHECK(&h, a.count == 1 && a.early == 0, "count %d early %d", a.count, a.early);
 out:
-    if (h.io) {
-        tm_cleanup(&a);
-    }
     return harness_end(&h);
 }
 
@@ -409,10 +365,8 @@ static int destroy_with_live_objects(const iopscheck_factory *f, char *err, size
     if (harness_begin(&h, f, err, errlen) != 0) {
         goto out;
     }
-    CHECK(&h, harness_pair(fds) == 0 && harness_send_byte(fds[1]) == 0, "socketpair failed");
-    CHECK(&h, ev_open(&h, &e1, fds[0]) == 0 && ev_open(&h, &e2, fds[1]) == 0 &&
-                  ev_open(&h, &e3, fds[0]) == 0,
-          "event_new failed");
+    CHECK(&h, harness_open_pair(&h, fds, 1, &e1, &e2) == 0, "setup failed");
+    CHECK(&h, ev_open(&h, &e3, fds[0]) == 0, "event_new failed");
     CHECK(&h, tm_open(&h, &t1) == 0 && tm_open(&h, &t2) == 0 && tm_open(&h, &t3) == 0,
           "timer_new failed");
     CHECK(&h, ev_watch(&e1, R) == 0 && ev_watch(&e2, W) == 0, "WATCH failed");
@@ -424,7 +378,6 @@ static int destroy_with_live_objects(const iopscheck_factory *f, char *err, size
     h.io = NULL;
     CHECK(&h, e1.count + e2.count + t1.count == 0, "callbacks ran during destroy");
 out:
-    harness_close_pair(fds);
     return harness_end(&h);
 }
 

@@ -318,7 +318,7 @@ static json_t *bucket_config(jb *e, mock_cluster *c, mock_bucket *b, int node, i
     return root;
 }
 
-char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+static char *config_json_build(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
 {
     jb e = {0};
     json_t *root;
@@ -338,6 +338,35 @@ char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_hos
     char *s = (root != NULL && !e.oom) ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     return s;
+}
+
+char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host)
+{
+    if (b == NULL || node < 0 || node >= MOCK_MAX_NODES) {
+        return config_json_build(c, b, node, dollar_host);
+    }
+    int m = dollar_host ? 1 : 0;
+    char **slot = &b->config_cache[node][m];
+    if (*slot == NULL || b->config_cache_rev[node][m] != c->rev) {
+        char *s = config_json_build(c, b, node, dollar_host);
+        if (s == NULL) {
+            return NULL;
+        }
+        free(*slot);
+        *slot = s;
+        b->config_cache_rev[node][m] = c->rev;
+    }
+    return strdup(*slot);
+}
+
+void mock_config_cache_free(mock_bucket *b)
+{
+    for (int i = 0; i < MOCK_MAX_NODES; i++) {
+        for (int m = 0; m < 2; m++) {
+            free(b->config_cache[i][m]);
+            b->config_cache[i][m] = NULL;
+        }
+    }
 }
 
 /* ------------------------------------------------------------------ topology */
@@ -363,6 +392,34 @@ static void drop_lost(mock_bucket *b, const uint64_t *keep)
     }
 }
 
+/* A new vbucket uuid after a hard failover; mutations after `survived` are lost. Returns 1 if
+ * some were lost. */
+static int new_history(mock_vbucket *vb, uint64_t survived)
+{
+    memmove(&vb->log[1], &vb->log[0], sizeof(vb->log[0]) * (MOCK_FAILOVER_LOG - 1));
+    vb->log[0].uuid = vb->uuid;
+    vb->log[0].seqno = survived;
+    if (vb->nlog < MOCK_FAILOVER_LOG) {
+        vb->nlog++;
+    }
+    vb->uuid = mock_random64() >> 16;
+    if (survived >= vb->high_seqno) {
+        return 0;
+    }
+    vb->high_seqno = survived;
+    if (vb->floor_seqno > survived) {
+        vb->floor_seqno = survived;
+    }
+    while (vb->npending > 0) { /* drop lost entries from the tail */
+        size_t last = (vb->pending_head + vb->npending - 1) % vb->pending_cap;
+        if (vb->pending[last].seqno <= survived) {
+            break;
+        }
+        vb->npending--;
+    }
+    return 1;
+}
+
 static void failover_bucket(mock_cluster *c, mock_bucket *b, int node)
 {
     /* without memory for the bookkeeping, lost mutations simply stay (documented limit) */
@@ -371,9 +428,6 @@ static void failover_bucket(mock_cluster *c, mock_bucket *b, int node)
     int64_t now = mock_mono_ms();
     for (int v = 0; v < b->nvbuckets; v++) {
         mock_vbucket *vb = &b->vbs[v];
-        if (keep != NULL) {
-            keep[v] = UINT64_MAX;
-        }
         int was_master = vb->map[0] == node;
         int16_t row[MOCK_MAX_REPLICAS + 1];
         int n = 0;
@@ -382,39 +436,23 @@ static void failover_bucket(mock_cluster *c, mock_bucket *b, int node)
                 row[n++] = vb->map[k];
             }
         }
-        if (was_master && n == 0) {
-            vb->map[0] = -1; /* no copy left: vbucket unavailable */
-            continue;
-        }
         for (int k = 0; k <= MOCK_MAX_REPLICAS; k++) {
-            vb->map[k] = k < n ? row[k] : -1;
+            vb->map[k] = k < n ? row[k] : -1; /* replicas promoted; none left: unavailable */
         }
-        if (!was_master) {
-            continue;
-        }
-        mock_vb_progress p;
-        mock_vb_progress_get(c, vb, now, &p);
-        memmove(&vb->log[1], &vb->log[0], sizeof(vb->log[0]) * (MOCK_FAILOVER_LOG - 1));
-        vb->log[0].uuid = vb->uuid;
-        vb->log[0].seqno = p.replicated;
-        if (vb->nlog < MOCK_FAILOVER_LOG) {
-            vb->nlog++;
-        }
-        vb->uuid = mock_random64() >> 16;
-        if (p.replicated < vb->high_seqno && keep != NULL) {
-            keep[v] = p.replicated;
-            lost = 1;
-            vb->high_seqno = p.replicated;
-        }
-        while (vb->npending > 0) { /* drop lost entries from the tail */
-            size_t last = (vb->pending_head + vb->npending - 1) % vb->pending_cap;
-            if (vb->pending[last].seqno <= vb->high_seqno) {
-                break;
+        uint64_t survived = UINT64_MAX;
+        if (was_master) {
+            mock_vb_progress p;
+            mock_vb_progress_get(c, vb, now, &p);
+            survived = n > 0 ? p.replicated : 0; /* no copy left: everything is gone */
+            if (keep != NULL && new_history(vb, survived)) {
+                lost = 1;
             }
-            vb->npending--;
+        }
+        if (keep != NULL) {
+            keep[v] = survived;
         }
     }
-    if (lost && keep != NULL) {
+    if (lost) {
         drop_lost(b, keep);
     }
     free(keep);
@@ -481,8 +519,11 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
 
 void mock_node_drop_connections(mock_node *n)
 {
-    while (n->kvconns != NULL) {
-        mock_kvconn_close(n->kvconns);
+    struct mock_kvconn *k = n->kvconns;
+    while (k != NULL) {
+        struct mock_kvconn *next = mock_kvconn_next(k);
+        mock_kvconn_close(k);
+        k = next;
     }
     while (n->httpconns != NULL) {
         mock_httpconn_close(n->httpconns);

@@ -15,6 +15,17 @@
  * on a tie. Returns <0, 0 or >0. */
 int mock_collate(const json_t *a, const json_t *b);
 
+/* The same order with view string collation: an approximation of the ICU
+ * collation view engines use, following the ASCII order CouchDB documents for it:
+ * whitespace < punctuation and symbols < digits < letters, letters compared
+ * case-insensitively first, then lowercase before uppercase ("a" < "A" < "b");
+ * other code points sort after 'z' by value; a final byte comparison keeps the
+ * order total. N1QL compares strings by bytes and uses mock_collate(). */
+int mock_view_collate(const json_t *a, const json_t *b);
+
+/* The view string order alone (UTF-8 input). <0, 0 (identical bytes), >0. */
+int mock_view_collate_strings(const char *a, size_t na, const char *b, size_t nb);
+
 /* The rank of a value's type in the order above (missing = 0 ... object = 7). */
 int mock_collate_type_rank(const json_t *v);
 

@@ -89,10 +89,13 @@ static json_t *info_json(mock_cluster *c)
     int oom = 0;
     for (int i = 0; i < c->nnodes; i++) {
         mock_node *n = &c->nodes[i];
-        oom |= json_array_append_new(nodes, json_pack("{s:i,s:i,s:i,s:b,s:b,s:i,s:b}", "index", i, "kv",
-                                               n->kv.port, "http", n->http.port, "running", n->running,
-                                               "failed_over", n->failed_over, "delay_ms", n->delay_ms,
-                                               "hang", n->hang));
+        oom |= json_array_append_new(nodes, json_pack("{s:i,s:i,s:i,s:b,s:b,s:i,s:b,s:I,s:I}",
+                                                      "index", i, "kv", n->kv.port, "http",
+                                                      n->http.port, "running", n->running,
+                                                      "failed_over", n->failed_over, "delay_ms",
+                                                      n->delay_ms, "hang", n->hang, "observe",
+                                                      (json_int_t)n->nobserve, "observe_seqno",
+                                                      (json_int_t)n->nobserve_seqno));
     }
     for (int i = 0; i < c->nbuckets; i++) {
         mock_bucket *b = c->buckets[i];

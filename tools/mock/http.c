@@ -19,6 +19,8 @@ typedef struct mock_httpconn {
     struct event *rev, *wev;
     struct event *delay_timer;   /* node response delay: the next request waits for it */
     int delay_done;              /* the delay for the request at the front has passed */
+    int continue_sent;           /* "100 Continue" sent for the request at the front */
+    int head_only;               /* the request being answered is a HEAD */
     mock_strbuf rbuf, wbuf;
     size_t woff;
     int want_write;
@@ -26,8 +28,8 @@ typedef struct mock_httpconn {
     int closing;
     int busy;                    /* a streamed response is in progress */
     int resume;                  /* a streamed response ended: parse queued requests */
-    mock_bucket *stream;         /* config stream subscription */
-    int stream_verbose;
+    int stream;                  /* MOCK_STREAM_* subscription */
+    mock_bucket *stream_bucket;
     mock_http_producer producer;
 } mock_httpconn;
 
@@ -166,7 +168,16 @@ static void flush(mock_httpconn *c)
 static void send_response(mock_httpconn *c, mock_http_response *resp)
 {
     const char *ct = resp->content_type ? resp->content_type : "application/json";
-    int chunked = resp->producer.produce != NULL || resp->config_stream != NULL;
+    int chunked = resp->producer.produce != NULL || resp->stream != MOCK_STREAM_NONE;
+    if (c->head_only && chunked) {
+        /* HEAD of a streamed resource: headers only, nothing to stream */
+        if (resp->producer.free) {
+            resp->producer.free(resp->producer.ctx);
+        }
+        memset(&resp->producer, 0, sizeof(resp->producer));
+        resp->stream = MOCK_STREAM_NONE;
+        chunked = 0;
+    }
     int err = mock_strbuf_printf(&c->wbuf, "HTTP/1.1 %d %s\r\nServer: sofa-mock\r\nContent-Type: %s\r\n",
                                  resp->status, mock_http_reason(resp->status), ct);
     if (resp->status == 401) {
@@ -179,16 +190,18 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
         err |= mock_strbuf_printf(&c->wbuf, "Transfer-Encoding: chunked\r\n\r\n");
         err |= append_chunk(&c->wbuf, resp->body.data, resp->body.len);
         c->busy = 1;
-        if (resp->config_stream) {
-            c->stream = resp->config_stream;
-            c->stream_verbose = resp->stream_verbose;
+        if (resp->stream != MOCK_STREAM_NONE) {
+            c->stream = resp->stream;
+            c->stream_bucket = resp->stream_bucket;
         } else {
             c->producer = resp->producer;
             memset(&resp->producer, 0, sizeof(resp->producer));
         }
     } else {
         err |= mock_strbuf_printf(&c->wbuf, "Content-Length: %zu\r\n\r\n", resp->body.len);
-        err |= mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        if (!c->head_only) {
+            err |= mock_strbuf_append(&c->wbuf, resp->body.data, resp->body.len);
+        }
         if (!c->keepalive) {
             c->closing = 1;
         }
@@ -200,7 +213,7 @@ static void send_response(mock_httpconn *c, mock_http_response *resp)
             c->producer.free(c->producer.ctx);
         }
         memset(&c->producer, 0, sizeof(c->producer));
-        c->stream = NULL;
+        c->stream = MOCK_STREAM_NONE;
         c->busy = 0;
         c->keepalive = 0;
         c->closing = 1;
@@ -214,6 +227,7 @@ typedef struct head_info {
     int have_auth;
     int keepalive;
     size_t clen;
+    int expect_continue;
     const char *error; /* set with the returned status when the head is unusable */
 } head_info;
 
@@ -260,6 +274,8 @@ static int parse_head(const char *head, head_info *h)
         }
         h->clen = (size_t)v;
     }
+    h->expect_continue = mock_http_header(head, "Expect", val, sizeof(val)) == 0 &&
+                         strcasecmp(val, "100-continue") == 0;
     h->have_auth = 0;
     if (mock_http_header(head, "Authorization", val, sizeof(val)) == 0) {
         mock_http_parse_basic(val, h->user, sizeof(h->user), h->pass, sizeof(h->pass), &h->have_auth);
@@ -280,6 +296,10 @@ static void route(mock_httpconn *c, head_info *h, const char *body, mock_http_re
     mock_http_request req = {h->method, h->target, q ? q : "", body, h->clen,
                              h->have_auth ? h->user : NULL, h->have_auth ? h->pass : NULL,
                              c->node ? c->node->index : -1};
+    if (mock_verbose) {
+        mock_log("node %d http: %s %s%s%s (%zu body bytes)", req.node, h->method, h->target,
+                 q ? "?" : "", q ? q : "", h->clen);
+    }
     if (strncmp(h->target, "/mock/", 6) == 0 || strcmp(h->target, "/mock") == 0) {
         mock_control_route(c->cluster, &req, resp);
     } else if (c->node == NULL) {
@@ -300,6 +320,7 @@ static long handle_one(mock_httpconn *c)
     head_info *h = NULL;
     char *head = NULL, *body = NULL;
     long consumed = -1;
+    c->head_only = 0;
     if (end == NULL) {
         if (c->rbuf.len <= MOCK_HTTP_MAX_HEAD) {
             return 0;
@@ -317,6 +338,7 @@ static long handle_one(mock_httpconn *c)
     head[headlen] = '\0';
     int st = parse_head(head, h);
     c->keepalive = h->keepalive;
+    c->head_only = strcmp(h->method, "HEAD") == 0;
     if (st != 0) {
         mock_http_error(&resp, st, h->error);
         if (st == 401 && c->rbuf.len - headlen >= h->clen) {
@@ -325,10 +347,17 @@ static long handle_one(mock_httpconn *c)
         goto respond;
     }
     if (c->rbuf.len - headlen < h->clen) {
+        if (h->expect_continue && !c->continue_sent) {
+            c->continue_sent = 1;
+            if (mock_strbuf_append(&c->wbuf, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0) {
+                c->closing = 1;
+            }
+        }
         free(head);
         free(h);
         return 0;
     }
+    c->continue_sent = 0;
     body = malloc(h->clen + 1);
     if (body == NULL) {
         goto respond;
@@ -495,7 +524,8 @@ void mock_http_ctl_accept(void *cluster, int fd)
 
 static void push_one(mock_httpconn *h)
 {
-    char *js = mock_config_json(h->cluster, h->stream, h->node->index, !h->stream_verbose);
+    char *js = mock_config_json(h->cluster, h->stream_bucket, h->node->index,
+                                h->stream != MOCK_STREAM_VERBOSE);
     if (js == NULL) {
         return;
     }
@@ -512,7 +542,7 @@ void mock_http_push_config(mock_cluster *c)
         mock_httpconn *h = c->nodes[i].httpconns;
         while (h != NULL) {
             mock_httpconn *next = h->next;
-            if (h->stream != NULL) {
+            if (h->stream != MOCK_STREAM_NONE) {
                 push_one(h);
                 flush(h); /* may free h */
             }

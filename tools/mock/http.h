@@ -20,6 +20,13 @@ typedef struct mock_http_request {
     int node;             /* serving node index; -1 on the control port */
 } mock_http_request;
 
+enum {
+    MOCK_STREAM_NONE,
+    MOCK_STREAM_TERSE,    /* /pools/default/bs/NAME: terse configs with $HOST */
+    MOCK_STREAM_VERBOSE,  /* /pools/default/bucketsStreaming/NAME: real host names */
+    MOCK_STREAM_SERVICES, /* /pools/default/nodeServicesStreaming: bucketless configs */
+};
+
 /* What a handler answers: a fixed body, or a producer pulled as the socket drains
  * (chunked), or a config stream (chunked, never ends). */
 typedef struct mock_http_response {
@@ -27,8 +34,8 @@ typedef struct mock_http_response {
     const char *content_type;
     mock_strbuf body;
     mock_http_producer producer;  /* produce != NULL: streamed after body */
-    mock_bucket *config_stream;   /* non-NULL: /pools/default/bs/NAME stream */
-    int stream_verbose;           /* the stream sends verbose configs (bucketsStreaming) */
+    int stream;                   /* MOCK_STREAM_*: a config stream that never ends */
+    mock_bucket *stream_bucket;   /* its bucket (NULL for the node services stream) */
 } mock_http_response;
 
 /* Route hook for other services on the node's HTTP port (views, N1QL: query_routes.c).

@@ -19,6 +19,14 @@
 
 static void kv_read_cb(evutil_socket_t fd, short what, void *arg);
 static void kv_write_cb(evutil_socket_t fd, short what, void *arg);
+static void process(mock_kvconn *c);
+
+/* Without UnorderedExecution a pending durable write blocks the connection, like the real
+ * server: later requests wait (unread or unprocessed) until it is answered. */
+static int blocked(const mock_kvconn *c)
+{
+    return c->durables != NULL && !mock_kv_has(c, FEAT_UNORDERED);
+}
 
 static void put16(unsigned char *p, uint16_t v)
 {
@@ -52,7 +60,7 @@ static uint64_t get64(const unsigned char *p)
 /* Without XERROR the server maps newer codes to old ones, or disconnects (-1). */
 static int remap_status(const mock_kvconn *c, const mock_req *r, uint16_t st)
 {
-    if (kv_has(c, FEAT_XERROR)) {
+    if (mock_kv_has(c, FEAT_XERROR)) {
         return st;
     }
     switch (st) {
@@ -72,7 +80,7 @@ static int remap_status(const mock_kvconn *c, const mock_req *r, uint16_t st)
     }
 }
 
-void kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *ext, size_t next,
+void mock_kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *ext, size_t next,
                 const void *key, size_t nkey, const void *val, size_t nval, uint64_t cas,
                 uint8_t datatype)
 {
@@ -112,9 +120,9 @@ void kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *
     c->out->len += MC_HEADER + body;
 }
 
-void kv_respond_status(mock_kvconn *c, const mock_req *r, uint16_t status)
+void mock_kv_respond_status(mock_kvconn *c, const mock_req *r, uint16_t status)
 {
-    kv_respond(c, r, status, NULL, 0, NULL, 0, NULL, 0, 0, 0);
+    mock_kv_respond(c, r, status, NULL, 0, NULL, 0, NULL, 0, 0, 0);
 }
 
 /* ------------------------------------------------------------------ close / flush */
@@ -160,6 +168,11 @@ static void free_conn(mock_kvconn *c)
     free(c);
 }
 
+mock_kvconn *mock_kvconn_next(mock_kvconn *c)
+{
+    return c->next;
+}
+
 void mock_kvconn_close(mock_kvconn *c)
 {
     if (c->in_dispatch) {
@@ -187,6 +200,11 @@ static int do_flush(mock_kvconn *c)
         free_conn(c);
         return -1;
     }
+    if (c->woff > 0 && c->woff < c->wbuf.len && c->woff >= c->wbuf.len / 2) {
+        /* keep the buffer from growing while the peer never quite catches up */
+        mock_strbuf_consume(&c->wbuf, c->woff);
+        c->woff = 0;
+    }
     if (c->woff == c->wbuf.len) {
         c->wbuf.len = 0;
         c->woff = 0;
@@ -202,8 +220,10 @@ static int do_flush(mock_kvconn *c)
         event_add(c->wev, NULL);
         c->want_write = 1;
     }
-    /* backpressure: stop reading while the peer does not read its responses */
-    if (c->wbuf.len - c->woff > WRITE_HIGH_WATER) {
+    /* backpressure: stop reading while the peer does not read its responses, or while a
+     * blocked connection has plenty of requests waiting */
+    if (c->wbuf.len - c->woff > WRITE_HIGH_WATER ||
+        (blocked(c) && c->rbuf.len - c->roff > WRITE_HIGH_WATER)) {
         event_del(c->rev);
     } else if (!c->closing) {
         event_add(c->rev, NULL);
@@ -211,7 +231,7 @@ static int do_flush(mock_kvconn *c)
     return 0;
 }
 
-void kv_flush(mock_kvconn *c)
+void mock_kv_flush(mock_kvconn *c)
 {
     if (c->dead) {
         free_conn(c);
@@ -224,7 +244,7 @@ static void kv_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    kv_flush(arg);
+    mock_kv_flush(arg);
 }
 
 /* ------------------------------------------------------------------ delays / durables */
@@ -252,7 +272,7 @@ static void dq_cb(evutil_socket_t fd, short what, void *arg)
         struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
         evtimer_add(c->dq_timer, &tv);
     }
-    kv_flush(c);
+    mock_kv_flush(c);
 }
 
 static void delay_output(mock_kvconn *c, mock_strbuf *buf, int delay_ms)
@@ -304,10 +324,13 @@ static void durable_cb(evutil_socket_t fd, short what, void *arg)
     event_free(d->timer);
     mock_strbuf_free(&d->data);
     free(d);
-    kv_flush(c);
+    if (!c->dead && !blocked(c)) {
+        process(c); /* requests that waited behind the durable write */
+    }
+    mock_kv_flush(c);
 }
 
-mock_strbuf *kv_durable_begin(mock_kvconn *c, int delay_ms)
+mock_strbuf *mock_kv_durable_begin(mock_kvconn *c, int delay_ms)
 {
     mock_durable *d = calloc(1, sizeof(*d));
     if (d == NULL) {
@@ -350,7 +373,7 @@ static int apply_fault(mock_kvconn *c, const mock_req *r)
             /* injected statuses are sent as given, even to non-XERROR connections */
             uint64_t saved = c->features;
             c->features |= 1u << FEAT_XERROR;
-            kv_respond_status(c, &copy, (uint16_t)f->status);
+            mock_kv_respond_status(c, &copy, (uint16_t)f->status);
             c->features = saved;
         } else if (f->kind == MOCK_FAULT_TRUNCATE) {
             unsigned char h[12] = {MC_RES, r->opcode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
@@ -416,6 +439,27 @@ static int parse_frame_infos(mock_req *r, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* --verbose: one line per request with the status of its (first) response. */
+static void log_request(const mock_kvconn *c, const mock_req *r, const mock_strbuf *out, size_t before)
+{
+    char key[64];
+    size_t n = r->nkey < sizeof(key) - 1 ? r->nkey : sizeof(key) - 1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = r->key[i];
+        key[i] = (ch >= 0x20 && ch < 0x7f) ? ch : '.';
+    }
+    key[n] = '\0';
+    if (out != NULL && out->len >= before + MC_HEADER) {
+        const unsigned char *h = (const unsigned char *)out->data + before;
+        mock_log("node %d kv: op 0x%02x key '%s' vb %u opaque 0x%08x -> status 0x%02x",
+                 c->node->index, r->opcode, key, r->vbucket, ntohl(r->opaque), get16(h + 6));
+    } else {
+        mock_log("node %d kv: op 0x%02x key '%s' vb %u opaque 0x%08x -> %s", c->node->index,
+                 r->opcode, key, r->vbucket, ntohl(r->opaque),
+                 c->durables ? "pending or no answer" : "no answer");
+    }
+}
+
 /* Decode the packet at h (complete: header + bodylen bytes). Returns 0, or a status to
  * answer with (the framing was fine, so the connection can go on), or -1 when the lengths do
  * not add up (answer EINVAL and close). */
@@ -445,7 +489,7 @@ static int decode(mock_kvconn *c, const unsigned char *h, mock_req *r)
     r->key = (const char *)body + nfe + r->extlen;
     r->val = r->key + r->nkey;
     r->nval = r->bodylen - nfe - r->extlen - r->nkey;
-    if (r->magic == MC_ALT_REQ && !kv_has(c, FEAT_ALT_REQUEST)) {
+    if (r->magic == MC_ALT_REQ && !mock_kv_has(c, FEAT_ALT_REQUEST)) {
         return ST_EINVAL;
     }
     if (nfe > 0) {
@@ -454,7 +498,7 @@ static int decode(mock_kvconn *c, const unsigned char *h, mock_req *r)
             return st;
         }
     }
-    if ((r->datatype & ~DT_JSON) || (r->datatype && !kv_has(c, FEAT_JSON))) {
+    if ((r->datatype & ~DT_JSON) || (r->datatype && !mock_kv_has(c, FEAT_JSON))) {
         return ST_EINVAL;
     }
     return 0;
@@ -467,12 +511,14 @@ static void process(mock_kvconn *c)
     int delay = node->delay_ms;
     mock_strbuf delayed = {0};
     c->in_dispatch = 1;
-    while (!c->dead && !c->closing && c->rbuf.len - c->roff >= MC_HEADER) {
+    while (!c->dead && !c->closing && !blocked(c) && c->rbuf.len - c->roff >= MC_HEADER) {
         const unsigned char *h = (const unsigned char *)c->rbuf.data + c->roff;
         uint32_t bodylen = get32(h + 8);
         if ((h[0] != MC_REQ && h[0] != MC_ALT_REQ) || bodylen > MOCK_MAX_BODY) {
-            mock_log("node %d: bad packet (magic 0x%02x, body %u), closing", node->index, h[0],
-                     bodylen);
+            mock_log("node %d: bad packet (magic 0x%02x, body %u) after %llu good ones (last: "
+                     "opcode 0x%02x, body %u), closing",
+                     node->index, h[0], bodylen, (unsigned long long)c->npackets, c->last_opcode,
+                     c->last_bodylen);
             c->dead = 1;
             break;
         }
@@ -480,6 +526,9 @@ static void process(mock_kvconn *c)
             break;
         }
         c->roff += MC_HEADER + (size_t)bodylen;
+        c->npackets++;
+        c->last_opcode = h[1];
+        c->last_bodylen = bodylen;
         if (node->hang) {
             continue; /* swallowed */
         }
@@ -487,12 +536,18 @@ static void process(mock_kvconn *c)
         mock_req r;
         int st = decode(c, h, &r);
         if (st < 0) {
-            kv_respond_status(c, &r, ST_EINVAL);
+            mock_kv_respond_status(c, &r, ST_EINVAL);
             c->closing = 1;
         } else if (st > 0) {
-            kv_respond_status(c, &r, (uint16_t)st);
-        } else if (!apply_fault(c, &r)) {
-            kv_dispatch(c, &r);
+            mock_kv_respond_status(c, &r, (uint16_t)st);
+        } else {
+            size_t before = c->out->len;
+            if (!apply_fault(c, &r)) {
+                mock_kv_dispatch(c, &r);
+            }
+            if (mock_verbose) {
+                log_request(c, &r, c->out, before);
+            }
         }
         c->out = &c->wbuf;
     }
@@ -528,7 +583,7 @@ static void kv_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     c->rbuf.len += (size_t)r;
     process(c);
-    kv_flush(c);
+    mock_kv_flush(c);
 }
 
 void mock_kv_accept(void *node, int fd)

@@ -7,6 +7,7 @@
 #include "views.h"
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
@@ -33,9 +34,11 @@ static void usage(FILE *f)
             "  --port P                  first port (node i: KV P+2i, HTTP P+2i+1, control\n"
             "                            P+2N); 0 = ephemeral ports (default 0)\n"
             "  --ready-file FILE         write the ready JSON here once every port listens\n"
-            "  --sample NAME             load a sample dataset into the first bucket\n"
+            "  --sample NAME[@BUCKET]    load a sample dataset (default: into the first bucket)\n"
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
+            "  --sync-replication 0|1    acknowledge HELLO SyncReplication (default 1)\n"
+            "  --verbose                 log every KV request (with its status) and HTTP request\n"
             "  --help\n",
             MOCK_MAX_NODES, MOCK_MAX_REPLICAS, MOCK_MAX_VBUCKETS);
 }
@@ -91,8 +94,10 @@ static int parse_bucket(const char *arg, bucket_spec *b)
             return -1;
         }
     }
-    if (parts[0][0] == '\0' || strlen(parts[0]) > MOCK_MAX_NAME || strchr(parts[0], '/') ||
-        strchr(parts[0], '?')) {
+    /* Couchbase's bucket name rules: letters, digits, '.', '-', '_', '%'; at most 100 */
+    if (parts[0][0] == '\0' || strlen(parts[0]) > MOCK_MAX_NAME ||
+        strspn(parts[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-%") !=
+            strlen(parts[0])) {
         return -1;
     }
     strcpy(b->name, parts[0]);
@@ -214,6 +219,10 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
             usage(stdout);
             return 0;
         }
+        if (strcmp(opt, "--verbose") == 0 || strcmp(opt, "-v") == 0) {
+            mock_verbose = 1;
+            continue;
+        }
         if (v == NULL) {
             fprintf(stderr, "sofa-mock: %s needs a value (see --help)\n", opt);
             return 2;
@@ -230,7 +239,8 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
         } else if (strcmp(opt, "--user") == 0) {
             bad = c->nusers >= MOCK_MAX_USERS || parse_user(v, &c->users[c->nusers++]);
         } else if (strcmp(opt, "--host") == 0) {
-            bad = strlen(v) >= sizeof(c->host);
+            struct in_addr addr;
+            bad = strlen(v) >= sizeof(c->host) || inet_pton(AF_INET, v, &addr) != 1;
             if (!bad) {
                 snprintf(c->host, sizeof(c->host), "%s", v);
             }
@@ -244,6 +254,10 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
             bad = parse_int(v, 0, 600000, &c->replicate_delay_ms);
         } else if (strcmp(opt, "--persist-delay-ms") == 0) {
             bad = parse_int(v, 0, 600000, &c->persist_delay_ms);
+        } else if (strcmp(opt, "--sync-replication") == 0) {
+            int on = 1;
+            bad = parse_int(v, 0, 1, &on);
+            c->no_sync_replication = !on;
         } else {
             fprintf(stderr, "sofa-mock: unknown option %s (see --help)\n", opt);
             return 2;
@@ -274,10 +288,10 @@ static int build_cluster(mock_cluster *c, const options *o)
         mock_node *n = &c->nodes[i];
         n->cluster = c;
         n->index = i;
-        n->kv = (mock_listener){-1, 0, NULL, mock_kv_accept, n};
-        n->http = (mock_listener){-1, 0, NULL, mock_http_accept, n};
+        n->kv = (mock_listener){.fd = -1, .on_accept = mock_kv_accept, .arg = n};
+        n->http = (mock_listener){.fd = -1, .on_accept = mock_http_accept, .arg = n};
     }
-    c->ctl = (mock_listener){-1, 0, NULL, mock_http_ctl_accept, c};
+    c->ctl = (mock_listener){.fd = -1, .on_accept = mock_http_ctl_accept, .arg = c};
     for (int i = 0; i < o->nspecs; i++) {
         if (mock_bucket_new(c, o->specs[i].name, o->specs[i].pass, o->specs[i].type) == NULL) {
             fprintf(stderr, "sofa-mock: cannot create bucket %s (duplicate?)\n", o->specs[i].name);

@@ -29,6 +29,7 @@ struct event;
 
 /* ------------------------------------------------------------------ misc helpers */
 extern int64_t mock_clock_offset_ms; /* advanced by the control API */
+extern int mock_verbose;             /* --verbose: log every request */
 int64_t mock_now_ms(void);       /* mock clock: wall clock + offset, ms */
 int64_t mock_mono_ms(void);      /* monotonic, for timers */
 void mock_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -95,9 +96,13 @@ struct mock_bucket {
     char uuid[33];
     mock_item **table;
     size_t table_size, nitems;
+    size_t nbytes; /* sum of value sizes */
     int nvbuckets;
     mock_vbucket *vbs;
     void *query_state; /* owned by the views/N1QL modules, if any */
+    /* config JSON cache per serving node and $HOST mode, valid for config_rev */
+    char *config_cache[MOCK_MAX_NODES][2];
+    int64_t config_cache_rev[MOCK_MAX_NODES][2];
 };
 
 mock_item *mock_store_find(mock_bucket *b, const char *key, size_t nkey); /* live or tombstone; expires lazily */
@@ -159,6 +164,7 @@ typedef struct mock_listener {
     struct event *ev;
     void (*on_accept)(void *arg, int fd);
     void *arg;
+    struct event *pause; /* re-arms ev after running out of descriptors */
 } mock_listener;
 
 struct mock_kvconn;
@@ -171,6 +177,7 @@ typedef struct mock_node {
     int failed_over;  /* out of the cluster map */
     int delay_ms;     /* response delay */
     int hang;         /* accept, never answer */
+    uint64_t nobserve, nobserve_seqno; /* OBSERVE / OBSERVE_SEQNO requests received */
     mock_listener kv, http;
     struct mock_kvconn *kvconns;
     struct mock_httpconn *httpconns;
@@ -190,6 +197,7 @@ struct mock_cluster {
     int64_t rev_epoch;
     int rebalance_shift;
     int replicate_delay_ms, persist_delay_ms;
+    int no_sync_replication; /* HELLO does not acknowledge SyncReplication (0x11) */
     mock_fault faults[MOCK_MAX_FAULTS];
     int nfaults;
     mock_listener ctl;                   /* control-only HTTP port, never closed */
@@ -208,6 +216,7 @@ int mock_node_role(const mock_bucket *b, int vbid, int node);
 /* Config JSON for bucket b (NULL = bucketless cluster config) as served by node `node`,
  * with $HOST for that node when dollar_host, else the real host. Caller frees. */
 char *mock_config_json(mock_cluster *c, mock_bucket *b, int node, int dollar_host);
+void mock_config_cache_free(mock_bucket *b); /* cached configs (kept per rev) */
 /* Cluster topology changes (each bumps rev and pushes to streams). 0 / -1 with msg. */
 int mock_cluster_failover(mock_cluster *c, int node, char *msg, size_t msglen);
 int mock_cluster_rebalance(mock_cluster *c, const int *nodes, int n, char *msg, size_t msglen);
@@ -224,7 +233,8 @@ void mock_node_drop_connections(mock_node *n);
 int mock_listener_open(mock_listener *l, struct event_base *base, const char *host);
 void mock_listener_close(mock_listener *l);
 void mock_kv_accept(void *node, int fd);
-void mock_kvconn_close(struct mock_kvconn *c);
+void mock_kvconn_close(struct mock_kvconn *c); /* deferred when called from its own dispatch */
+struct mock_kvconn *mock_kvconn_next(struct mock_kvconn *c);
 void mock_http_accept(void *node, int fd);     /* node's HTTP port */
 void mock_http_ctl_accept(void *cluster, int fd); /* the control-only port */
 void mock_httpconn_close(struct mock_httpconn *c);

@@ -10,14 +10,40 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#define ACCEPT_BATCH 64
+#define ACCEPT_BACKOFF_MS 100
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    mock_listener *l = arg;
+    if (l->ev != NULL) {
+        event_add(l->ev, NULL);
+    }
+}
+
 static void accept_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     mock_listener *l = arg;
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
         int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* out of descriptors: pause this listener instead of spinning */
+                mock_log("accept on port %d: %s; pausing %d ms", l->port, strerror(errno),
+                         ACCEPT_BACKOFF_MS);
+                event_del(l->ev);
+                if (l->pause == NULL) {
+                    l->pause = evtimer_new(event_get_base(l->ev), resume_cb, l);
+                }
+                if (l->pause != NULL) {
+                    struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
+                    evtimer_add(l->pause, &tv);
+                }
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                       errno != ECONNABORTED) {
                 mock_log("accept on port %d: %s", l->port, strerror(errno));
             }
             return;
@@ -65,6 +91,10 @@ int mock_listener_open(mock_listener *l, struct event_base *base, const char *ho
 
 void mock_listener_close(mock_listener *l)
 {
+    if (l->pause != NULL) {
+        event_free(l->pause);
+        l->pause = NULL;
+    }
     if (l->ev != NULL) {
         event_free(l->ev);
         l->ev = NULL;

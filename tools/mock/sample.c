@@ -91,7 +91,7 @@ static void slug(const char *in, char *out, size_t n)
 
 static int store_json(mock_bucket *b, const char *key, json_t *doc)
 {
-    char *s = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *s = doc != NULL ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(doc);
     if (s == NULL) {
         return -1;

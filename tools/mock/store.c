@@ -111,6 +111,7 @@ static void unlink_item(mock_bucket *b, mock_item *it)
 void mock_store_remove(mock_bucket *b, mock_item *it)
 {
     unlink_item(b, it);
+    b->nbytes -= it->nvalue;
     free(it->value);
     free(it);
 }
@@ -262,6 +263,7 @@ mock_item *mock_store_put_at(mock_bucket *b, mock_item *it, const char *key, siz
         free(it->value);
         it->value_cap = (uint32_t)(nval ? nval : 1);
     }
+    b->nbytes = b->nbytes - it->nvalue + nval;
     it->value = buf;
     it->nvalue = (uint32_t)nval;
     it->flags = flags;
@@ -289,6 +291,7 @@ void mock_store_touch_item(mock_bucket *b, mock_item *it)
 
 void mock_store_delete(mock_bucket *b, mock_item *it)
 {
+    b->nbytes -= it->nvalue;
     free(it->value);
     it->value = NULL;
     it->nvalue = 0;
@@ -314,10 +317,12 @@ void mock_store_flush(mock_bucket *b)
         b->table[i] = NULL;
     }
     b->nitems = 0;
+    b->nbytes = 0;
 }
 
 void mock_store_free(mock_bucket *b)
 {
+    mock_config_cache_free(b);
     if (b->table != NULL) {
         mock_store_flush(b);
         free(b->table);

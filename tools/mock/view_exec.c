@@ -22,7 +22,7 @@ static int cmp_ids(const json_t *a, const json_t *b)
 static int cmp_rows(const void *pa, const void *pb)
 {
     const mock_view_row *a = pa, *b = pb;
-    int c = mock_collate(a->key, b->key);
+    int c = mock_view_collate(a->key, b->key);
     if (c == 0) {
         c = cmp_ids(a->id, b->id);
     }
@@ -48,7 +48,7 @@ void mock_view_result_clear(mock_view_result *res)
 /* Compare a row against a bound (key, optional docid); <0 row before bound. */
 static int cmp_bound(const mock_view_row *r, const json_t *key, const char *docid)
 {
-    int c = mock_collate(r->key, key);
+    int c = mock_view_collate(r->key, key);
     if (c == 0 && docid != NULL) {
         size_t nr = json_string_length(r->id), nd = strlen(docid);
         size_t n = nr < nd ? nr : nd;
@@ -61,7 +61,7 @@ static int cmp_bound(const mock_view_row *r, const json_t *key, const char *doci
 static int row_in_range(const mock_view_opts *o, const mock_view_row *r)
 {
     int dir = o->descending ? -1 : 1;
-    if (o->key != NULL && mock_collate(r->key, o->key) != 0) {
+    if (o->key != NULL && mock_view_collate(r->key, o->key) != 0) {
         return 0;
     }
     if (o->startkey != NULL && cmp_bound(r, o->startkey, o->startkey_docid) * dir < 0) {
@@ -90,7 +90,7 @@ static int select_rows(const mock_view_opts *o, const mock_view_rows *index, moc
         json_array_foreach(o->keys, i, k) {
             for (size_t j = 0; j < index->n; j++) {
                 size_t at = o->descending ? index->n - 1 - j : j;
-                if (mock_collate(index->v[at].key, k) == 0 && push_shared(sel, &index->v[at]) != 0) {
+                if (mock_view_collate(index->v[at].key, k) == 0 && push_shared(sel, &index->v[at]) != 0) {
                     return -1;
                 }
             }
@@ -187,7 +187,7 @@ static mock_view_exec_rc reduce_rows(const mock_view_opts *o, const mock_view_ro
                 json_decref(gk);
                 return MOCK_VIEW_EXEC_NOMEM;
             }
-            int same = mock_collate(gk, nk) == 0;
+            int same = mock_view_collate(gk, nk) == 0;
             json_decref(nk);
             if (!same) {
                 break;
@@ -217,6 +217,12 @@ static mock_view_exec_rc check_opts(const mock_view_opts *o, int reducing, int h
     }
     if (!reducing && (o->group || o->group_level >= 0)) {
         snprintf(err, nerr, "Invalid URL parameter `group` or `group_level` for non-reduce view.");
+        return MOCK_VIEW_EXEC_BAD_QUERY;
+    }
+    if (o->startkey != NULL && o->endkey != NULL &&
+        mock_view_collate(o->startkey, o->endkey) * (o->descending ? -1 : 1) > 0) {
+        snprintf(err, nerr, "No rows can match your key range, reverse your start_key and end_key or set "
+                            "descending=%s", o->descending ? "false" : "true");
         return MOCK_VIEW_EXEC_BAD_QUERY;
     }
     if (reducing && o->keys != NULL && !o->group && o->group_level < 0) {

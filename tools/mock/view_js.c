@@ -153,20 +153,31 @@ static mock_view_js *js_of(duk_context *ctx)
     return f.udata;
 }
 
-/* The JSON text of the value at idx as a new jansson reference (undefined and
- * functions become null). Throws on out-of-memory. */
+/* Push the JSON text of the value at idx (undefined for undefined and functions).
+ * May throw (a throwing toJSON); allocates nothing outside the engine. */
+static void push_json_text(duk_context *ctx, duk_idx_t idx)
+{
+    duk_dup(ctx, idx);
+    if (!duk_is_undefined(ctx, -1)) {
+        duk_json_encode(ctx, -1);
+    }
+}
+
+/* The value of JSON text at idx as a new reference; null for undefined or text
+ * jansson rejects (say, lone surrogates). Never throws. */
+static json_t *json_of_text(duk_context *ctx, duk_idx_t idx)
+{
+    const char *s = duk_is_string(ctx, idx) ? duk_get_string(ctx, idx) : NULL;
+    json_t *j = s != NULL ? json_loads(s, JSON_DECODE_ANY, NULL) : NULL;
+    return j != NULL ? j : json_null();
+}
+
+/* The value at idx as a new jansson reference (see the two helpers above). */
 static json_t *to_json(duk_context *ctx, duk_idx_t idx)
 {
-    if (duk_is_undefined(ctx, idx)) {
-        return json_null();
-    }
-    duk_dup(ctx, idx);
-    const char *s = duk_json_encode(ctx, -1);
-    json_t *j = s != NULL ? json_loads(s, JSON_DECODE_ANY, NULL) : json_null();
+    push_json_text(ctx, idx);
+    json_t *j = json_of_text(ctx, -1);
     duk_pop(ctx);
-    if (j == NULL) {
-        j = json_null();
-    }
     return j;
 }
 
@@ -176,8 +187,10 @@ static duk_ret_t emit_fn(duk_context *ctx)
     if (js->rows == NULL || js->cur_id == NULL) {
         return duk_error(ctx, DUK_ERR_ERROR, "emit() called outside a map function");
     }
-    json_t *key = to_json(ctx, 0);
-    json_t *value = to_json(ctx, 1);
+    push_json_text(ctx, 0); /* both texts first: nothing to leak if either throws */
+    push_json_text(ctx, 1);
+    json_t *key = json_of_text(ctx, -2);
+    json_t *value = json_of_text(ctx, -1);
     if (mock_view_rows_push(js->rows, key, value, json_incref(js->cur_id)) != 0) {
         js->oom = 1;
         return duk_error(ctx, DUK_ERR_ERROR, "out of memory or too many rows");
