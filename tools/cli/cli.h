@@ -126,10 +126,15 @@ typedef struct cli_mutation_info {
 /** Runs after each successful mutation; returns SOFA_OK or the status to report. */
 typedef int (*cli_mutation_hook)(cli_ctx *ctx, const cli_mutation_info *m);
 
+/** Runs before the command (and before connecting): checks option values that the
+ *  parser cannot; returns CLI_EXIT_OK or an exit code (after printing why). */
+typedef int (*cli_check_hook)(cli_ctx *ctx);
+
 /* commands.c: the registries */
 extern const cli_command *const cli_command_groups[];
 extern const cli_optset cli_optsets[];
 extern const cli_mutation_hook cli_mutation_hooks[];
+extern const cli_check_hook cli_check_hooks[];
 
 /* command groups */
 extern const cli_command cli_kv_commands[];
@@ -149,6 +154,7 @@ extern const cli_option cli_endure_options[];
 
 /* mutation hooks */
 int cli_durability_hook(cli_ctx *ctx, const cli_mutation_info *m); /* cmd_durability.c */
+int cli_durability_check(cli_ctx *ctx);                            /* cmd_durability.c */
 
 /* opts.c */
 const cli_command *cli_find_command(const char *name);

@@ -23,6 +23,12 @@ const cli_optset cli_optsets[] = {
     {NULL, 0},
 };
 
+/* Called before every command, in order: option values the parser cannot check. */
+const cli_check_hook cli_check_hooks[] = {
+    cli_durability_check,
+    NULL,
+};
+
 /* Called after every successful mutation, in order (e.g. client-side durability). */
 const cli_mutation_hook cli_mutation_hooks[] = {
     cli_durability_hook,
