@@ -93,8 +93,8 @@ def test_stop_and_restart_keep_ports():
         assert m.ctl("start?node=1")[0] == 200
         c = connect(m.kv[1])
         assert c.call(0x0A).status == 0
-        # stop node 0 through its own HTTP port, restarting by itself after 300 ms
-        st, _ = m.ctl("stop?node=0&for_ms=300", port=m.http[0])
+        # stop node 0 through its own HTTP port, restarting by itself after 1.5 s
+        st, _ = m.ctl("stop?node=0&for_ms=1500", port=m.http[0])
         assert st == 200
         time.sleep(0.1)
         try:
@@ -102,7 +102,7 @@ def test_stop_and_restart_keep_ports():
             raise AssertionError("still open")
         except ConnectionRefusedError:
             pass
-        time.sleep(0.4)
+        time.sleep(1.6)
         assert connect(m.kv[0]).call(0x0A).status == 0
 
 
@@ -135,16 +135,16 @@ def test_rebalance_moves_vbuckets():
 def test_delay_and_hang():
     with Mock("--vbuckets", str(NVB)) as m:
         c = connect(m.kv[0])
-        assert m.ctl("delay?node=0&ms=300")[0] == 200
+        assert m.ctl("delay?node=0&ms=1000")[0] == 200
         t0 = time.time()
         c.send(0x0A)
         c.send(0x0B)
         assert c.recv().opcode == 0x0A and c.recv().opcode == 0x0B
-        assert 0.28 <= time.time() - t0 < 1.0
+        assert 0.98 <= time.time() - t0 < 5.0
         assert m.ctl("delay?ms=0")[0] == 200
         t0 = time.time()
         c.call(0x0A)
-        assert time.time() - t0 < 0.2
+        assert time.time() - t0 < 0.8
         assert m.ctl("hang?node=0&on=1")[0] == 200
         h = KV(m.kv[0])  # still accepts
         h.send(0x0A)
@@ -158,17 +158,17 @@ def test_http_delay_and_hang():
     from mocklib import http_request
     admin = ("Administrator", "password")
     with Mock("--nodes", "2") as m:
-        assert m.ctl("delay?node=0&ms=300")[0] == 200
+        assert m.ctl("delay?node=0&ms=1000")[0] == 200
         t0 = time.time()
         st, _ = http_request(m.http[0], "GET", "/pools/default", auth=admin)
-        assert st == 200 and 0.28 <= time.time() - t0 < 1.5
+        assert st == 200 and 0.98 <= time.time() - t0 < 5.0
         t0 = time.time()
         assert http_request(m.http[1], "GET", "/pools/default", auth=admin)[0] == 200
-        assert time.time() - t0 < 0.25  # other nodes unaffected
+        assert time.time() - t0 < 0.8  # other nodes unaffected
         # the control API on the delayed node's own port is not delayed
         t0 = time.time()
         assert m.ctl("hang?node=1&on=1", port=m.http[0])[0] == 200
-        assert time.time() - t0 < 0.25
+        assert time.time() - t0 < 0.8
         try:
             http_request(m.http[1], "GET", "/pools", timeout=0.5)
             raise AssertionError("a hung node answered")
@@ -261,6 +261,12 @@ def test_clean_exit_and_bad_options():
     t0 = time.time()
     with Mock("--nodes", "4", "--replicas", "3", "--vbuckets", "1024") as m:
         assert time.time() - t0 < 1.0
+    with Mock("--verbose") as m:
+        c = connect(m.kv[0])
+        c.call(0x0A)
+        time.sleep(0.05)
+        log = open(os.path.join(m.dir, "mock.log")).read()
+        assert "op 0x0a key '' vb 0" in log and "-> status 0x00" in log, log
     # Mock.stop asserted exit status 0 after SIGTERM
 
 

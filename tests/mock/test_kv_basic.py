@@ -12,6 +12,9 @@ def test_hello_acks_supported_features_only():
         assert feats == {0x03, 0x04, 0x07, 0x08, 0x0B, 0x10, 0x11, 0x1D}, feats
         # agent given as JSON works too
         assert c.hello(0x07, agent='{"a":"x","i":"0000000000000001/0000000000000002"}') == {0x07}
+        assert c.hello(0x0E, 0x0E, 0x07) == {0x0E, 0x07}  # duplicates acknowledged once
+    with Mock("--sync-replication", "0") as m:
+        assert KV(m.kv[0]).hello(0x07, 0x10, 0x11) == {0x07, 0x10}
 
 
 def test_plain_and_select_bucket():

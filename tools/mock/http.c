@@ -296,6 +296,10 @@ static void route(mock_httpconn *c, head_info *h, const char *body, mock_http_re
     mock_http_request req = {h->method, h->target, q ? q : "", body, h->clen,
                              h->have_auth ? h->user : NULL, h->have_auth ? h->pass : NULL,
                              c->node ? c->node->index : -1};
+    if (mock_verbose) {
+        mock_log("node %d http: %s %s%s%s (%zu body bytes)", req.node, h->method, h->target,
+                 q ? "?" : "", q ? q : "", h->clen);
+    }
     if (strncmp(h->target, "/mock/", 6) == 0 || strcmp(h->target, "/mock") == 0) {
         mock_control_route(c->cluster, &req, resp);
     } else if (c->node == NULL) {

@@ -171,82 +171,98 @@ static void flush_bucket(mock_cluster *c, mock_bucket *b, mock_http_response *re
     resp->content_type = "application/json";
 }
 
-void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+enum { CFG_VERBOSE, CFG_TERSE, CFG_TERSE_STREAM, CFG_VERBOSE_STREAM };
+
+static const struct {
+    const char *prefix;
+    int kind;
+} bucket_routes[] = {{"/pools/default/buckets/", CFG_VERBOSE},
+                     {"/pools/default/b/", CFG_TERSE},
+                     {"/pools/default/bs/", CFG_TERSE_STREAM},
+                     {"/pools/default/bucketsStreaming/", CFG_VERBOSE_STREAM}};
+
+/* A bucket config (once or streamed), for an authorised client. */
+static void bucket_config(mock_cluster *c, const mock_http_request *req, mock_bucket *b, int kind,
+                          mock_http_response *resp)
 {
-    const char *p = req->path;
-    int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    char *js = mock_config_json(c, b, req->node, kind == CFG_TERSE || kind == CFG_TERSE_STREAM);
+    if (js == NULL || kind == CFG_VERBOSE || kind == CFG_TERSE) {
+        set_text(resp, 200, js);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = "application/json";
+    if (mock_strbuf_append(&resp->body, js, strlen(js)) != 0 ||
+        mock_strbuf_append(&resp->body, "\n\n\n\n", 4) != 0) {
+        free(js);
+        mock_http_error(resp, 500, "out of memory");
+        return;
+    }
+    free(js);
+    resp->stream = kind == CFG_VERBOSE_STREAM ? MOCK_STREAM_VERBOSE : MOCK_STREAM_TERSE;
+    resp->stream_bucket = b;
+}
+
+/* /pools/default/{buckets,b,bs,bucketsStreaming}/NAME[/controller/doFlush]. 1 if answered. */
+static int bucket_route(mock_cluster *c, const mock_http_request *req, int get,
+                        mock_http_response *resp)
+{
     char name[MOCK_MAX_NAME + 1];
-    if (strcmp(p, "/pools") == 0 && get) {
-        pools(c, req, resp);
-        return;
-    }
-    if (strcmp(p, "/pools/default") == 0 && get) {
-        pools_default(c, req, resp);
-        return;
-    }
-    if (strcmp(p, "/pools/default/buckets") == 0 && get) {
-        all_buckets(c, req, resp);
-        return;
-    }
-    if ((strcmp(p, "/pools/default/nodeServices") == 0 ||
-         strcmp(p, "/pools/default/nodeServicesStreaming") == 0) && get) {
-        node_services(c, req, resp, p[strlen("/pools/default/nodeServices")] != '\0');
-        return;
-    }
-    static const struct {
-        const char *prefix;
-        int kind; /* 0 verbose, 1 terse, 2 terse stream, 3 verbose stream */
-    } routes[] = {{"/pools/default/buckets/", 0},
-                  {"/pools/default/b/", 1},
-                  {"/pools/default/bs/", 2},
-                  {"/pools/default/bucketsStreaming/", 3}};
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        size_t pl = strlen(routes[i].prefix);
-        if (strncmp(p, routes[i].prefix, pl) != 0) {
+    for (size_t i = 0; i < sizeof(bucket_routes) / sizeof(bucket_routes[0]); i++) {
+        size_t pl = strlen(bucket_routes[i].prefix);
+        if (strncmp(req->path, bucket_routes[i].prefix, pl) != 0) {
             continue;
         }
-        const char *rest = p + pl;
+        const char *rest = req->path + pl;
         const char *slash = strchr(rest, '/');
         size_t nl = slash ? (size_t)(slash - rest) : strlen(rest);
         if (nl == 0 || nl > MOCK_MAX_NAME) {
-            break;
+            return 0;
         }
         memcpy(name, rest, nl);
         name[nl] = '\0';
         mock_bucket *b = mock_cluster_bucket(c, name);
         if (check_bucket(c, req, b, resp) != 0) {
-            return;
+            return 1;
         }
         if (slash != NULL) {
-            if (routes[i].kind == 0 && strcmp(slash, "/controller/doFlush") == 0 &&
+            if (bucket_routes[i].kind == CFG_VERBOSE && strcmp(slash, "/controller/doFlush") == 0 &&
                 strcmp(req->method, "POST") == 0) {
                 flush_bucket(c, b, resp);
-                return;
+                return 1;
             }
-            break;
+            return 0;
         }
         if (!get) {
             mock_http_error(resp, 405, "method not allowed");
-            return;
+            return 1;
         }
-        char *js = mock_config_json(c, b, req->node, routes[i].kind == 1 || routes[i].kind == 2);
-        if (routes[i].kind >= 2 && js != NULL) {
-            resp->status = 200;
-            resp->content_type = "application/json";
-            mock_strbuf_append(&resp->body, js, strlen(js));
-            mock_strbuf_append(&resp->body, "\n\n\n\n", 4);
-            resp->stream = routes[i].kind == 3 ? MOCK_STREAM_VERBOSE : MOCK_STREAM_TERSE;
-            resp->stream_bucket = b;
-            free(js);
-            return;
-        }
-        set_text(resp, 200, js);
-        return;
+        bucket_config(c, req, b, bucket_routes[i].kind, resp);
+        return 1;
     }
-    for (int i = 0; i < nhooks; i++) {
-        if (hooks[i](c, req, resp)) {
-            return;
+    return 0;
+}
+
+void mock_http_route(mock_cluster *c, const mock_http_request *req, mock_http_response *resp)
+{
+    const char *p = req->path;
+    int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+    if (strcmp(p, "/pools") == 0 && get) {
+        pools(c, req, resp);
+    } else if (strcmp(p, "/pools/default") == 0 && get) {
+        pools_default(c, req, resp);
+    } else if (strcmp(p, "/pools/default/buckets") == 0 && get) {
+        all_buckets(c, req, resp);
+    } else if ((strcmp(p, "/pools/default/nodeServices") == 0 ||
+                strcmp(p, "/pools/default/nodeServicesStreaming") == 0) &&
+               get) {
+        node_services(c, req, resp, p[strlen("/pools/default/nodeServices")] != '\0');
+    } else if (!bucket_route(c, req, get, resp)) {
+        for (int i = 0; i < nhooks; i++) {
+            if (hooks[i](c, req, resp)) {
+                return;
+            }
         }
+        mock_http_error(resp, 404, "not found");
     }
-    mock_http_error(resp, 404, "not found");
 }

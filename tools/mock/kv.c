@@ -439,6 +439,27 @@ static int parse_frame_infos(mock_req *r, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* --verbose: one line per request with the status of its (first) response. */
+static void log_request(const mock_kvconn *c, const mock_req *r, const mock_strbuf *out, size_t before)
+{
+    char key[64];
+    size_t n = r->nkey < sizeof(key) - 1 ? r->nkey : sizeof(key) - 1;
+    for (size_t i = 0; i < n; i++) {
+        char ch = r->key[i];
+        key[i] = (ch >= 0x20 && ch < 0x7f) ? ch : '.';
+    }
+    key[n] = '\0';
+    if (out != NULL && out->len >= before + MC_HEADER) {
+        const unsigned char *h = (const unsigned char *)out->data + before;
+        mock_log("node %d kv: op 0x%02x key '%s' vb %u opaque 0x%08x -> status 0x%02x",
+                 c->node->index, r->opcode, key, r->vbucket, ntohl(r->opaque), get16(h + 6));
+    } else {
+        mock_log("node %d kv: op 0x%02x key '%s' vb %u opaque 0x%08x -> %s", c->node->index,
+                 r->opcode, key, r->vbucket, ntohl(r->opaque),
+                 c->durables ? "pending or no answer" : "no answer");
+    }
+}
+
 /* Decode the packet at h (complete: header + bodylen bytes). Returns 0, or a status to
  * answer with (the framing was fine, so the connection can go on), or -1 when the lengths do
  * not add up (answer EINVAL and close). */
@@ -494,8 +515,10 @@ static void process(mock_kvconn *c)
         const unsigned char *h = (const unsigned char *)c->rbuf.data + c->roff;
         uint32_t bodylen = get32(h + 8);
         if ((h[0] != MC_REQ && h[0] != MC_ALT_REQ) || bodylen > MOCK_MAX_BODY) {
-            mock_log("node %d: bad packet (magic 0x%02x, body %u), closing", node->index, h[0],
-                     bodylen);
+            mock_log("node %d: bad packet (magic 0x%02x, body %u) after %llu good ones (last: "
+                     "opcode 0x%02x, body %u), closing",
+                     node->index, h[0], bodylen, (unsigned long long)c->npackets, c->last_opcode,
+                     c->last_bodylen);
             c->dead = 1;
             break;
         }
@@ -503,6 +526,9 @@ static void process(mock_kvconn *c)
             break;
         }
         c->roff += MC_HEADER + (size_t)bodylen;
+        c->npackets++;
+        c->last_opcode = h[1];
+        c->last_bodylen = bodylen;
         if (node->hang) {
             continue; /* swallowed */
         }
@@ -514,8 +540,14 @@ static void process(mock_kvconn *c)
             c->closing = 1;
         } else if (st > 0) {
             mock_kv_respond_status(c, &r, (uint16_t)st);
-        } else if (!apply_fault(c, &r)) {
-            mock_kv_dispatch(c, &r);
+        } else {
+            size_t before = c->out->len;
+            if (!apply_fault(c, &r)) {
+                mock_kv_dispatch(c, &r);
+            }
+            if (mock_verbose) {
+                log_request(c, &r, c->out, before);
+            }
         }
         c->out = &c->wbuf;
     }

@@ -53,6 +53,9 @@ typedef struct mock_kvconn {
     mock_delayed *dq_head, *dq_tail;
     struct event *dq_timer;
     mock_durable *durables;
+    uint64_t npackets;     /* framing diagnostics for the "bad packet" log line */
+    uint8_t last_opcode;
+    uint32_t last_bodylen;
 } mock_kvconn;
 
 static inline int mock_kv_has(const mock_kvconn *c, int feat)

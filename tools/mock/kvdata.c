@@ -379,93 +379,89 @@ static void op_touch(mock_kvconn *c, const mock_req *r)
     }
 }
 
+static void op_set(mock_kvconn *c, const mock_req *r)
+{
+    op_store(c, r, OP_SET);
+}
+
+static void op_add(mock_kvconn *c, const mock_req *r)
+{
+    op_store(c, r, OP_ADD);
+}
+
+static void op_replace(mock_kvconn *c, const mock_req *r)
+{
+    op_store(c, r, OP_REPLACE);
+}
+
+static void op_incr(mock_kvconn *c, const mock_req *r)
+{
+    op_counter(c, r, OP_INCR);
+}
+
+static void op_decr(mock_kvconn *c, const mock_req *r)
+{
+    op_counter(c, r, OP_DECR);
+}
+
+static void op_append(mock_kvconn *c, const mock_req *r)
+{
+    op_concat(c, r, OP_APPEND);
+}
+
+static void op_prepend(mock_kvconn *c, const mock_req *r)
+{
+    op_concat(c, r, OP_PREPEND);
+}
+
+static void op_observe(mock_kvconn *c, const mock_req *r)
+{
+    c->node->nobserve++;
+    mock_kv_observe(c, r);
+}
+
+static void op_observe_seqno(mock_kvconn *c, const mock_req *r)
+{
+    c->node->nobserve_seqno++;
+    mock_kv_observe_seqno(c, r);
+}
+
+enum { NEEDS_MASTER, NEEDS_REPLICA, OWN_CHECKS };
+
+/* Every data opcode (quiet and key-echoing variants share their base's handler). */
+static const struct {
+    uint8_t opcode;
+    uint8_t check; /* what the common prelude checks before the handler */
+    void (*fn)(mock_kvconn *c, const mock_req *r);
+} data_ops[] = {
+    {OP_GET, NEEDS_MASTER, mock_kv_op_get},       {OP_GETQ, NEEDS_MASTER, mock_kv_op_get},
+    {OP_GETK, NEEDS_MASTER, mock_kv_op_get},      {OP_GETKQ, NEEDS_MASTER, mock_kv_op_get},
+    {OP_SET, NEEDS_MASTER, op_set},               {OP_SETQ, NEEDS_MASTER, op_set},
+    {OP_ADD, NEEDS_MASTER, op_add},               {OP_ADDQ, NEEDS_MASTER, op_add},
+    {OP_REPLACE, NEEDS_MASTER, op_replace},       {OP_REPLACEQ, NEEDS_MASTER, op_replace},
+    {OP_DELETE, NEEDS_MASTER, op_delete},         {OP_DELETEQ, NEEDS_MASTER, op_delete},
+    {OP_INCR, NEEDS_MASTER, op_incr},             {OP_INCRQ, NEEDS_MASTER, op_incr},
+    {OP_DECR, NEEDS_MASTER, op_decr},             {OP_DECRQ, NEEDS_MASTER, op_decr},
+    {OP_APPEND, NEEDS_MASTER, op_append},         {OP_APPENDQ, NEEDS_MASTER, op_append},
+    {OP_PREPEND, NEEDS_MASTER, op_prepend},       {OP_PREPENDQ, NEEDS_MASTER, op_prepend},
+    {OP_TOUCH, NEEDS_MASTER, op_touch},           {OP_GAT, NEEDS_MASTER, op_touch},
+    {OP_GATQ, NEEDS_MASTER, op_touch},            {OP_GETL, NEEDS_MASTER, mock_kv_op_getl},
+    {OP_UNLOCK, NEEDS_MASTER, mock_kv_op_unlock}, {OP_GET_META, NEEDS_MASTER, mock_kv_op_get_meta},
+    {OP_GET_REPLICA, NEEDS_REPLICA, mock_kv_op_get_replica},
+    {OP_OBSERVE, OWN_CHECKS, op_observe},         {OP_OBSERVE_SEQNO, OWN_CHECKS, op_observe_seqno},
+};
+
 int mock_kv_data_dispatch(mock_kvconn *c, const mock_req *r)
 {
-    uint8_t op = r->opcode;
-    switch (op) {
-    case OP_OBSERVE:
-        c->node->nobserve++;
-        mock_kv_observe(c, r);
-        return 1;
-    case OP_OBSERVE_SEQNO:
-        c->node->nobserve_seqno++;
-        mock_kv_observe_seqno(c, r);
-        return 1;
-    case OP_GET_REPLICA:
-        if (mock_kv_prelude(c, r, 1)) {
-            mock_kv_op_get_replica(c, r);
+    for (size_t i = 0; i < sizeof(data_ops) / sizeof(data_ops[0]); i++) {
+        if (data_ops[i].opcode != r->opcode) {
+            continue;
+        }
+        int check = data_ops[i].check;
+        if (check == OWN_CHECKS || mock_kv_prelude(c, r, check == NEEDS_REPLICA)) {
+            data_ops[i].fn(c, r);
         }
         return 1;
-    default:
-        break;
     }
-    uint8_t base = op;
-    if (op >= OP_SETQ && op <= OP_DECRQ) {
-        base = (uint8_t)(op - 0x10);
-    } else if (op == OP_APPENDQ) {
-        base = OP_APPEND;
-    } else if (op == OP_PREPENDQ) {
-        base = OP_PREPEND;
-    } else if (op == OP_GETQ || op == OP_GETK || op == OP_GETKQ) {
-        base = OP_GET;
-    } else if (op == OP_GATQ) {
-        base = OP_GAT;
-    }
-    switch (base) {
-    case OP_GET:
-    case OP_SET:
-    case OP_ADD:
-    case OP_REPLACE:
-    case OP_DELETE:
-    case OP_INCR:
-    case OP_DECR:
-    case OP_APPEND:
-    case OP_PREPEND:
-    case OP_TOUCH:
-    case OP_GAT:
-    case OP_GETL:
-    case OP_UNLOCK:
-    case OP_GET_META:
-        break;
-    default:
-        return 0;
-    }
-    if (!mock_kv_prelude(c, r, 0)) {
-        return 1;
-    }
-    switch (base) {
-    case OP_GET:
-        mock_kv_op_get(c, r);
-        break;
-    case OP_SET:
-    case OP_ADD:
-    case OP_REPLACE:
-        op_store(c, r, base);
-        break;
-    case OP_DELETE:
-        op_delete(c, r);
-        break;
-    case OP_INCR:
-    case OP_DECR:
-        op_counter(c, r, base);
-        break;
-    case OP_APPEND:
-    case OP_PREPEND:
-        op_concat(c, r, base);
-        break;
-    case OP_TOUCH:
-    case OP_GAT:
-        op_touch(c, r);
-        break;
-    case OP_GETL:
-        mock_kv_op_getl(c, r);
-        break;
-    case OP_UNLOCK:
-        mock_kv_op_unlock(c, r);
-        break;
-    default:
-        mock_kv_op_get_meta(c, r);
-        break;
-    }
-    return 1;
+    return 0;
 }

@@ -38,6 +38,7 @@ static void usage(FILE *f)
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
             "  --sync-replication 0|1    acknowledge HELLO SyncReplication (default 1)\n"
+            "  --verbose                 log every KV request (with its status) and HTTP request\n"
             "  --help\n",
             MOCK_MAX_NODES, MOCK_MAX_REPLICAS, MOCK_MAX_VBUCKETS);
 }
@@ -217,6 +218,10 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
         if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (strcmp(opt, "--verbose") == 0 || strcmp(opt, "-v") == 0) {
+            mock_verbose = 1;
+            continue;
         }
         if (v == NULL) {
             fprintf(stderr, "sofa-mock: %s needs a value (see --help)\n", opt);

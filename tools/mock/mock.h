@@ -29,6 +29,7 @@ struct event;
 
 /* ------------------------------------------------------------------ misc helpers */
 extern int64_t mock_clock_offset_ms; /* advanced by the control API */
+extern int mock_verbose;             /* --verbose: log every request */
 int64_t mock_now_ms(void);       /* mock clock: wall clock + offset, ms */
 int64_t mock_mono_ms(void);      /* monotonic, for timers */
 void mock_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

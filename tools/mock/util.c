@@ -9,6 +9,7 @@
 #include <time.h>
 
 int64_t mock_clock_offset_ms = 0;
+int mock_verbose = 0;
 
 int64_t mock_now_ms(void)
 {
