@@ -7,7 +7,8 @@
 
 #include "conformance.h"
 
-/* A factory's destroy for tables that own their loop: sofa_iops_free(io). */
+/* A factory's destroy for tables that own their loop (not loaded from a library):
+ * io->destroy(io). */
 void conformance_free_table(void *ctx, sofa_iops *io);
 
 /* @return the number of failed tests (cmocka's group result). */
