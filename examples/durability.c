@@ -22,8 +22,8 @@ static void on_durable_store(sofa_client *c, sofa_status st, const sofa_mutation
     (void)c, (void)ck;
     /* the write's own failure, or a durability status: E_DURABILITY_TIMEOUT,
      * E_DURABILITY_CAS_MISMATCH, E_MUTATION_LOST (then r->cas is the write's CAS) */
-    printf("1. upsert persisted to 2 nodes, replicated to 1: %s (cas %llu)\n",
-           sofa_status_name(st), (unsigned long long)r->cas);
+    printf("1. upsert persisted to 2 nodes, replicated to 1: %s (cas %llu)\n", sofa_status_name(st),
+           (unsigned long long)r->cas);
     failures += st != SOFA_OK;
 }
 
@@ -38,14 +38,13 @@ static void on_endured(sofa_client *c, sofa_status st, const sofa_endure_item *i
     printf("2. endure %zu keys: %s\n", n, sofa_status_name(st));
     for (size_t i = 0; i < n; i++)
         printf("   %.*s: %s, on disk on %u node(s), in memory on %u replica(s)\n",
-               (int)items[i].nkey, (const char *)items[i].key,
-               sofa_status_name(items[i].status), items[i].npersisted, items[i].nreplicated);
+               (int)items[i].nkey, (const char *)items[i].key, sofa_status_name(items[i].status),
+               items[i].npersisted, items[i].nreplicated);
     failures += st != SOFA_OK;
 }
 
 /* Each plain store remembers its CAS and mutation token; the last one starts the endure. */
-static void on_plain_store(sofa_client *c, sofa_status st, const sofa_mutation_result *r,
-                           void *ck)
+static void on_plain_store(sofa_client *c, sofa_status st, const sofa_mutation_result *r, void *ck)
 {
     sofa_endure_key *k = ck;
     if (st != SOFA_OK) {
@@ -67,8 +66,7 @@ static void on_plain_store(sofa_client *c, sofa_status st, const sofa_mutation_r
     }
 }
 
-static void on_level_store(sofa_client *c, sofa_status st, const sofa_mutation_result *r,
-                           void *ck)
+static void on_level_store(sofa_client *c, sofa_status st, const sofa_mutation_result *r, void *ck)
 {
     (void)c, (void)r, (void)ck;
     /* E_SYNC_WRITE_AMBIGUOUS carries SOFA_F_AMBIGUOUS: the write may be committed */
@@ -113,8 +111,8 @@ int main(int argc, char **argv)
         snprintf(names[i], sizeof(names[i]), "endure-%d", i);
         keys[i].key = names[i];
         keys[i].nkey = strlen(names[i]);
-        if (sofa_kv_upsert(c, names[i], strlen(names[i]), "v", 1, NULL, on_plain_store,
-                           &keys[i]) != 0)
+        if (sofa_kv_upsert(c, names[i], strlen(names[i]), "v", 1, NULL, on_plain_store, &keys[i]) !=
+            0)
             failures++;
     }
 

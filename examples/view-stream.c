@@ -52,8 +52,8 @@ int main(int argc, char **argv)
     sofa_view_opts vo = SOFA_VIEW_OPTS_INIT;
     vo.reduce = SOFA_FALSE;
     vo.limit = 10;
-    vo.include_docs = 1;      /* documents fetched over KV ... */
-    vo.docs_concurrency = 4;  /* ... at most 4 at a time, rows kept in order */
+    vo.include_docs = 1;     /* documents fetched over KV ... */
+    vo.docs_concurrency = 4; /* ... at most 4 at a time, rows kept in order */
     static const sofa_view_callbacks cbs = {on_rows, on_done, on_error};
     rc = sofa_view_start(c, ddoc, view, &vo, &cbs, NULL, NULL);
     if (rc != 0) {

@@ -81,10 +81,10 @@ typedef struct sofa_endure_item {
     /** SOFA_OK, SOFA_E_DURABILITY_TIMEOUT, SOFA_E_DURABILITY_CAS_MISMATCH,
      *  SOFA_E_MUTATION_LOST or SOFA_E_CANCELED. */
     sofa_status status;
-    uint64_t cas;          /**< OBSERVE mode: the CAS the master reported (0 if unknown) */
-    unsigned npersisted;   /**< nodes with it on disk (master included) at the last check */
-    unsigned nreplicated;  /**< replicas with it in memory at the last check */
-    int persisted_master;  /**< 1 when the master reported it on disk */
+    uint64_t cas;         /**< OBSERVE mode: the CAS the master reported (0 if unknown) */
+    unsigned npersisted;  /**< nodes with it on disk (master included) at the last check */
+    unsigned nreplicated; /**< replicas with it in memory at the last check */
+    int persisted_master; /**< 1 when the master reported it on disk */
 } sofa_endure_item;
 
 /**

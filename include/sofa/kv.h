@@ -21,7 +21,9 @@
  * - Results are borrowed for the duration of the callback: values point into the
  *   client's read buffer (no copies). Copy what you keep.
  * - Calls made before bootstrap completes wait for it (bounded by their deadline).
- * - Operations on the same key complete in the order they were scheduled.
+ * - Operations on the same key go to the same node in the order they were scheduled and
+ *   complete in that order, unless one of them is retried (NOT_MY_VBUCKET, temporary
+ *   failure), which can let a later one finish first.
  * - Batching: operations scheduled in one turn of the loop are encoded into the
  *   node's write buffer and go out together in as few writes as possible.
  *

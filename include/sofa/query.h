@@ -16,8 +16,16 @@
  * (never from inside the submit call): also on timeout (SOFA_E_QUERY_TIMEOUT),
  * sofa_query_cancel() and sofa_client_free() (SOFA_E_CANCELED). Or they return
  * a negative status and no callback fires: SOFA_E_INVALID_ARGUMENT (NULL
- * client, statement or callbacks; a parameter or token that is not valid;
- * at_plus without tokens), SOFA_E_SHUTDOWN, SOFA_E_NO_MEMORY.
+ * client, statement or callbacks; a parameter that is not JSON; text that is
+ * not UTF-8; at_plus without tokens; a wrong struct_size), SOFA_E_SHUTDOWN
+ * (the client is being freed), SOFA_E_NOT_SUPPORTED (memcached:// has no query
+ * service; couchbases:// because HTTP services have no TLS yet), SOFA_E_NO_MEMORY.
+ *
+ * Calls made before the bootstrap completes wait for a configuration (within
+ * their deadline). The query node is chosen in turn among the nodes running the
+ * query service; when the connection fails before the request could be sent,
+ * the next node is tried. A query is never resent once the request may have
+ * reached a server.
  *
  * ## Statuses a query ends with
  * SOFA_OK; SOFA_E_QUERY_SYNTAX (3000); SOFA_E_QUERY_KEYSPACE_NOT_FOUND (12003);
@@ -72,26 +80,29 @@ typedef struct sofa_query_param {
  * zero means the default. Everything is copied before the submit call returns.
  */
 typedef struct sofa_query_opts {
-    size_t struct_size;             /**< sizeof(sofa_query_opts) */
-    const char *const *args;        /**< positional parameters $1.., each JSON text */
+    size_t struct_size;      /**< sizeof(sofa_query_opts) */
+    const char *const *args; /**< positional parameters $1.., each JSON text */
     size_t nargs;
-    const sofa_query_param *named;  /**< named parameters */
+    const sofa_query_param *named; /**< named parameters */
     size_t nnamed;
     sofa_scan_consistency consistency;
     const sofa_mutation_token *tokens; /**< at_plus: tokens from KV mutations */
     size_t ntokens;
-    const char *scan_wait;          /**< e.g. "100ms"; NULL = server default */
-    const char *client_context_id;  /**< NULL = a generated id (see the metadata) */
-    uint64_t timeout_us;            /**< 0 = the client's query_timeout (75 s default) */
-    int readonly;                   /**< 1: the server rejects statements that modify data */
-    int prepared;                   /**< 1: adhoc=false: prepare once per client, then execute */
-    const char *raw;                /**< NULL or a JSON object whose members are added to the
-                                         request as they are (e.g. {"max_parallelism":4}) */
-    size_t max_row;                 /**< 0 = SOFA_QUERY_DEFAULT_MAX_ROW */
+    const char *scan_wait;         /**< e.g. "100ms"; NULL = server default */
+    const char *client_context_id; /**< NULL = a generated id (see the metadata) */
+    uint64_t timeout_us;           /**< 0 = the client's query_timeout (75 s default) */
+    int readonly;                  /**< 1: the server rejects statements that modify data */
+    int prepared;                  /**< 1: adhoc=false: prepare once per client, then execute */
+    const char *raw;               /**< NULL or a JSON object whose members are added to the
+                                        request as they are (e.g. {"max_parallelism":4}) */
+    size_t max_row;                /**< 0 = SOFA_QUERY_DEFAULT_MAX_ROW */
 } sofa_query_opts;
 
 /** Defaults. */
-#define SOFA_QUERY_OPTS_INIT { .struct_size = sizeof(sofa_query_opts) }
+#define SOFA_QUERY_OPTS_INIT                                                                       \
+    {                                                                                              \
+        .struct_size = sizeof(sofa_query_opts)                                                     \
+    }
 
 /** One row: raw JSON text, borrowed for the duration of the callback. Not NUL-terminated. */
 typedef struct sofa_row {
@@ -101,16 +112,16 @@ typedef struct sofa_row {
 
 /** The response without its rows (borrowed for the duration of the callback). */
 typedef struct sofa_query_meta {
-    const char *json;        /**< the response document with "results" emptied, compact JSON,
-                                  NUL-terminated; "" when the server sent none */
+    const char *json; /**< the response document with "results" emptied, compact JSON,
+                           NUL-terminated; "" when the server sent none */
     size_t len;
-    const char *status;      /**< "success", "errors", "timeout", ...; "" when unknown */
-    const char *request_id;  /**< "" when unknown */
+    const char *status;            /**< "success", "errors", "timeout", ...; "" when unknown */
+    const char *request_id;        /**< "" when unknown */
     const char *client_context_id; /**< the id sent with the request */
-    uint64_t nrows;          /**< rows delivered */
-    int http_status;         /**< 0 when no response head arrived */
-    int64_t error_code;      /**< the first error's code, 0 when none */
-    const char *error_msg;   /**< the first error's message, or a client-side reason; never NULL */
+    uint64_t nrows;                /**< rows delivered */
+    int http_status;               /**< 0 when no response head arrived */
+    int64_t error_code;            /**< the first error's code, 0 when none */
+    const char *error_msg; /**< the first error's message, or a client-side reason; never NULL */
 } sofa_query_meta;
 
 /**
@@ -156,8 +167,8 @@ typedef void (*sofa_query_all_cb)(sofa_client *client, sofa_status status,
                                   const sofa_query_result *result, void *cookie);
 
 /** Run a query and hand over every row at once (rows are kept in memory). */
-SOFA_API int sofa_query_all(sofa_client *client, const char *statement,
-                            const sofa_query_opts *opts, sofa_query_all_cb cb, void *cookie);
+SOFA_API int sofa_query_all(sofa_client *client, const char *statement, const sofa_query_opts *opts,
+                            sofa_query_all_cb cb, void *cookie);
 
 /**
  * Sync form: run the query, wait for it (sofa_client_wait()), and return the
@@ -165,8 +176,8 @@ SOFA_API int sofa_query_all(sofa_client *client, const char *statement,
  * also on error, to read the metadata).
  * @return the query's status, or an error of the submit functions.
  */
-SOFA_API int sofa_query_run(sofa_client *client, const char *statement,
-                            const sofa_query_opts *opts, sofa_query_result **out);
+SOFA_API int sofa_query_run(sofa_client *client, const char *statement, const sofa_query_opts *opts,
+                            sofa_query_result **out);
 
 /** Number of rows in a result. */
 SOFA_API size_t sofa_query_result_count(const sofa_query_result *result);

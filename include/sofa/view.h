@@ -58,35 +58,38 @@ typedef enum sofa_view_on_error {
  * by sofa. Everything is copied before the submit call returns.
  */
 typedef struct sofa_view_opts {
-    size_t struct_size;             /**< sizeof(sofa_view_opts) */
-    const char *key;                /**< JSON */
-    const char *const *keys;        /**< JSON each; sent in a POST body {"keys":[...]} */
+    size_t struct_size;      /**< sizeof(sofa_view_opts) */
+    const char *key;         /**< JSON */
+    const char *const *keys; /**< JSON each; sent in a POST body {"keys":[...]} */
     size_t nkeys;
-    const char *startkey, *endkey;  /**< JSON */
+    const char *startkey, *endkey;             /**< JSON */
     const char *startkey_docid, *endkey_docid; /**< plain document ids */
     sofa_tristate inclusive_end, descending, reduce, group;
-    uint32_t limit;                 /**< 0 = no limit */
+    uint32_t limit; /**< 0 = no limit */
     uint32_t skip;
-    uint32_t group_level;           /**< 0 = not sent */
+    uint32_t group_level; /**< 0 = not sent */
     sofa_view_stale stale;
     sofa_view_on_error on_error;
-    int include_docs;               /**< 1: fetch each row's document over KV */
-    unsigned docs_concurrency;      /**< include_docs: documents in flight, 0 = 32 */
-    uint64_t timeout_us;            /**< 0 = the client's view_timeout (75 s default) */
-    size_t max_row;                 /**< 0 = SOFA_QUERY_DEFAULT_MAX_ROW */
+    int include_docs;          /**< 1: fetch each row's document over KV */
+    unsigned docs_concurrency; /**< include_docs: documents in flight, 0 = 32 */
+    uint64_t timeout_us;       /**< 0 = the client's view_timeout (75 s default) */
+    size_t max_row;            /**< 0 = SOFA_QUERY_DEFAULT_MAX_ROW */
 } sofa_view_opts;
 
-#define SOFA_VIEW_OPTS_INIT { .struct_size = sizeof(sofa_view_opts) }
+#define SOFA_VIEW_OPTS_INIT                                                                        \
+    {                                                                                              \
+        .struct_size = sizeof(sofa_view_opts)                                                      \
+    }
 
 /** One view row (borrowed for the duration of the callback). */
 typedef struct sofa_view_row {
-    const char *json;     /**< the raw row: {"id":..,"key":..,"value":..} */
+    const char *json; /**< the raw row: {"id":..,"key":..,"value":..} */
     size_t len;
-    const char *id;       /**< include_docs: the document id (NUL-terminated); else NULL */
-    const void *doc;      /**< include_docs: the document, NULL when doc_status != 0 */
+    const char *id;  /**< include_docs: the document id (NUL-terminated); else NULL */
+    const void *doc; /**< include_docs: the document, NULL when doc_status != 0 */
     size_t ndoc;
     sofa_status doc_status; /**< include_docs: the KV status for this row's document */
-    uint64_t cas;         /**< include_docs: the document's CAS */
+    uint64_t cas;           /**< include_docs: the document's CAS */
 } sofa_view_row;
 
 /** Streaming callbacks: rows in order, then exactly one of on_done / on_error. */
@@ -136,14 +139,14 @@ typedef enum sofa_http_service {
 
 /** A raw request. Strings are copied. */
 typedef struct sofa_http_request {
-    size_t struct_size;       /**< sizeof(sofa_http_request) */
+    size_t struct_size; /**< sizeof(sofa_http_request) */
     sofa_http_service service;
     const char *method;       /**< "GET", "PUT", "POST", "DELETE", ... */
     const char *path;         /**< starts with '/', already URL-encoded */
     const char *content_type; /**< NULL = none (or "application/json" when a body is given) */
     const void *body;
     size_t nbody;
-    uint64_t timeout_us;      /**< 0 = 75 s */
+    uint64_t timeout_us; /**< 0 = 75 s */
 } sofa_http_request;
 
 /** The response (borrowed). @c body is the whole body (NUL-terminated). */

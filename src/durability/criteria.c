@@ -52,7 +52,7 @@ int sofa__endure_observe_have(uint8_t state, uint64_t cas, uint64_t want_cas, in
     }
     if (want_cas != 0 && cas != want_cas) {
         if (is_master)
-            *cas_mismatch = 1; /* the document changed after our mutation */
+            *cas_mismatch = 1;  /* the document changed after our mutation */
         return SOFA__HAVE_NONE; /* a replica still holding an older version */
     }
     return state == SOFA__OBS_PERSISTED ? SOFA__HAVE_DISK : SOFA__HAVE_MEMORY;

@@ -60,17 +60,27 @@ static void on_written(sofa_client *c, sofa_status status, const sofa_mutation_r
     int rc = sofa__endure_start(c, &k, 1, &w->eo, on_endured, w);
     if (rc != 0) {
         SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "durability",
-                 "write done but its durability check could not start: %s",
-                 sofa_status_name(rc));
+                 "write done but its durability check could not start: %s", sofa_status_name(rc));
         if (rc == SOFA_E_SHUTDOWN)
             rc = SOFA_E_CANCELED; /* the client is going away: as for every other operation */
-        deliver(c, w, rc); /* we are inside the write's callback: firing now is fine */
+        deliver(c, w, rc);        /* we are inside the write's callback: firing now is fine */
     }
 }
 
-/* Common checks; on success *wout holds the record and *plain the options for the write. */
-static int prepare(sofa_client *c, const void *key, size_t nkey, const sofa_kv_opts *o,
-                   sofa_mutation_cb cb, int check_removed, dwrite **wout, sofa_kv_opts *plain)
+/* What to write: one of the three mutation kinds and its arguments. */
+typedef struct write_args {
+    enum { W_STORE, W_REMOVE, W_COUNTER } kind;
+    sofa_store_op sop;
+    const void *value;
+    size_t nvalue;
+    int64_t delta;
+    uint64_t initial;
+    int create;
+} write_args;
+
+/* Checks, the record, then the write itself with the record as its cookie. */
+static int submit(sofa_client *c, const void *key, size_t nkey, const sofa_kv_opts *o,
+                  const write_args *a, sofa_mutation_cb cb, void *cookie)
 {
     int rc = sofa__check_submit(c, (const void *)cb);
     if (rc == 0)
@@ -91,61 +101,50 @@ static int prepare(sofa_client *c, const void *key, size_t nkey, const sofa_kv_o
     if (!w)
         return SOFA_E_NO_MEMORY;
     w->cb = cb;
+    w->cookie = cookie;
     w->nkey = nkey;
     memcpy(w->key, key, nkey);
     w->eo.persist_to = o->persist_to;
     w->eo.replicate_to = o->replicate_to;
-    w->eo.check_removed = check_removed;
-    *plain = *o;
-    plain->persist_to = 0;
-    plain->replicate_to = 0;
-    *wout = w;
-    return 0;
+    w->eo.check_removed = a->kind == W_REMOVE;
+    sofa_kv_opts plain = *o;
+    plain.persist_to = 0;
+    plain.replicate_to = 0;
+    switch (a->kind) {
+    case W_STORE:
+        rc = sofa_kv_store(c, a->sop, key, nkey, a->value, a->nvalue, &plain, on_written, w);
+        break;
+    case W_REMOVE:
+        rc = sofa_kv_remove(c, key, nkey, &plain, on_written, w);
+        break;
+    default:
+        rc = sofa_kv_counter(c, key, nkey, a->delta, a->initial, a->create, &plain, on_written, w);
+        break;
+    }
+    if (rc != 0)
+        free(w); /* refused: nothing will fire */
+    return rc;
 }
 
 int sofa__durable_store(sofa_client *c, sofa_store_op op, const void *key, size_t nkey,
                         const void *value, size_t nvalue, const sofa_kv_opts *o,
                         sofa_mutation_cb cb, void *cookie)
 {
-    dwrite *w = NULL;
-    sofa_kv_opts plain;
-    int rc = prepare(c, key, nkey, o, cb, 0, &w, &plain);
-    if (rc != 0)
-        return rc;
-    w->cookie = cookie;
-    rc = sofa_kv_store(c, op, key, nkey, value, nvalue, &plain, on_written, w);
-    if (rc != 0)
-        free(w);
-    return rc;
+    write_args a = {W_STORE, op, value, nvalue, 0, 0, 0};
+    return submit(c, key, nkey, o, &a, cb, cookie);
 }
 
 int sofa__durable_remove(sofa_client *c, const void *key, size_t nkey, const sofa_kv_opts *o,
                          sofa_mutation_cb cb, void *cookie)
 {
-    dwrite *w = NULL;
-    sofa_kv_opts plain;
-    int rc = prepare(c, key, nkey, o, cb, 1, &w, &plain);
-    if (rc != 0)
-        return rc;
-    w->cookie = cookie;
-    rc = sofa_kv_remove(c, key, nkey, &plain, on_written, w);
-    if (rc != 0)
-        free(w);
-    return rc;
+    write_args a = {W_REMOVE, SOFA_STORE_UPSERT, NULL, 0, 0, 0, 0};
+    return submit(c, key, nkey, o, &a, cb, cookie);
 }
 
 int sofa__durable_counter(sofa_client *c, const void *key, size_t nkey, int64_t delta,
-                          uint64_t initial, int create, const sofa_kv_opts *o,
-                          sofa_mutation_cb cb, void *cookie)
+                          uint64_t initial, int create, const sofa_kv_opts *o, sofa_mutation_cb cb,
+                          void *cookie)
 {
-    dwrite *w = NULL;
-    sofa_kv_opts plain;
-    int rc = prepare(c, key, nkey, o, cb, 0, &w, &plain);
-    if (rc != 0)
-        return rc;
-    w->cookie = cookie;
-    rc = sofa_kv_counter(c, key, nkey, delta, initial, create, &plain, on_written, w);
-    if (rc != 0)
-        free(w);
-    return rc;
+    write_args a = {W_COUNTER, SOFA_STORE_UPSERT, NULL, 0, delta, initial, create};
+    return submit(c, key, nkey, o, &a, cb, cookie);
 }

@@ -25,7 +25,7 @@ int sofa__durable_store(sofa_client *c, sofa_store_op op, const void *key, size_
 int sofa__durable_remove(sofa_client *c, const void *key, size_t nkey, const sofa_kv_opts *o,
                          sofa_mutation_cb cb, void *cookie);
 int sofa__durable_counter(sofa_client *c, const void *key, size_t nkey, int64_t delta,
-                          uint64_t initial, int create, const sofa_kv_opts *o,
-                          sofa_mutation_cb cb, void *cookie);
+                          uint64_t initial, int create, const sofa_kv_opts *o, sofa_mutation_cb cb,
+                          void *cookie);
 
 #endif /* SOFA_DURABILITY_DURABLE_H */

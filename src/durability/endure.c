@@ -151,6 +151,11 @@ int sofa__endure_evaluate(sofa__endure *e)
             /* only answers from the node that holds this copy now count */
             if (idx >= 0 && k->node[cp] == idx && k->gen[cp] == c->config_gen)
                 have[cp] = k->have[cp];
+            /* any version wanted: a replica counts only with the master's current CAS (its
+             * answer may have come before the master's) */
+            if (cp > 0 && k->cas == 0 && k->token.vbuuid == 0 && !e->check_removed &&
+                k->seen_cas[cp] != k->master_cas)
+                have[cp] = SOFA__HAVE_NONE;
         }
         if (sofa__endure_met(have, ncopies, e->persist_to, e->replicate_to, &k->npersisted,
                              &k->nreplicated))
@@ -256,8 +261,8 @@ static int check_keys(const sofa_endure_key *keys, size_t nkeys, size_t *keybyte
 }
 
 /* The keys and their bytes in one block, with their vBuckets under @p cfg. */
-static int copy_keys(sofa__endure *e, const sofa_endure_key *keys, size_t nkeys,
-                     size_t keybytes, const sofa__config *cfg)
+static int copy_keys(sofa__endure *e, const sofa_endure_key *keys, size_t nkeys, size_t keybytes,
+                     const sofa__config *cfg)
 {
     size_t nalloc = nkeys ? nkeys : 1;
     e->keys = malloc(nalloc * sizeof(sofa__dur_key) + keybytes + 1);
@@ -337,9 +342,8 @@ int sofa__endure_start(sofa_client *c, const sofa_endure_key *keys, size_t nkeys
     reg->head = e;
     sofa__client_pending_add(c);
     SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "durability",
-             "endure %zu key(s): persist_to %d replicate_to %d%s, timeout %llu ms", nkeys,
-             persist, replicate, e->check_removed ? " (removed)" : "",
-             (unsigned long long)(timeout / 1000));
+             "endure %zu key(s): persist_to %d replicate_to %d%s, timeout %llu ms", nkeys, persist,
+             replicate, e->check_removed ? " (removed)" : "", (unsigned long long)(timeout / 1000));
     return 0;
 }
 

@@ -59,8 +59,8 @@ static void apply_observe(sofa__endure *e, const poll_req *pr, const sofa__resp 
         if (want == 0 && copy > 0)
             want = k->master_cas; /* replicas must hold the master's version */
         int mismatch = 0;
-        int have = sofa__endure_observe_have(oe.state, oe.cas, want, copy == 0,
-                                             e->check_removed, &mismatch);
+        int have = sofa__endure_observe_have(oe.state, oe.cas, want, copy == 0, e->check_removed,
+                                             &mismatch);
         if (copy == 0 && !e->check_removed && have != SOFA__HAVE_NONE)
             k->master_cas = oe.cas;
         if (mismatch) {
@@ -69,6 +69,8 @@ static void apply_observe(sofa__endure *e, const poll_req *pr, const sofa__resp 
             continue;
         }
         record_have(k, copy, have, pr);
+        if (copy < SOFA__DUR_COPIES)
+            k->seen_cas[copy] = oe.cas;
     }
 }
 
@@ -123,8 +125,8 @@ static const sofa__op_type poll_type = {"endure.poll", SOFA__OPF_INTERNAL, poll_
 
 /* ------------------------------------------------------------ poll rounds */
 
-static int send_poll(sofa__endure *e, int node, uint8_t opcode, uint16_t vbid,
-                     const uint8_t *body, size_t nbody, poll_req *pr)
+static int send_poll(sofa__endure *e, int node, uint8_t opcode, uint16_t vbid, const uint8_t *body,
+                     size_t nbody, poll_req *pr)
 {
     sofa_client *c = e->c;
     sofa__op *op = sofa__op_new(c, &poll_type, nbody);

@@ -17,14 +17,15 @@ typedef struct sofa__dur_key {
     const uint8_t *key; /* into the record's key storage */
     uint16_t nkey;
     uint16_t vbid;
-    uint64_t cas;      /* wanted CAS; 0 = any */
+    uint64_t cas;        /* wanted CAS; 0 = any */
     uint64_t master_cas; /* last CAS the master reported */
     sofa_mutation_token token;
-    int status;        /* final status once done */
+    int status; /* final status once done */
     int done;
     uint8_t have[SOFA__DUR_COPIES];
-    int16_t node[SOFA__DUR_COPIES]; /* node index that reported have[k] */
-    uint32_t gen[SOFA__DUR_COPIES]; /* ... under this config generation */
+    int16_t node[SOFA__DUR_COPIES];      /* node index that reported have[k] */
+    uint32_t gen[SOFA__DUR_COPIES];      /* ... under this config generation */
+    uint64_t seen_cas[SOFA__DUR_COPIES]; /* OBSERVE: the CAS that copy reported */
     unsigned npersisted, nreplicated;
 } sofa__dur_key;
 

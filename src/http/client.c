@@ -141,8 +141,8 @@ static sofa__hconn *idle_take(sofa__http *h, const char *host, uint16_t port)
 static void idle_on_data(sofa__hconn *c, const char *data, size_t len, void *arg)
 {
     sofa__http *h = arg;
-    SOFA_LOG(h->lg, SOFA_LOG_DEBUG, "http", "unexpected %zu bytes on idle connection to %s:%u",
-             len, sofa__hconn_host(c), (unsigned)sofa__hconn_port(c));
+    SOFA_LOG(h->lg, SOFA_LOG_DEBUG, "http", "unexpected %zu bytes on idle connection to %s:%u", len,
+             sofa__hconn_host(c), (unsigned)sofa__hconn_port(c));
     idle_remove(h, c);
     sofa__hconn_free(c);
 }
@@ -369,8 +369,8 @@ static int build_request(const sofa__http *h, const sofa__http_spec *s, char **o
     int n = snprintf(buf, need,
                      "%s %s HTTP/1.1\r\nHost: %s%s%s:%u\r\nUser-Agent: sofa/0.1\r\n"
                      "Accept: application/json\r\n%s",
-                     s->method, s->path, v6 ? "[" : "", s->host, v6 ? "]" : "",
-                     (unsigned)s->port, h->auth && !s->no_auth ? h->auth : "");
+                     s->method, s->path, v6 ? "[" : "", s->host, v6 ? "]" : "", (unsigned)s->port,
+                     h->auth && !s->no_auth ? h->auth : "");
     size_t len = (size_t)n;
     if (s->content_type) {
         len += (size_t)snprintf(buf + len, need - len, "Content-Type: %s\r\n", s->content_type);

@@ -20,7 +20,7 @@
 #include "http/response.h"
 #include "sofa/iops.h"
 
-#define SOFA__HTTP_MAX_IDLE 16u        /* idle keep-alive connections kept per pool */
+#define SOFA__HTTP_MAX_IDLE 16u /* idle keep-alive connections kept per pool */
 #define SOFA__HTTP_MAX_PATH (1024u * 1024u)
 #define SOFA__HTTP_MAX_CREDENTIAL 1024u /* bytes of user name and of password */
 
@@ -43,15 +43,15 @@ typedef struct sofa__http_req_cbs {
 } sofa__http_req_cbs;
 
 typedef struct sofa__http_spec {
-    const char *method;       /* "GET", "POST", ... */
-    const char *host;         /* name or numeric address (IPv6 without brackets) */
+    const char *method; /* "GET", "POST", ... */
+    const char *host;   /* name or numeric address (IPv6 without brackets) */
     uint16_t port;
     const char *path;         /* encoded, starts with '/' */
     const char *content_type; /* NULL = no Content-Type */
     const void *body;
     size_t nbody;
-    uint64_t timeout_us;      /* 0 = no deadline */
-    int no_auth;              /* 1: send no Authorization header */
+    uint64_t timeout_us; /* 0 = no deadline */
+    int no_auth;         /* 1: send no Authorization header */
 } sofa__http_spec;
 
 /* A pool. @p user NULL = no basic auth. @return NULL when out of memory or a

@@ -28,15 +28,15 @@ struct sofa__hconn {
     sofa_io_event *ev;
     sofa_io_timer *timer; /* reports errors from the loop */
     struct addrinfo *addrs, *next;
-    int pending_status;   /* error to report from the timer */
+    int pending_status; /* error to report from the timer */
     char pending_msg[400];
     char *wbuf;
     size_t wlen, woff, wcap;
     char *rbuf;
     const sofa__io_guard *guard;
     int paused; /* not reading */
-    int busy;  /* inside a dispatch */
-    int freed; /* sofa__hconn_free() called while busy */
+    int busy;   /* inside a dispatch */
+    int freed;  /* sofa__hconn_free() called while busy */
 };
 
 static void on_event(sofa_io_event *ev, int fired, void *arg);
@@ -74,7 +74,8 @@ static void fail_later(sofa__hconn *c, int status, const char *msg)
     close_socket(c);
     c->state = HC_FAILED;
     c->pending_status = status;
-    snprintf(c->pending_msg, sizeof(c->pending_msg), "%.256s:%u: %.100s", c->host, (unsigned)c->port, msg);
+    snprintf(c->pending_msg, sizeof(c->pending_msg), "%.256s:%u: %.100s", c->host,
+             (unsigned)c->port, msg);
     if (c->io->update_timer(c->io, c->timer, SOFA_IO_WATCH, 0) != 0) {
         SOFA_LOG(c->lg, SOFA_LOG_ERROR, "http", "cannot arm timer for %s", c->pending_msg);
     }
@@ -136,8 +137,8 @@ static int try_next(sofa__hconn *c, int *last_errno)
     while (c->next) {
         struct addrinfo *ai = c->next;
         c->next = ai->ai_next;
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                        ai->ai_protocol);
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
         if (fd < 0) {
             *last_errno = errno;
             continue;

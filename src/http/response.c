@@ -186,8 +186,7 @@ static int fail(sofa__http_response *r)
     return r->failed;
 }
 
-int sofa__http_response_feed(sofa__http_response *r, const char *data, size_t len,
-                             size_t *consumed)
+int sofa__http_response_feed(sofa__http_response *r, const char *data, size_t len, size_t *consumed)
 {
     *consumed = 0;
     if (r->failed) {

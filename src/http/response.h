@@ -25,12 +25,12 @@
 
 /* What the reader knows once the head is complete. */
 typedef struct sofa__http_head {
-    int status;                /* e.g. 200 */
+    int status; /* e.g. 200 */
     int http_major, http_minor;
-    int64_t content_length;    /* -1 when absent */
-    int chunked;               /* Transfer-Encoding: chunked */
-    int keep_alive;            /* the connection may be reused after this response */
-    const char *content_type;  /* NUL-terminated; "" when absent */
+    int64_t content_length;   /* -1 when absent */
+    int chunked;              /* Transfer-Encoding: chunked */
+    int keep_alive;           /* the connection may be reused after this response */
+    const char *content_type; /* NUL-terminated; "" when absent */
 } sofa__http_head;
 
 /* Callbacks. Each returns 0 to go on or a negative sofa_status to stop the
@@ -50,7 +50,7 @@ typedef struct sofa__http_response {
     http_parser parser;
     sofa__http_response_cbs cbs;
     sofa__http_head head;
-    int no_body;       /* response to HEAD: no body whatever the headers say */
+    int no_body; /* response to HEAD: no body whatever the headers say */
     int done;
     int started;       /* the first byte of a response arrived */
     int failed;        /* sticky error status (negative) */

@@ -10,17 +10,17 @@
 
 /* What the tokenizer expects next. */
 enum {
-    ST_START = 0,     /* before the top-level object */
-    ST_VALUE,         /* a value (after ':' or ',' in an array) */
-    ST_VALUE_OR_END,  /* a value or ']' (just after '[') */
-    ST_KEY,           /* a key string (after ',' in an object) */
-    ST_KEY_OR_END,    /* a key or '}' (just after '{') */
-    ST_COLON,         /* ':' after a key */
-    ST_AFTER_VALUE,   /* ',' or the closing bracket */
-    ST_STRING,        /* inside a string */
-    ST_NUMBER,        /* inside a number */
-    ST_LITERAL,       /* inside true/false/null */
-    ST_DONE           /* the top-level object closed: only whitespace may follow */
+    ST_START = 0,    /* before the top-level object */
+    ST_VALUE,        /* a value (after ':' or ',' in an array) */
+    ST_VALUE_OR_END, /* a value or ']' (just after '[') */
+    ST_KEY,          /* a key string (after ',' in an object) */
+    ST_KEY_OR_END,   /* a key or '}' (just after '{') */
+    ST_COLON,        /* ':' after a key */
+    ST_AFTER_VALUE,  /* ',' or the closing bracket */
+    ST_STRING,       /* inside a string */
+    ST_NUMBER,       /* inside a number */
+    ST_LITERAL,      /* inside true/false/null */
+    ST_DONE          /* the top-level object closed: only whitespace may follow */
 };
 
 /* Inside a number: which part has been read. */
@@ -257,7 +257,8 @@ static size_t string_bytes(sofa__rowsplit *rs, chunk *c, size_t i, int *rc)
     while (i < n) {
         unsigned char ch = (unsigned char)d[i];
         if (rs->hex_left > 0) {
-            int hex = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+            int hex =
+                (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
             if (!hex) {
                 *rc = json_error(rs, i, "bad \\u escape in a string");
                 return i;

@@ -54,10 +54,10 @@ typedef struct sofa__rowsplit {
     /* tokenizer */
     uint8_t stack[SOFA__ROWSPLIT_MAX_DEPTH]; /* '{' or '[' per open container */
     unsigned depth;
-    int state;       /* what the next byte may be (rowsplit.c) */
-    int num_state;   /* inside a number */
-    int str_key;     /* the current string is an object key */
-    int str_escape;  /* after a backslash */
+    int state;      /* what the next byte may be (rowsplit.c) */
+    int num_state;  /* inside a number */
+    int str_key;    /* the current string is an object key */
+    int str_escape; /* after a backslash */
     unsigned hex_left;
     const char *lit; /* literal being matched ("true", "false", "null") */
     unsigned lit_pos;
@@ -66,11 +66,11 @@ typedef struct sofa__rowsplit {
     size_t key_len;
     int key_overflow;
     int key_is_rows;
-    int seen_rows;   /* the rows array was found */
+    int seen_rows; /* the rows array was found */
     /* rows */
-    int in_rows;     /* inside the rows array */
-    int row_active;  /* a row has started and not ended */
-    char *rowbuf;    /* the part of a row that arrived in earlier pieces */
+    int in_rows;    /* inside the rows array */
+    int row_active; /* a row has started and not ended */
+    char *rowbuf;   /* the part of a row that arrived in earlier pieces */
     size_t row_len, row_cap;
     uint64_t nrows;
     /* metadata */

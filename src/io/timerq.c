@@ -15,6 +15,8 @@ uint64_t sofa__now(const sofa_iops *io)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+static void proxy_fire(sofa__tentry *e, void *arg);
+
 void sofa__timerq_init(sofa__timerq *q, sofa_iops *io)
 {
     q->heap = NULL;
@@ -23,6 +25,9 @@ void sofa__timerq_init(sofa__timerq *q, sofa_iops *io)
     q->timer = NULL;
     q->armed_for = 0;
     q->running = 0;
+    q->lhead = q->ltail = NULL;
+    q->firing_list = 0;
+    sofa__tentry_init(&q->proxy, proxy_fire, q);
 }
 
 static void place(sofa__timerq *q, size_t i, sofa__tentry *e)
@@ -66,6 +71,7 @@ static void sift_down(sofa__timerq *q, size_t i)
 
 int sofa__timerq_reserve(sofa__timerq *q, size_t n)
 {
+    n += 1; /* always room for the list's proxy: inserting it never allocates */
     if (n <= q->cap)
         return 0;
     size_t ncap = q->cap ? q->cap : 64;
@@ -82,31 +88,8 @@ int sofa__timerq_reserve(sofa__timerq *q, size_t n)
     return 0;
 }
 
-int sofa__timerq_add(sofa__timerq *q, sofa__tentry *e, uint64_t when)
+static void heap_remove(sofa__timerq *q, sofa__tentry *e)
 {
-    if (sofa__tentry_queued(e)) {
-        uint64_t old = e->when;
-        e->when = when;
-        if (when < old)
-            sift_up(q, e->idx);
-        else
-            sift_down(q, e->idx);
-    } else {
-        if (q->n == q->cap && sofa__timerq_reserve(q, q->n + 1) != 0)
-            return SOFA_E_NO_MEMORY;
-        e->when = when;
-        place(q, q->n++, e);
-        sift_up(q, e->idx);
-    }
-    if (!q->running && (q->armed_for == 0 || when < q->armed_for))
-        sofa__timerq_arm(q);
-    return 0;
-}
-
-void sofa__timerq_remove(sofa__timerq *q, sofa__tentry *e)
-{
-    if (!sofa__tentry_queued(e))
-        return;
     size_t i = e->idx;
     e->idx = SOFA__TENTRY_IDLE;
     q->n--;
@@ -118,17 +101,166 @@ void sofa__timerq_remove(sofa__timerq *q, sofa__tentry *e)
         sift_up(q, i);
     else
         sift_down(q, i);
+}
+
+/* Insert or move a heap entry. Moving never allocates. */
+static int heap_set(sofa__timerq *q, sofa__tentry *e, uint64_t when, int is_proxy)
+{
+    if (e->idx != SOFA__TENTRY_IDLE) {
+        uint64_t old = e->when;
+        e->when = when;
+        if (when < old)
+            sift_up(q, e->idx);
+        else
+            sift_down(q, e->idx);
+        return 0;
+    }
+    if (!is_proxy && q->n + 1 >= q->cap && sofa__timerq_reserve(q, q->n + 1) != 0)
+        return SOFA_E_NO_MEMORY;
+    e->when = when;
+    place(q, q->n++, e);
+    sift_up(q, e->idx);
+    return 0;
+}
+
+/* Keep the proxy at the list head's time (or out of the heap when the list is empty). */
+static void proxy_sync(sofa__timerq *q)
+{
+    if (q->firing_list)
+        return; /* the proxy's callback re-syncs when it ends */
+    if (!q->lhead) {
+        if (q->proxy.idx != SOFA__TENTRY_IDLE)
+            heap_remove(q, &q->proxy);
+        return;
+    }
+    (void)heap_set(q, &q->proxy, q->lhead->when, 1); /* room is always reserved */
+}
+
+static void list_unlink(sofa__timerq *q, sofa__tentry *e)
+{
+    if (e->lprev)
+        e->lprev->lnext = e->lnext;
+    else
+        q->lhead = e->lnext;
+    if (e->lnext)
+        e->lnext->lprev = e->lprev;
+    else
+        q->ltail = e->lprev;
+    e->lnext = e->lprev = NULL;
+    e->idx = SOFA__TENTRY_IDLE;
+}
+
+static void maybe_arm(sofa__timerq *q, uint64_t when)
+{
+    if (!q->running && (q->armed_for == 0 || when < q->armed_for))
+        sofa__timerq_arm(q);
+}
+
+/* Out of memory for the heap: put a moved entry into the list at its sorted place instead
+ * (a walk from the tail; only on this rare path), so that moving never fails. */
+static void list_insert_sorted(sofa__timerq *q, sofa__tentry *e, uint64_t when)
+{
+    sofa__tentry *after = q->ltail;
+    while (after && after->when > when)
+        after = after->lprev;
+    e->when = when;
+    e->idx = SOFA__TENTRY_LISTED;
+    e->lprev = after;
+    e->lnext = after ? after->lnext : q->lhead;
+    if (e->lnext)
+        e->lnext->lprev = e;
+    else
+        q->ltail = e;
+    if (after)
+        after->lnext = e;
+    else
+        q->lhead = e;
+    if (q->lhead == e)
+        proxy_sync(q);
+}
+
+int sofa__timerq_add(sofa__timerq *q, sofa__tentry *e, uint64_t when)
+{
+    int moved = e->idx != SOFA__TENTRY_IDLE;
+    if (e->idx == SOFA__TENTRY_LISTED) {
+        int was_head = q->lhead == e;
+        list_unlink(q, e);
+        if (was_head)
+            proxy_sync(q);
+    }
+    if (e->idx == SOFA__TENTRY_IDLE && (!q->ltail || when >= q->ltail->when)) {
+        if (q->proxy.idx == SOFA__TENTRY_IDLE && !q->firing_list && q->n + 1 > q->cap &&
+            sofa__timerq_reserve(q, q->n) != 0)
+            return SOFA_E_NO_MEMORY;
+        e->when = when;
+        e->idx = SOFA__TENTRY_LISTED;
+        e->lnext = NULL;
+        e->lprev = q->ltail;
+        if (q->ltail)
+            q->ltail->lnext = e;
+        else
+            q->lhead = e;
+        q->ltail = e;
+        if (q->lhead == e)
+            proxy_sync(q);
+    } else if (heap_set(q, e, when, 0) != 0) {
+        if (!moved)
+            return SOFA_E_NO_MEMORY;
+        list_insert_sorted(q, e, when); /* a queued entry stays queued */
+    }
+    maybe_arm(q, when);
+    return 0;
+}
+
+void sofa__timerq_remove(sofa__timerq *q, sofa__tentry *e)
+{
+    if (e->idx == SOFA__TENTRY_IDLE)
+        return;
+    if (e->idx == SOFA__TENTRY_LISTED) {
+        int was_head = q->lhead == e;
+        list_unlink(q, e);
+        if (was_head)
+            proxy_sync(q);
+        return;
+    }
+    heap_remove(q, e);
     /* The IOPS timer may now fire early for nothing; run() then re-arms. Cheaper than
      * re-arming on every removal. */
+}
+
+sofa__tentry *sofa__timerq_top(const sofa__timerq *q)
+{
+    if (!q->n)
+        return NULL;
+    return q->heap[0] == &q->proxy ? q->lhead : q->heap[0];
+}
+
+/* The list's head is due: fire list entries in order while they are due. */
+static void proxy_fire(sofa__tentry *e, void *arg)
+{
+    sofa__timerq *q = arg;
+    (void)e;
+    q->firing_list = 1;
+    while (q->lhead && q->lhead->when <= q->run_now && !(q->run_stop && *q->run_stop)) {
+        if (q->n && q->heap[0]->when < q->lhead->when)
+            break; /* a heap entry comes first: back to the run loop (keeps time order) */
+        sofa__tentry *x = q->lhead;
+        list_unlink(q, x);
+        x->cb(x, x->arg);
+    }
+    q->firing_list = 0;
+    proxy_sync(q);
 }
 
 void sofa__timerq_run(sofa__timerq *q, uint64_t now, const int *stop)
 {
     q->running = 1;
     q->armed_for = 0;
+    q->run_now = now;
+    q->run_stop = stop;
     while (q->n && q->heap[0]->when <= now) {
         sofa__tentry *e = q->heap[0];
-        sofa__timerq_remove(q, e);
+        heap_remove(q, e);
         e->cb(e, e->arg);
         if (stop && *stop)
             break;
@@ -160,6 +292,8 @@ void sofa__timerq_free(sofa__timerq *q)
 {
     for (size_t i = 0; i < q->n; i++)
         q->heap[i]->idx = SOFA__TENTRY_IDLE;
+    while (q->lhead)
+        list_unlink(q, q->lhead);
     free(q->heap);
     q->heap = NULL;
     q->n = q->cap = 0;

@@ -230,6 +230,7 @@ struct sofa_client {
     sofa__timerq tq;
     sofa_io_timer *timer;
     sofa_io_timer *tick_timer;
+    int tick_phase; /* sofa_client_tick: 0 first firing, 1 second (stops the loop) */
     sofa__errmap *errmap; /* newest server error map (GET_ERROR_MAP), or NULL */
     /* topology */
     sofa__config *config;
@@ -334,7 +335,11 @@ void sofa__op_retry_later(sofa__op *op, uint64_t delay_us);
 void sofa__op_fail_later(sofa__op *op, int status);
 /* A child of a collector finished: count it; completes the collector after the last. */
 void sofa__op_child_done(sofa__op *child, int parent_status);
-/* Accept a collector op (counted as pending; @p n children follow). 0 or NO_MEMORY. */
+/* Make sure a collector can always be completed later (room in the deadline heap): call
+ * before sofa__op_submit_parent(), treating failure as out of memory. 0 or NO_MEMORY. */
+int sofa__op_parent_reserve(sofa_client *c);
+/* Accept a collector op (counted as pending; @p n children follow). Cannot fail after
+ * sofa__op_parent_reserve() succeeded. */
 int sofa__op_submit_parent(sofa__op *parent, size_t n);
 /* Release a finished record. */
 void sofa__op_free(sofa__op *op);

@@ -170,6 +170,11 @@ int sofa__op_submit(sofa__op *op, uint64_t timeout_us)
     return 0;
 }
 
+int sofa__op_parent_reserve(sofa_client *c)
+{
+    return sofa__timerq_reserve(&c->tq, c->tq.n + 1);
+}
+
 int sofa__op_submit_parent(sofa__op *parent, size_t n)
 {
     sofa_client *c = parent->client;

@@ -151,7 +151,7 @@ int sofa_kv_get_replica(sofa_client *c, const void *key, size_t nkey, sofa_repli
     sofa__op *p = sofa__op_new(c, &any_parent_type, nkey);
     replica_any *ra = calloc(1, sizeof(*ra));
     sofa__op **kids = nrep ? calloc(nrep, sizeof(*kids)) : NULL;
-    int oom = !p || !ra || (nrep && !kids);
+    int oom = !p || !ra || (nrep && !kids) || sofa__op_parent_reserve(c) != 0;
     for (size_t i = 0; !oom && i < nrep; i++) {
         kids[i] = sofa__kv_op(c, &any_child_type, SOFA__OP_GET_REPLICA, key, nkey, NULL, 0, NULL,
                               0, NULL);
@@ -252,7 +252,7 @@ int sofa_kv_get_all_replicas(sofa_client *c, const void *key, size_t nkey,
     sofa__op *p = sofa__op_new(c, &all_parent_type, nkey);
     replica_all *ra = calloc(1, sizeof(*ra));
     sofa__op *kids[SOFA__CONFIG_MAX_REPLICAS + 1] = {NULL};
-    int oom = !p || !ra;
+    int oom = !p || !ra || sofa__op_parent_reserve(c) != 0;
     if (!oom) {
         ra->items = calloc(n, sizeof(*ra->items));
         ra->values = calloc(n, sizeof(*ra->values));

@@ -82,7 +82,7 @@ int sofa_kv_get_multi(sofa_client *c, const sofa_key *keys, size_t nkeys, int fl
     sofa__op *p = sofa__op_new(c, &multi_parent_type, 0);
     multi_coll *mc = calloc(1, sizeof(*mc));
     sofa__op **kids = nkeys ? calloc(nkeys, sizeof(*kids)) : NULL;
-    int oom = !p || !mc || (nkeys && !kids);
+    int oom = !p || !mc || (nkeys && !kids) || sofa__op_parent_reserve(c) != 0;
     if (!oom) {
         mc->items = calloc(nkeys ? nkeys : 1, sizeof(*mc->items));
         mc->values = calloc(nkeys ? nkeys : 1, sizeof(*mc->values));

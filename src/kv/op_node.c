@@ -86,7 +86,7 @@ int sofa_kv_observe(sofa_client *c, const void *key, size_t nkey, int master_onl
     sofa__op *kids[SOFA__CONFIG_MAX_REPLICAS + 1] = {NULL};
     sofa__op *p = sofa__op_new(c, &observe_parent_type, nkey);
     observe_coll *oc = calloc(1, sizeof(*oc));
-    int oom = !p || !oc;
+    int oom = !p || !oc || sofa__op_parent_reserve(c) != 0;
     if (!oom) {
         oc->entries = calloc(n, sizeof(*oc->entries));
         oc->names = calloc(n, sizeof(*oc->names));
@@ -319,7 +319,7 @@ static int per_node(sofa_client *c, const sofa__op_type *pt, const sofa__op_type
     sofa__op *p = sofa__op_new(c, pt, 0);
     sofa__op **kids = n ? calloc(n, sizeof(*kids)) : NULL;
     char **names = n ? calloc(n, sizeof(*names)) : NULL;
-    int oom = !p || (n && (!kids || !names));
+    int oom = !p || (n && (!kids || !names)) || sofa__op_parent_reserve(c) != 0;
     for (size_t i = 0; !oom && i < n; i++) {
         kids[i] = sofa__op_new(c, kt, nkey);
         names[i] = node_name_of(c, (int)i);

@@ -64,8 +64,7 @@ static void on_get(sofa_client *c, sofa_status status, const sofa_get_result *r,
        status == 0 ? r->cas : 0);
 }
 
-static int hook_get_doc(void *arg, const char *key, size_t nkey, sofa__svc_doc_cb cb,
-                        void *cookie)
+static int hook_get_doc(void *arg, const char *key, size_t nkey, sofa__svc_doc_cb cb, void *cookie)
 {
     doc_fetch *f = malloc(sizeof(*f));
     if (!f) {
@@ -80,7 +79,7 @@ static int hook_get_doc(void *arg, const char *key, size_t nkey, sofa__svc_doc_c
     return rc;
 }
 
-static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end,  hook_get_doc,
+static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end,    hook_get_doc,
                                       hook_enter,  hook_leave, hook_closing};
 
 static void on_teardown(sofa_client *c, void *arg)
@@ -100,7 +99,9 @@ static int client_svc(sofa_client *c, int have_cb, sofa__svc **out)
     if (rc != 0) {
         return rc;
     }
-    if (c->memcached) {
+    if (c->memcached || c->cs.tls) {
+        /* no query service with memcached://; no TLS for HTTP services yet
+         * (never fall back to plain text silently) */
         return SOFA_E_NOT_SUPPORTED;
     }
     for (sofa__client_ext *e = c->exts; e; e = e->next) {

@@ -184,8 +184,8 @@ static int n1ql_on_rows(sofa_query *q, const sofa_row *rows, size_t n)
 static void reprepare(sofa_query *q)
 {
     n1ql_state *st = state(q);
-    SOFA_LOG(q->svc->lg, SOFA_LOG_INFO, "query", "prepared statement rejected (%lld), preparing again",
-             (long long)q->error_code);
+    SOFA_LOG(q->svc->lg, SOFA_LOG_INFO, "query",
+             "prepared statement rejected (%lld), preparing again", (long long)q->error_code);
     sofa__svc_prepared_drop(q->svc, st->statement);
     st->retried = 1;
     st->phase = sofa__svc_enhanced_prepared(q->svc) ? PH_PREPARE_EXECUTE : PH_PREPARE;
@@ -249,7 +249,8 @@ static void n1ql_on_complete(sofa_query *q)
     if (st->phase == PH_PREPARE_EXECUTE) {
         const char *name = json_string_value(json_object_get(q->meta, "prepared"));
         if (name && sofa__svc_prepared_put(q->svc, st->statement, name, NULL) != 0) {
-            SOFA_LOG(q->svc->lg, SOFA_LOG_WARN, "query", "cannot cache prepared statement %s", name);
+            SOFA_LOG(q->svc->lg, SOFA_LOG_WARN, "query", "cannot cache prepared statement %s",
+                     name);
         }
     }
     sofa__q_finish(q, 0, NULL);

@@ -78,8 +78,8 @@ static json_t *user_string(const char *s, const char *what, char *err, size_t er
 }
 
 /* Parse one JSON value given by the user. */
-static json_t *user_json(const char *text, const char *what, size_t index, char *err,
-                         size_t errlen, int *rc)
+static json_t *user_json(const char *text, const char *what, size_t index, char *err, size_t errlen,
+                         int *rc)
 {
     if (!text) {
         *rc = bad(err, errlen, "%s %zu is NULL", what, index);
@@ -95,8 +95,7 @@ static json_t *user_json(const char *text, const char *what, size_t index, char 
     return v;
 }
 
-int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char *err,
-                          size_t errlen)
+int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char *err, size_t errlen)
 {
     if (!statement || !*statement) {
         return bad(err, errlen, "empty statement");
@@ -111,8 +110,8 @@ int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char 
         return 0;
     }
     if (o->struct_size != sizeof(*o)) {
-        return bad(err, errlen, "sofa_query_opts.struct_size is %zu, expected %zu",
-                   o->struct_size, sizeof(*o));
+        return bad(err, errlen, "sofa_query_opts.struct_size is %zu, expected %zu", o->struct_size,
+                   sizeof(*o));
     }
     if ((o->nargs && !o->args) || (o->nnamed && !o->named) || (o->ntokens && !o->tokens)) {
         return bad(err, errlen, "a count is set but its array is NULL");
@@ -331,8 +330,7 @@ static int add_statement(json_t *body, const char *prefix, const char *statement
     return json_object_set_new(body, "statement", v) == 0 ? 0 : SOFA_E_NO_MEMORY;
 }
 
-int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char *err,
-                    size_t errlen)
+int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char *err, size_t errlen)
 {
     *out = NULL;
     *outlen = 0;
@@ -374,7 +372,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
         rc = set_new(body, "prepared", json_string(req->prepared)) ? SOFA_E_NO_MEMORY : 0;
         if (rc == 0 && req->encoded_plan) {
             rc = set_new(body, "encoded_plan", json_string(req->encoded_plan)) ? SOFA_E_NO_MEMORY
-                                                                                 : 0;
+                                                                               : 0;
         }
         if (rc == 0) {
             rc = sofa__n1ql_common(body, req, err, errlen);

@@ -26,12 +26,12 @@ typedef enum sofa__n1ql_mode {
 
 typedef struct sofa__n1ql_req {
     sofa__n1ql_mode mode;
-    const char *statement;    /* ADHOC, PREPARE, PREPARE_EXECUTE */
-    const char *prepared;     /* EXECUTE: the name from PREPARE */
-    const char *encoded_plan; /* EXECUTE: NULL with enhanced prepared statements */
-    const char *bucket;       /* at_plus: the bucket the tokens belong to */
-    const char *context_id;   /* the client_context_id to send (required) */
-    uint64_t timeout_us;      /* sent as "timeout"; 0 = not sent */
+    const char *statement;       /* ADHOC, PREPARE, PREPARE_EXECUTE */
+    const char *prepared;        /* EXECUTE: the name from PREPARE */
+    const char *encoded_plan;    /* EXECUTE: NULL with enhanced prepared statements */
+    const char *bucket;          /* at_plus: the bucket the tokens belong to */
+    const char *context_id;      /* the client_context_id to send (required) */
+    uint64_t timeout_us;         /* sent as "timeout"; 0 = not sent */
     const sofa_query_opts *opts; /* NULL = defaults */
 } sofa__n1ql_req;
 

@@ -75,7 +75,7 @@ struct sofa_query {
     int64_t error_code;
     char context_id[260];
     /* life */
-    int busy;        /* inside a user callback */
+    int busy; /* inside a user callback */
     int finished;
     int cancel_asked;
     int in_rows_cb;

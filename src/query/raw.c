@@ -105,8 +105,8 @@ int sofa__raw_start(sofa__svc *svc, const sofa_http_request *req, sofa_http_cb c
     }
     static const sofa__service map[] = {SOFA__SVC_MGMT, SOFA__SVC_CAPI, SOFA__SVC_N1QL};
     uint64_t timeout = req->timeout_us ? req->timeout_us : SOFA_QUERY_DEFAULT_TIMEOUT_US;
-    sofa_query *q = sofa__q_new(svc, SOFA__Q_RAW, &raw_ops, map[req->service], NULL, timeout, 0,
-                                cookie);
+    sofa_query *q =
+        sofa__q_new(svc, SOFA__Q_RAW, &raw_ops, map[req->service], NULL, timeout, 0, cookie);
     raw_state *rs = q ? calloc(1, sizeof(*rs)) : NULL;
     if (!rs) {
         if (q) {
@@ -120,8 +120,8 @@ int sofa__raw_start(sofa__svc *svc, const sofa_http_request *req, sofa_http_cb c
     rs->method = dup_or_null(req->method, &failed);
     rs->path = dup_or_null(req->path, &failed);
     rs->content_type = dup_or_null(req->content_type ? req->content_type
-                                   : req->nbody        ? "application/json"
-                                                       : NULL,
+                                   : req->nbody      ? "application/json"
+                                                     : NULL,
                                    &failed);
     if (req->nbody && !failed) {
         rs->body = malloc(req->nbody);

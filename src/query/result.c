@@ -192,9 +192,9 @@ static int start(sofa_client *client, const what *w, sofa_query_all_cb cb, void 
     }
     r->cb = cb;
     r->cookie = cookie;
-    int rc = w->statement ? sofa_query_start(client, w->statement, w->qopts, &collect, r, &r->q)
-                          : sofa_view_start(client, w->ddoc, w->view, w->vopts, &collect_view, r,
-                                            &r->q);
+    int rc = w->statement
+                 ? sofa_query_start(client, w->statement, w->qopts, &collect, r, &r->q)
+                 : sofa_view_start(client, w->ddoc, w->view, w->vopts, &collect_view, r, &r->q);
     if (rc != 0) {
         free(r);
         return rc;

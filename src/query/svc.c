@@ -192,8 +192,7 @@ void sofa__svc_prepared_drop(sofa__svc *s, const char *statement)
     }
 }
 
-int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name,
-                           const char *plan)
+int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name, const char *plan)
 {
     sofa__svc_prepared_drop(s, statement);
     if (s->nprepared >= SOFA__PREPARED_CACHE_MAX) { /* drop the oldest (the list tail) */

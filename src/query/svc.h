@@ -49,7 +49,11 @@ typedef struct sofa__svc_hooks {
     int (*closing)(void *arg);
 } sofa__svc_hooks;
 
-typedef enum sofa__service { SOFA__SVC_MGMT = 0, SOFA__SVC_CAPI = 1, SOFA__SVC_N1QL = 2 } sofa__service;
+typedef enum sofa__service {
+    SOFA__SVC_MGMT = 0,
+    SOFA__SVC_CAPI = 1,
+    SOFA__SVC_N1QL = 2
+} sofa__service;
 
 /* Where a request goes. */
 typedef struct sofa__endpoint {
@@ -113,8 +117,7 @@ int sofa__svc_enhanced_prepared(sofa__svc *s);
 
 /* Prepared-statement cache. */
 const sofa__prepared *sofa__svc_prepared_get(sofa__svc *s, const char *statement);
-int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name,
-                           const char *plan);
+int sofa__svc_prepared_put(sofa__svc *s, const char *statement, const char *name, const char *plan);
 void sofa__svc_prepared_drop(sofa__svc *s, const char *statement);
 
 /* A new client context id into @p buf. */

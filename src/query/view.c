@@ -33,7 +33,7 @@ struct view_state {
     char *suffix; /* "/_design/d/_view/v?..." */
     char *body;   /* keys POST body or NULL */
     size_t nbody;
-    char *path;   /* prefix + suffix for the current attempt */
+    char *path; /* prefix + suffix for the current attempt */
     int include_docs;
     unsigned concurrency;
     doc_item *head, *tail; /* rows in order */
@@ -316,7 +316,7 @@ static void view_on_complete(sofa_query *q)
 {
     view_state *vs = vstate(q);
     if (!q->meta) {
-        int st = q->http_status == 401 ? SOFA_E_AUTH_FAILED
+        int st = q->http_status == 401   ? SOFA_E_AUTH_FAILED
                  : q->http_status == 404 ? SOFA_E_VIEW_NOT_FOUND
                  : q->http_status == 200 ? SOFA_E_JSON
                                          : SOFA_E_VIEW_ERROR;
@@ -379,9 +379,8 @@ static void view_cleanup(sofa_query *q)
 static const sofa__qops view_ops = {view_prepare_request, view_on_complete, view_on_rows,
                                     view_deliver_end, view_cleanup};
 
-int sofa__view_start(sofa__svc *svc, const char *ddoc, const char *view,
-                     const sofa_view_opts *opts, const sofa_view_callbacks *cbs, void *cookie,
-                     sofa_query **handle)
+int sofa__view_start(sofa__svc *svc, const char *ddoc, const char *view, const sofa_view_opts *opts,
+                     const sofa_view_callbacks *cbs, void *cookie, sofa_query **handle)
 {
     if (handle) {
         *handle = NULL;

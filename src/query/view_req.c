@@ -152,8 +152,8 @@ static int check_name(const char *what, const char *name, char *err, size_t errl
 static int check_opts(const sofa_view_opts *o, char *err, size_t errlen)
 {
     if (o->struct_size != sizeof(*o)) {
-        return bad(err, errlen, "sofa_view_opts.struct_size is %zu, expected %zu",
-                   o->struct_size, sizeof(*o));
+        return bad(err, errlen, "sofa_view_opts.struct_size is %zu, expected %zu", o->struct_size,
+                   sizeof(*o));
     }
     if (o->nkeys && !o->keys) {
         return bad(err, errlen, "nkeys is set but keys is NULL");
@@ -177,8 +177,7 @@ static int check_opts(const sofa_view_opts *o, char *err, size_t errlen)
         return bad(err, errlen, "unknown on_error value %d", (int)o->on_error);
     }
     if (o->docs_concurrency > SOFA__VIEW_MAX_DOCS_CONCURRENCY) {
-        return bad(err, errlen, "docs_concurrency larger than %u",
-                   SOFA__VIEW_MAX_DOCS_CONCURRENCY);
+        return bad(err, errlen, "docs_concurrency larger than %u", SOFA__VIEW_MAX_DOCS_CONCURRENCY);
     }
     return 0;
 }
@@ -257,8 +256,7 @@ static int add_options(qs *q, const sofa_view_opts *o, char *err, size_t errlen)
 }
 
 int sofa__view_req_build(const char *prefix, const char *ddoc, const char *view,
-                         const sofa_view_opts *opts, sofa__view_req *out, char *err,
-                         size_t errlen)
+                         const sofa_view_opts *opts, sofa__view_req *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
     if (ddoc && strncmp(ddoc, "_design/", 8) == 0) {

@@ -8,7 +8,7 @@
 #include "sofa/view.h"
 
 /* Named limits. */
-#define SOFA__VIEW_MAX_NAME 256u          /* design document and view names */
+#define SOFA__VIEW_MAX_NAME 256u /* design document and view names */
 #define SOFA__VIEW_MAX_KEYS 65535u
 #define SOFA__VIEW_MAX_PATH (1024u * 1024u) /* path and query string */
 #define SOFA__VIEW_DEFAULT_DOCS_CONCURRENCY 32u
@@ -16,8 +16,8 @@
 
 /* The built request. Free with sofa__view_req_free(). */
 typedef struct sofa__view_req {
-    char *path;  /* "<prefix>/_design/<ddoc>/_view/<view>?<options>" */
-    char *body;  /* NULL for GET; {"keys":[...]} for POST */
+    char *path; /* "<prefix>/_design/<ddoc>/_view/<view>?<options>" */
+    char *body; /* NULL for GET; {"keys":[...]} for POST */
     size_t nbody;
 } sofa__view_req;
 
@@ -27,8 +27,7 @@ typedef struct sofa__view_req {
  * @return 0; SOFA_E_INVALID_ARGUMENT with a reason in @p err; SOFA_E_NO_MEMORY.
  */
 int sofa__view_req_build(const char *prefix, const char *ddoc, const char *view,
-                         const sofa_view_opts *opts, sofa__view_req *out, char *err,
-                         size_t errlen);
+                         const sofa_view_opts *opts, sofa__view_req *out, char *err, size_t errlen);
 
 void sofa__view_req_free(sofa__view_req *r);
 

@@ -53,8 +53,7 @@ static inline void dt_endure_cb(sofa_client *c, sofa_status st, const sofa_endur
 
 /* Start a mock with @p args and connect a client with "?durability_interval=20ms" (plus
  * @p extra options, "&..."-joined, may be NULL). */
-static inline sofa_client *dt_start(sofa_test_mock *m, const char *const *args,
-                                    const char *extra)
+static inline sofa_client *dt_start(sofa_test_mock *m, const char *const *args, const char *extra)
 {
     if (sofa_test_mock_start(m, args) != 0)
         return NULL;
@@ -78,6 +77,49 @@ static inline int dt_ctl(sofa_test_mock *m, const char *path)
     if (st != 200)
         fprintf(stderr, "ctl %s: %d %s\n", path, st, out);
     return st;
+}
+
+/* Change the mock's simulated delays; returns the HTTP status (200). */
+static inline int dt_delays(sofa_test_mock *m, int persist_ms, int replicate_ms)
+{
+    char p[128];
+    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms, replicate_ms);
+    return dt_ctl(m, p);
+}
+
+/* A per-test fixture: a mock and a connected client. */
+typedef struct dt_fx {
+    sofa_test_mock mock;
+    sofa_client *c;
+    int nodes; /* --nodes given to the mock */
+} dt_fx;
+
+/* cmocka setup: *state = a fixture with a mock started with @p args and a client (extra
+ * connection-string options @p extra, may be NULL). 0, or -1. */
+static inline int dt_fx_setup(void **state, const char *const *args, const char *extra)
+{
+    dt_fx *f = calloc(1, sizeof(*f));
+    if (!f)
+        return -1;
+    f->nodes = 1;
+    for (size_t i = 0; args[i] && args[i + 1]; i++)
+        if (strcmp(args[i], "--nodes") == 0)
+            f->nodes = atoi(args[i + 1]);
+    f->c = dt_start(&f->mock, args, extra);
+    *state = f;
+    return f->c ? 0 : -1;
+}
+
+/* cmocka teardown for dt_fx_setup (the test may have freed and cleared f->c). */
+static inline int dt_fx_teardown(void **state)
+{
+    dt_fx *f = *state;
+    if (f) {
+        sofa_client_free(f->c);
+        sofa_test_mock_stop(&f->mock);
+        free(f);
+    }
+    return 0;
 }
 
 /* OBSERVE (seqno = 0) or OBSERVE_SEQNO (seqno = 1) requests each node received so far;
@@ -106,8 +148,8 @@ static inline int dt_observe_counts(sofa_test_mock *m, int seqno, long long *out
 }
 
 /* A synchronous mutation: returns its status and fills *r. */
-static inline int dt_upsert(sofa_client *c, const char *key, const char *val,
-                            const sofa_kv_opts *o, kt_res *r)
+static inline int dt_upsert(sofa_client *c, const char *key, const char *val, const sofa_kv_opts *o,
+                            kt_res *r)
 {
     memset(r, 0, sizeof(*r));
     int rc = sofa_kv_upsert(c, key, strlen(key), val, strlen(val), o, kt_mut_cb, r);

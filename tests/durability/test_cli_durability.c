@@ -52,8 +52,7 @@ static int run(const char *first, ...)
 static void delays(int persist_ms, int replicate_ms)
 {
     char p[128];
-    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms,
-             replicate_ms);
+    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms, replicate_ms);
     assert_int_equal(sofa_test_mock_ctl(&mock, "POST", p, NULL, NULL, 0), 200);
 }
 

@@ -10,20 +10,12 @@
 
 #include "durability/durtest.h"
 
-typedef struct fx {
-    sofa_test_mock mock;
-    sofa_client *c;
-} fx;
+typedef dt_fx fx;
 
 static int start(void **state, const char *nodes, const char *replicas)
 {
-    fx *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
     const char *args[] = {"--nodes", nodes, "--replicas", replicas, NULL};
-    f->c = dt_start(&f->mock, args, "durability_timeout=1500ms");
-    *state = f;
-    return f->c ? 0 : -1;
+    return dt_fx_setup(state, args, "durability_timeout=1500ms");
 }
 
 static int setup_3n2r(void **state)
@@ -41,23 +33,17 @@ static int setup_1n0r(void **state)
     return start(state, "1", "0");
 }
 
-static int teardown(void **state)
+static int setup_no_sync(void **state)
 {
-    fx *f = *state;
-    if (f) {
-        sofa_client_free(f->c);
-        sofa_test_mock_stop(&f->mock);
-        free(f);
-    }
-    return 0;
+    const char *args[] = {"--nodes", "2", "--replicas", "1", "--sync-replication", "0", NULL};
+    return dt_fx_setup(state, args, NULL);
 }
+
+#define teardown dt_fx_teardown
 
 static void delays(fx *f, int persist_ms, int replicate_ms)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms,
-             replicate_ms);
-    assert_int_equal(dt_ctl(&f->mock, p), 200);
+    assert_int_equal(dt_delays(&f->mock, persist_ms, replicate_ms), 200);
 }
 
 static sofa_kv_opts dopts(int persist_to, int replicate_to)
@@ -87,8 +73,7 @@ static void test_store_remove_counter_with_endure(void **state)
     /* every other store mode goes the same way */
     memset(&r, 0, sizeof(r));
     o = dopts(1, 1);
-    assert_int_equal(sofa_kv_store(f->c, SOFA_STORE_APPEND, "dw", 2, "+", 1, &o, kt_mut_cb, &r),
-                     0);
+    assert_int_equal(sofa_kv_store(f->c, SOFA_STORE_APPEND, "dw", 2, "+", 1, &o, kt_mut_cb, &r), 0);
     sofa_client_wait(f->c);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.status, SOFA_OK);
@@ -133,9 +118,8 @@ static void test_durable_write_errors(void **state)
 
     /* the write fails: its own status, no durability wait */
     o = dopts(1, 1);
-    assert_int_equal(sofa_kv_store(f->c, SOFA_STORE_REPLACE, "missing", 7, "v", 1, &o, kt_mut_cb,
-                                   &r),
-                     0);
+    assert_int_equal(
+        sofa_kv_store(f->c, SOFA_STORE_REPLACE, "missing", 7, "v", 1, &o, kt_mut_cb, &r), 0);
     sofa_client_wait(f->c);
     assert_int_equal(r.calls, 1);
     assert_int_equal(r.status, SOFA_E_NOT_FOUND);
@@ -151,6 +135,31 @@ static void test_durable_write_errors(void **state)
     assert_true(r.cas != 0); /* the write happened */
     uint64_t took = dt_now_us() - t0;
     assert_true(took >= 1490000u && took < 6000000u);
+}
+
+/* Scheduled before the bootstrap finished: "too many" can only be judged after the write. */
+static void test_durable_write_before_bootstrap(void **state)
+{
+    fx *f = *state;
+    delays(f, 20, 10);
+    char cs[1400];
+    snprintf(cs, sizeof(cs), "%s?durability_interval=20ms", f->mock.connstr);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    kt_res conn = {0}, ok = {0}, many = {0};
+    assert_int_equal(sofa_client_connect(c, kt_connect_cb, &conn), 0);
+    sofa_kv_opts o = dopts(2, 1);
+    assert_int_equal(sofa_kv_upsert(c, "early", 5, "v", 1, &o, kt_mut_cb, &ok), 0);
+    o = dopts(4, 0);
+    assert_int_equal(sofa_kv_upsert(c, "early2", 6, "v", 1, &o, kt_mut_cb, &many), 0);
+    assert_int_equal(sofa_client_wait(c), 0);
+    assert_int_equal(conn.status, SOFA_OK);
+    assert_int_equal(ok.calls, 1);
+    assert_int_equal(ok.status, SOFA_OK);
+    assert_int_equal(many.calls, 1);
+    assert_int_equal(many.status, SOFA_E_DURABILITY_TOO_MANY);
+    assert_true(many.cas != 0); /* the write itself happened */
+    sofa_client_free(c);
 }
 
 static void test_destroy_during_durable_write(void **state)
@@ -243,7 +252,7 @@ static void test_level_sync_write_in_progress_is_retried(void **state)
     assert_int_equal(a.calls, 1);
     assert_int_equal(b.calls, 1);
     assert_int_equal(a.status, SOFA_OK);
-    assert_int_equal(b.status, SOFA_OK); /* 0xa2 retried until the first one committed */
+    assert_int_equal(b.status, SOFA_OK);      /* 0xa2 retried until the first one committed */
     assert_true(dt_now_us() - t0 >= 390000u); /* two sync writes, one after the other */
     kt_res g;
     assert_int_equal(kt_get(f->c, "sw", &g), SOFA_OK);
@@ -284,12 +293,27 @@ static void test_level_zero_replicas(void **state)
     assert_int_equal(dt_upsert(f->c, "z", "v", &o, &r), SOFA_E_DURABILITY_TOO_MANY);
 }
 
+/* A server that did not acknowledge SyncReplication: refused before sending (the
+ * server would not understand the frame); client-side durability still works. */
+static void test_level_without_sync_replication(void **state)
+{
+    fx *f = *state;
+    kt_res r;
+    assert_int_equal(level_write(f, "ns", SOFA_DURABILITY_MAJORITY, 0, &r),
+                     SOFA_E_DURABILITY_IMPOSSIBLE);
+    kt_res g;
+    assert_int_equal(kt_get(f->c, "ns", &g), SOFA_E_NOT_FOUND); /* never sent */
+    sofa_kv_opts o = dopts(2, 1);
+    assert_int_equal(dt_upsert(f->c, "ns", "v", &o, &r), SOFA_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_store_remove_counter_with_endure, setup_3n2r,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_durable_write_errors, setup_3n2r, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_write_before_bootstrap, setup_3n2r, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_during_durable_write, setup_3n2r, teardown),
         cmocka_unit_test_setup_teardown(test_levels_wait_for_the_server, setup_3n2r, teardown),
         cmocka_unit_test_setup_teardown(test_level_ambiguous, setup_3n2r, teardown),
@@ -297,6 +321,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_level_impossible, setup_1n1r, teardown),
         cmocka_unit_test_setup_teardown(test_level_zero_replicas, setup_1n0r, teardown),
+        cmocka_unit_test_setup_teardown(test_level_without_sync_replication, setup_no_sync,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

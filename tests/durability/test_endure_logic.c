@@ -53,7 +53,8 @@ static void test_observe_states(void **state)
     (void)state;
     int mm = -1;
     /* found / persisted with the right CAS */
-    assert_int_equal(sofa__endure_observe_have(SOFA__OBS_FOUND, 7, 7, 1, 0, &mm), SOFA__HAVE_MEMORY);
+    assert_int_equal(sofa__endure_observe_have(SOFA__OBS_FOUND, 7, 7, 1, 0, &mm),
+                     SOFA__HAVE_MEMORY);
     assert_int_equal(mm, 0);
     assert_int_equal(sofa__endure_observe_have(SOFA__OBS_PERSISTED, 7, 7, 0, 0, &mm),
                      SOFA__HAVE_DISK);

@@ -11,51 +11,25 @@
 
 #include "durability/durtest.h"
 
-typedef struct fx {
-    sofa_test_mock mock;
-    sofa_client *c;
-    int nodes;
-} fx;
-
-static int start(void **state, const char *nodes, const char *replicas)
-{
-    fx *f = calloc(1, sizeof(*f));
-    if (!f)
-        return -1;
-    const char *args[] = {"--nodes", nodes, "--replicas", replicas, NULL};
-    f->c = dt_start(&f->mock, args, "durability_timeout=1s");
-    f->nodes = atoi(nodes);
-    *state = f;
-    return f->c ? 0 : -1;
-}
+typedef dt_fx fx;
 
 static int setup_3n2r(void **state)
 {
-    return start(state, "3", "2");
+    const char *args[] = {"--nodes", "3", "--replicas", "2", NULL};
+    return dt_fx_setup(state, args, "durability_timeout=1s");
 }
 
 static int setup_3n1r(void **state)
 {
-    return start(state, "3", "1");
+    const char *args[] = {"--nodes", "3", "--replicas", "1", NULL};
+    return dt_fx_setup(state, args, "durability_timeout=1s");
 }
 
-static int teardown(void **state)
-{
-    fx *f = *state;
-    if (f) {
-        sofa_client_free(f->c);
-        sofa_test_mock_stop(&f->mock);
-        free(f);
-    }
-    return 0;
-}
+#define teardown dt_fx_teardown
 
 static void delays(fx *f, int persist_ms, int replicate_ms)
 {
-    char p[128];
-    snprintf(p, sizeof(p), "/mock/delays?persist_ms=%d&replicate_ms=%d", persist_ms,
-             replicate_ms);
-    assert_int_equal(dt_ctl(&f->mock, p), 200);
+    assert_int_equal(dt_delays(&f->mock, persist_ms, replicate_ms), 200);
 }
 
 static sofa_endure_opts eopts(int persist_to, int replicate_to, unsigned timeout_ms)
@@ -105,6 +79,11 @@ static void test_success_token_and_cas(void **state)
     assert_true(d.items[0].cas == w.cas);
     assert_true(d.done_us - t0 >= 95000u);
 
+    /* CAS 0: any version, the replicas must hold the master's */
+    assert_int_equal(dt_endure1(f->c, "ok-cas", 0, NULL, &o, &d), SOFA_OK);
+    assert_int_equal(d.items[0].nreplicated, 2);
+    assert_true(d.items[0].cas == w.cas);
+
     /* negative = as many as the cluster can give (3 copies here) */
     assert_int_equal(dt_upsert(f->c, "ok-all", "v", NULL, &w), SOFA_OK);
     o = eopts(SOFA_DURABILITY_ALL, SOFA_DURABILITY_ALL, 3000);
@@ -132,6 +111,21 @@ static void test_too_many_is_immediate(void **state)
     assert_int_equal(sofa_endure(f->c, &k, 1, NULL, NULL, &d), SOFA_E_INVALID_ARGUMENT);
     assert_int_equal(sofa_endure(f->c, &k, SOFA_ENDURE_MAX_KEYS + 1, NULL, dt_endure_cb, &d),
                      SOFA_E_INVALID_ARGUMENT);
+    /* no configuration yet; memcached:// has no replicas to observe */
+    sofa_endure_key one = {"many", 4, 0, {0, 0, 0}};
+    sofa_client *fresh = kt_client(f->mock.connstr, "Administrator", "password", NULL);
+    assert_non_null(fresh);
+    assert_int_equal(sofa_endure(fresh, &one, 1, NULL, dt_endure_cb, &d), SOFA_E_NOT_CONNECTED);
+    sofa_client_free(fresh);
+    sofa_client *mc = kt_client("memcached://127.0.0.1:1", NULL, NULL, NULL);
+    assert_non_null(mc);
+    assert_int_equal(sofa_endure(mc, &one, 1, NULL, dt_endure_cb, &d), SOFA_E_NOT_SUPPORTED);
+    sofa_kv_opts dur;
+    memset(&dur, 0, sizeof(dur));
+    dur.persist_to = 1;
+    assert_int_equal(sofa_kv_upsert(mc, "k", 1, "v", 1, &dur, kt_mut_cb, &w), SOFA_E_NOT_SUPPORTED);
+    sofa_client_free(mc);
+    assert_int_equal(d.calls, 0);
     /* zero keys: one callback, no items */
     memset(&d, 0, sizeof(d));
     assert_int_equal(sofa_endure(f->c, NULL, 0, NULL, dt_endure_cb, &d), 0);
@@ -153,8 +147,7 @@ static void test_timeout(void **state)
     assert_int_equal(dt_upsert(f->c, "slow", "v", NULL, &w), SOFA_OK);
     sofa_endure_opts o = eopts(1, 1, 300);
     uint64_t t0 = dt_now_us();
-    assert_int_equal(dt_endure1(f->c, "slow", w.cas, &w.token, &o, &d),
-                     SOFA_E_DURABILITY_TIMEOUT);
+    assert_int_equal(dt_endure1(f->c, "slow", w.cas, &w.token, &o, &d), SOFA_E_DURABILITY_TIMEOUT);
     uint64_t took = d.done_us - t0;
     assert_true(took >= 290000u && took < 2000000u);
     assert_int_equal(d.items[0].status, SOFA_E_DURABILITY_TIMEOUT);
@@ -229,8 +222,7 @@ static void test_node_down(void **state)
     assert_int_equal(dt_endure1(f->c, "down", w.cas, NULL, &o, &d), SOFA_OK);
     /* both replicas cannot be reached */
     o = eopts(0, 2, 400);
-    assert_int_equal(dt_endure1(f->c, "down", w.cas, &w.token, &o, &d),
-                     SOFA_E_DURABILITY_TIMEOUT);
+    assert_int_equal(dt_endure1(f->c, "down", w.cas, &w.token, &o, &d), SOFA_E_DURABILITY_TIMEOUT);
     assert_int_equal(d.items[0].nreplicated, 1);
     o = eopts(3, 0, 400);
     assert_int_equal(dt_endure1(f->c, "down", w.cas, NULL, &o, &d), SOFA_E_DURABILITY_TIMEOUT);
@@ -292,6 +284,51 @@ static void test_failover_mutation_survives(void **state)
     assert_int_equal(d.calls, 1);
     assert_int_equal(d.status, SOFA_OK); /* the promoted replica had it and persisted it */
     assert_true(d.done_us - t0 >= 750000u);
+}
+
+/* vBuckets move while enduring (NOT_MY_VBUCKET to the old owners, then the new map). */
+static void test_rebalance_during_endure(void **state)
+{
+    fx *f = *state;
+    delays(f, 600, 100);
+    kt_res w[2];
+    dt_endure d;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(dt_upsert(f->c, "moved-t", "v", NULL, &w[0]), SOFA_OK);
+    assert_int_equal(dt_upsert(f->c, "moved-c", "v", NULL, &w[1]), SOFA_OK);
+    sofa_endure_key k[2] = {{"moved-t", 7, w[0].cas, w[0].token},
+                            {"moved-c", 7, w[1].cas, {0, 0, 0}}};
+    sofa_endure_opts o = eopts(2, 1, 5000);
+    assert_int_equal(sofa_endure(f->c, k, 2, &o, dt_endure_cb, &d), 0);
+    spin(f->c, 100);
+    assert_int_equal(dt_ctl(&f->mock, "/mock/rebalance"), 200);
+    sofa_client_wait(f->c);
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, SOFA_OK);
+    assert_int_equal(d.items[0].status, SOFA_OK);
+    assert_int_equal(d.items[1].status, SOFA_OK);
+}
+
+/* A node holding a needed copy restarts while enduring: the check resumes after it. */
+static void test_node_restart_during_endure(void **state)
+{
+    fx *f = *state;
+    delays(f, 50, 20);
+    kt_res w;
+    dt_endure d;
+    memset(&d, 0, sizeof(d));
+    assert_int_equal(dt_upsert(f->c, "restart", "v", NULL, &w), SOFA_OK);
+    char p[80];
+    snprintf(p, sizeof(p), "/mock/stop?node=%d&for_ms=400", copy_node(f, w.token.vbid, 1));
+    assert_int_equal(dt_ctl(&f->mock, p), 200);
+    sofa_endure_key k = {"restart", 7, w.cas, w.token};
+    sofa_endure_opts o = eopts(2, 1, 5000);
+    uint64_t t0 = dt_now_us();
+    assert_int_equal(sofa_endure(f->c, &k, 1, &o, dt_endure_cb, &d), 0);
+    sofa_client_wait(f->c);
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.status, SOFA_OK);
+    assert_true(d.done_us - t0 >= 300000u); /* only once the replica was back */
 }
 
 static void test_destroy_cancels(void **state)
@@ -386,7 +423,7 @@ static void test_multi_key_one_observe_per_node(void **state)
     multi(f, 0, &rounds, delta, &nvb);
     long long total = 0;
     for (int i = 0; i < f->nodes; i++) {
-        assert_true(delta[i] >= 2); /* it did poll more than once... */
+        assert_true(delta[i] >= 2);      /* it did poll more than once... */
         assert_true(delta[i] <= rounds); /* ...but never more than once per round */
         total += delta[i];
     }
@@ -419,9 +456,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_node_down, setup_3n2r, teardown),
         cmocka_unit_test_setup_teardown(test_failover_loses_mutation, setup_3n1r, teardown),
         cmocka_unit_test_setup_teardown(test_failover_mutation_survives, setup_3n1r, teardown),
+        cmocka_unit_test_setup_teardown(test_rebalance_during_endure, setup_3n1r, teardown),
+        cmocka_unit_test_setup_teardown(test_node_restart_during_endure, setup_3n1r, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_cancels, setup_3n2r, teardown),
-        cmocka_unit_test_setup_teardown(test_multi_key_one_observe_per_node, setup_3n1r,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_multi_key_one_observe_per_node, setup_3n1r, teardown),
         cmocka_unit_test_setup_teardown(test_multi_key_seqno_per_vbucket, setup_3n1r, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,8 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc;
     while ((rc = sofa__observe_next(data, nobs, &pos, &e)) == 1) {
         int mm = 0;
-        int h = sofa__endure_observe_have(e.state, e.cas, flags & 1 ? e.cas ^ 1u : 0,
-                                          ncopy == 0, flags & 2, &mm);
+        int h = sofa__endure_observe_have(e.state, e.cas, flags & 1 ? e.cas ^ 1u : 0, ncopy == 0,
+                                          flags & 2, &mm);
         if (h < SOFA__HAVE_NONE || h > SOFA__HAVE_DISK || (mm != 0 && mm != 1))
             __builtin_trap();
         if (e.nkey && !e.key)

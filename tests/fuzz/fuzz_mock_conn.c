@@ -1,6 +1,8 @@
 /* Fuzz the mock's KV and HTTP connection code (framing, every opcode handler, SASL, the
  * HTTP request parser, routes and control API) through a socketpair, in-process.
- * First input byte: bit 0 = HTTP instead of KV, bit 1 = node 1 instead of node 0. */
+ * First input byte: bit 0 = HTTP instead of KV, bit 1 = node 1 instead of node 0, bit 2 =
+ * 1 ms replication/persistence delays (durable writes wait on timers), bit 3 = 1 ms response
+ * delay on the node. */
 #include <errno.h>
 #include <event2/event.h>
 #include <stddef.h>
@@ -74,6 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     int http = data[0] & 1, node = (data[0] >> 1) & 1;
+    if (data[0] & 4) {
+        cl.persist_delay_ms = cl.replicate_delay_ms = 1;
+    }
+    if (data[0] & 8) {
+        cl.nodes[node].delay_ms = 1;
+    }
     data++;
     size--;
     int sv[2];

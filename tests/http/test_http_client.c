@@ -107,8 +107,10 @@ static sofa__http_spec spec_for(fixture *f, const char *method, const char *path
 }
 
 static const srv_step ok_json[] = {
-    {SRV_SEND, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
-               "{\"ok\":true}", 0, NULL},
+    {SRV_SEND,
+     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
+     "{\"ok\":true}",
+     0, NULL},
     {SRV_END, NULL, 0, NULL}};
 
 static void request_has_auth_host_and_body(void **state)

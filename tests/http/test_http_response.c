@@ -118,11 +118,11 @@ static void chunked_body_is_decoded_any_split(void **state)
 static void connection_close_and_http10_end_keep_alive(void **state)
 {
     (void)state;
-    parse_all_ways("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi", 200,
-                   "hi", 0, "");
+    parse_all_ways("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi", 200, "hi",
+                   0, "");
     parse_all_ways("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nhi", 200, "hi", 0, "");
-    parse_all_ways("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi",
-                   200, "hi", 1, "");
+    parse_all_ways("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi", 200,
+                   "hi", 1, "");
 }
 
 static void body_until_close_completes_on_eof(void **state)
@@ -135,8 +135,9 @@ static void body_until_close_completes_on_eof(void **state)
 static void interim_100_continue_is_skipped(void **state)
 {
     (void)state;
-    parse_all_ways("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx",
-                   201, "x", 1, "");
+    parse_all_ways(
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 1\r\n\r\nx", 201, "x",
+        1, "");
 }
 
 static void head_fields_are_reported(void **state)
@@ -228,8 +229,7 @@ static void oversized_head_is_rejected(void **state)
     sofa__http_response_init(&r, NULL, 0);
     size_t used;
     const char *start = "HTTP/1.1 200 OK\r\n";
-    assert_int_equal(sofa__http_response_feed(&r, start, strlen(start), &used),
-                     SOFA__HTTP_READING);
+    assert_int_equal(sofa__http_response_feed(&r, start, strlen(start), &used), SOFA__HTTP_READING);
     char line[1024];
     memset(line, 'a', sizeof(line));
     memcpy(line, "X-Big: ", 7);

@@ -138,7 +138,8 @@ static void split_every_way(const char *key, const char *doc, const char *want_r
 static const char n1ql_doc[] =
     "{\n  \"requestID\": \"6c4b\",\n  \"signature\": {\"*\": \"*\"},\n"
     "  \"results\": [ {\"name\": \"a\\\"]}\", \"n\": [1, 2.5e-3, -0, {}]},\n"
-    "  \"str\\\\ing\\u00e9\" , 12 , -3.25E+2, true, false, null, [], [[\"x\"]], {\"results\":[9]}\n],\n"
+    "  \"str\\\\ing\\u00e9\" , 12 , -3.25E+2, true, false, null, [], [[\"x\"]], "
+    "{\"results\":[9]}\n],\n"
     "  \"status\": \"success\",\n"
     "  \"metrics\": {\"elapsedTime\": \"1.2ms\", \"resultCount\": 11, \"resultSize\": 99}\n}\n";
 
@@ -157,14 +158,15 @@ static void n1ql_rows_any_split(void **state)
 static void view_rows_any_split(void **state)
 {
     (void)state;
-    split_every_way("rows",
-                    "{\"total_rows\":3,\"rows\":[\r\n{\"id\":\"k1\",\"key\":[1,\"a\"],\"value\":null},"
-                    "\r\n{\"id\":\"k2\",\"key\":2,\"value\":{\"rows\":[]}}\r\n],\r\n"
-                    "\"errors\":[{\"from\":\"n2\",\"reason\":\"timeout\"}]}",
-                    "{\"id\":\"k1\",\"key\":[1,\"a\"],\"value\":null}\n"
-                    "{\"id\":\"k2\",\"key\":2,\"value\":{\"rows\":[]}}\n",
-                    "{\"total_rows\":3,\"rows\":[],\"errors\":[{\"from\":\"n2\","
-                    "\"reason\":\"timeout\"}]}");
+    split_every_way(
+        "rows",
+        "{\"total_rows\":3,\"rows\":[\r\n{\"id\":\"k1\",\"key\":[1,\"a\"],\"value\":null},"
+        "\r\n{\"id\":\"k2\",\"key\":2,\"value\":{\"rows\":[]}}\r\n],\r\n"
+        "\"errors\":[{\"from\":\"n2\",\"reason\":\"timeout\"}]}",
+        "{\"id\":\"k1\",\"key\":[1,\"a\"],\"value\":null}\n"
+        "{\"id\":\"k2\",\"key\":2,\"value\":{\"rows\":[]}}\n",
+        "{\"total_rows\":3,\"rows\":[],\"errors\":[{\"from\":\"n2\","
+        "\"reason\":\"timeout\"}]}");
 }
 
 static void empty_and_missing_rows(void **state)
@@ -355,8 +357,9 @@ static void bad_arguments(void **state)
     assert_int_equal(sofa__rowsplit_init(&rs, NULL, 0, collect, NULL), SOFA_E_INVALID_ARGUMENT);
     assert_int_equal(sofa__rowsplit_init(&rs, "", 0, collect, NULL), SOFA_E_INVALID_ARGUMENT);
     assert_int_equal(sofa__rowsplit_init(&rs, "results", 0, NULL, NULL), SOFA_E_INVALID_ARGUMENT);
-    assert_int_equal(sofa__rowsplit_init(&rs, "0123456789012345678901234567890123", 0, collect, NULL),
-                     SOFA_E_INVALID_ARGUMENT);
+    assert_int_equal(
+        sofa__rowsplit_init(&rs, "0123456789012345678901234567890123", 0, collect, NULL),
+        SOFA_E_INVALID_ARGUMENT);
     sofa__rowsplit_free(&rs);
 }
 
@@ -381,7 +384,8 @@ static void memory_stays_bounded_by_one_row(void **state)
     size_t clen = 0;
     for (int i = 0; i < 100000; i++) {
         char row[64];
-        int rl = snprintf(row, sizeof(row), "%s{\"id\":%d,\"name\":\"row %d\"}", i ? "," : "", i, i);
+        int rl =
+            snprintf(row, sizeof(row), "%s{\"id\":%d,\"name\":\"row %d\"}", i ? "," : "", i, i);
         if (clen + (size_t)rl > sizeof(chunk)) {
             assert_int_equal(sofa__rowsplit_feed(&rs, chunk, clen), 0);
             clen = 0;

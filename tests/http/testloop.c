@@ -318,7 +318,8 @@ static int send_rows(int fd, long n, volatile int *flag)
     while (i < n) {
         size_t len = 0;
         while (i < n && len < sizeof(chunk) - 64) {
-            len += (size_t)snprintf(chunk + len, sizeof(chunk) - len, "%s{\"i\":%ld}", i ? "," : "", i);
+            len += (size_t)snprintf(chunk + len, sizeof(chunk) - len, "%s{\"i\":%ld}", i ? "," : "",
+                                    i);
             i++;
         }
         snprintf(hdr, sizeof(hdr), "%zx\r\n", len);

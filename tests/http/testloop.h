@@ -18,15 +18,15 @@ int testloop_run_until(sofa_iops *io, const int *done, int max_ms);
 
 /* One step of a scripted response. */
 typedef enum srv_action {
-    SRV_END = 0,     /* end of the script for this request */
-    SRV_SEND,        /* send text */
-    SRV_SLEEP_MS,    /* sleep n ms */
-    SRV_WAIT_FLAG,   /* wait (up to 5 s) until *flag != 0 */
-    SRV_CLOSE,       /* close the connection */
-    SRV_SEND_JSON,   /* send an HTTP response with status n and JSON body text
-                        (Content-Length computed) */
-    SRV_SEND_ROWS    /* send n N1QL rows {"i":k} as chunks, then the tail; with flag:
-                        wait for *flag after the first chunk */
+    SRV_END = 0,   /* end of the script for this request */
+    SRV_SEND,      /* send text */
+    SRV_SLEEP_MS,  /* sleep n ms */
+    SRV_WAIT_FLAG, /* wait (up to 5 s) until *flag != 0 */
+    SRV_CLOSE,     /* close the connection */
+    SRV_SEND_JSON, /* send an HTTP response with status n and JSON body text
+                      (Content-Length computed) */
+    SRV_SEND_ROWS  /* send n N1QL rows {"i":k} as chunks, then the tail; with flag:
+                      wait for *flag after the first chunk */
 } srv_action;
 
 typedef struct srv_step {

@@ -87,6 +87,24 @@ static void multi_cb(sofa_client *c, sofa_status st, const sofa_multi_item *it, 
     ((kt_res *)ck)->calls++;
 }
 
+static void stats_cb(sofa_client *c, sofa_status st, const sofa_stat_entry *e, size_t n, void *ck)
+{
+    (void)c, (void)st, (void)e, (void)n;
+    ((kt_res *)ck)->calls++;
+}
+
+static void obs_cb(sofa_client *c, sofa_status st, const sofa_observe_entry *e, size_t n, void *ck)
+{
+    (void)c, (void)st, (void)e, (void)n;
+    ((kt_res *)ck)->calls++;
+}
+
+static void reps_cb(sofa_client *c, sofa_status st, const sofa_replica_item *it, size_t n, void *ck)
+{
+    (void)c, (void)st, (void)it, (void)n;
+    ((kt_res *)ck)->calls++;
+}
+
 static void ping_cb(sofa_client *c, sofa_status st, const sofa_ping_entry *e, size_t n, void *ck)
 {
     (void)c, (void)st, (void)e, (void)n;
@@ -116,7 +134,18 @@ static long scenario(const char *cs)
     int rc_m = sofa_kv_get_multi(c, keys, 3, SOFA_MULTI_QUIET, NULL, multi_cb, &m);
     assert_int_equal(sofa_client_wait(c), 0);
     int rc_p = sofa_kv_ping(c, NULL, ping_cb, &p);
+    kt_res st = {0}, ob = {0}, rp = {0}, ex = {0}, ct = {0};
+    int rc_st = sofa_kv_stats(c, NULL, NULL, stats_cb, &st);
+    int rc_ob = sofa_kv_observe(c, "a", 1, 0, NULL, obs_cb, &ob);
+    int rc_rp = sofa_kv_get_all_replicas(c, "a", 1, NULL, reps_cb, &rp);
+    int rc_ex = sofa_kv_exists(c, "a", 1, NULL, kt_exists_cb, &ex);
+    int rc_ct = sofa_kv_counter(c, "n", 1, 1, 0, 1, NULL, kt_mut_cb, &ct);
     assert_int_equal(sofa_client_wait(c), 0);
+    assert_int_equal(st.calls, rc_st == 0 ? 1 : 0);
+    assert_int_equal(ob.calls, rc_ob == 0 ? 1 : 0);
+    assert_int_equal(rp.calls, rc_rp == 0 ? 1 : 0);
+    assert_int_equal(ex.calls, rc_ex == 0 ? 1 : 0);
+    assert_int_equal(ct.calls, rc_ct == 0 ? 1 : 0);
     sofa_client_free(c);
     assert_int_equal(conn.calls, rc_conn == 0 ? 1 : 0);
     assert_int_equal(w.calls, rc_w == 0 ? 1 : 0);

@@ -127,11 +127,96 @@ static void test_large_heap_random(void **state)
     free(e);
 }
 
+/* A random mixture of monotone adds (the sorted list), earlier adds (the heap), moves,
+ * removals and runs, checked against the entries' own times. */
+static uint64_t fired_when[4096];
+static int nfired;
+static sofa__tentry *tq_ent;
+static sofa__timerq *tq_q;
+static int tq_readd;
+
+static void fire_record(sofa__tentry *e, void *arg)
+{
+    (void)arg;
+    fired_when[nfired++] = e->when;
+    /* callbacks may add entries (to the list or the heap) and remove others */
+    if (tq_readd && nfired % 7 == 0)
+        (void)sofa__timerq_add(tq_q, e, e->when + 1000);
+    if (tq_readd && nfired % 11 == 0)
+        sofa__timerq_remove(tq_q, &tq_ent[(nfired * 13) % 512]);
+}
+
+static void test_list_and_heap_model(void **state)
+{
+    (void)state;
+    fake f;
+    init_fake(&f);
+    sofa__timerq q;
+    sofa__timerq_init(&q, &f.io);
+    sofa_io_timer t;
+    q.timer = &t;
+    enum { N = 512 };
+    sofa__tentry *e = calloc(N, sizeof(*e));
+    assert_non_null(e);
+    tq_ent = e;
+    tq_q = &q;
+    srand(11);
+    uint64_t now = 1000, mono = 1000;
+    for (int i = 0; i < N; i++)
+        sofa__tentry_init(&e[i], fire_record, NULL);
+    for (int round = 0; round < 200; round++) {
+        tq_readd = round % 2;
+        for (int k = 0; k < 20; k++) {
+            int i = rand() % N;
+            switch (rand() % 4) {
+            case 0: /* monotone: the list */
+                mono += (uint64_t)(rand() % 50);
+                assert_int_equal(sofa__timerq_add(&q, &e[i], mono), 0);
+                break;
+            case 1: /* anywhere: mostly the heap */
+                assert_int_equal(sofa__timerq_add(&q, &e[i], now + (uint64_t)(rand() % 3000)), 0);
+                break;
+            case 2:
+                sofa__timerq_remove(&q, &e[i]);
+                break;
+            default: {
+                sofa__tentry *top = sofa__timerq_top(&q);
+                if (top) { /* top is the earliest of every queued entry */
+                    for (int j = 0; j < N; j++)
+                        if (sofa__tentry_queued(&e[j]))
+                            assert_true(e[j].when >= top->when);
+                }
+                break;
+            }
+            }
+        }
+        now += (uint64_t)(rand() % 400);
+        if (mono < now)
+            mono = now;
+        nfired = 0;
+        f.now = now;
+        sofa__timerq_run(&q, now, NULL);
+        for (int j = 0; j < nfired; j++)
+            assert_true(fired_when[j] <= now);
+        for (int j = 1; j < nfired; j++)
+            assert_true(fired_when[j] >= fired_when[j - 1] || tq_readd);
+        for (int j = 0; j < N; j++)
+            if (sofa__tentry_queued(&e[j]))
+                assert_true(e[j].when > now);
+        sofa__timerq_arm(&q);
+    }
+    sofa__timerq_free(&q);
+    for (int j = 0; j < N; j++)
+        assert_false(sofa__tentry_queued(&e[j]));
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fires_in_deadline_order),
         cmocka_unit_test(test_large_heap_random),
+        cmocka_unit_test(test_list_and_heap_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

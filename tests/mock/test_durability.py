@@ -119,11 +119,12 @@ def test_sync_durability_timing():
         durable_set(c, "d", vb, 3, timeout=100)
         r = c.recv()
         assert r.status == 0xA3 and 0.08 <= time.time() - t0 < 0.5
-        # another durable write while one is pending on the key
+        # another durable write (on another connection) while one is pending on the key
+        c2 = connect(ports[0])
         durable_set(c, "d2", vb, 3, timeout=5000)
-        durable_set(c, "d2", vb, 1, timeout=5000)
-        first = c.recv()
-        assert first.status == 0xA2, first  # the second answers at once
+        time.sleep(0.05)
+        durable_set(c2, "d2", vb, 1, timeout=5000)
+        assert c2.recv().status == 0xA2  # answered at once
         assert c.recv().status == 0
         # invalid level; durability frame without SyncReplication negotiated
         durable_set(c, "d", vb, 7)
@@ -135,6 +136,27 @@ def test_sync_durability_timing():
         plain = connect(ports[0], features=(0x07, 0x08))
         durable_set(plain, "d", vb, 1)
         assert plain.recv().status == 0x04
+
+
+def test_durable_write_blocks_an_ordered_connection():
+    with Mock("--nodes", "2", "--replicas", "1", "--vbuckets", str(NVB),
+              "--replicate-delay-ms", "300") as m:
+        vb, ports = nodes_for(m, "o")
+        # without UnorderedExecution: the NOOP behind the durable SET waits for it
+        c = connect(ports[0])
+        t0 = time.time()
+        op = durable_set(c, "o", vb, 1, timeout=5000)
+        c.send(0x0A)
+        first, second = c.recv(), c.recv()
+        assert first.opaque == op and first.status == 0 and second.opcode == 0x0A
+        assert time.time() - t0 >= 0.28
+        # with UnorderedExecution (0x0e): the NOOP overtakes it
+        u = connect(ports[0], features=(0x07, 0x08, 0x04, 0x0E, 0x10, 0x11))
+        assert 0x0E in u.features
+        op = durable_set(u, "o", vb, 1, timeout=5000)
+        u.send(0x0A)
+        first, second = u.recv(), u.recv()
+        assert first.opcode == 0x0A and second.opaque == op and second.status == 0
 
 
 def test_durability_impossible():
@@ -175,4 +197,5 @@ def test_failover_token_format1():
 
 if __name__ == "__main__":
     run([test_observe_with_delays, test_observe_errors, test_sync_durability_timing,
+         test_durable_write_blocks_an_ordered_connection,
          test_durability_impossible, test_failover_token_format1])

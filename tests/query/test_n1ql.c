@@ -150,11 +150,12 @@ static void run(fixture *f, const char *stmt, const sofa_query_opts *o, qres *r)
 
 static volatile int rows_seen;
 
-static const srv_step hundred_k_rows[] = {
-    {SRV_SEND, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-               "Transfer-Encoding: chunked\r\n\r\n", 0, NULL},
-    {SRV_SEND_ROWS, NULL, 100000, &rows_seen},
-    {SRV_END, NULL, 0, NULL}};
+static const srv_step hundred_k_rows[] = {{SRV_SEND,
+                                           "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                           "Transfer-Encoding: chunked\r\n\r\n",
+                                           0, NULL},
+                                          {SRV_SEND_ROWS, NULL, 100000, &rows_seen},
+                                          {SRV_END, NULL, 0, NULL}};
 
 static void hundred_thousand_rows_stream_before_the_end(void **state)
 {
@@ -186,15 +187,19 @@ static void hundred_thousand_rows_stream_before_the_end(void **state)
 }
 
 static const srv_step syntax_error[] = {
-    {SRV_SEND_JSON, "{\"requestID\":\"x\",\"errors\":[{\"code\":3000,\"msg\":\"syntax error - at FORM\"}],"
-               "\"status\":\"fatal\",\"results\":[]}", 400, NULL},
+    {SRV_SEND_JSON,
+     "{\"requestID\":\"x\",\"errors\":[{\"code\":3000,\"msg\":\"syntax error - at FORM\"}],"
+     "\"status\":\"fatal\",\"results\":[]}",
+     400, NULL},
     {SRV_END, NULL, 0, NULL}};
 
 static const srv_step keyspace_error[] = {
-    {SRV_SEND, "HTTP/1.1 500 Internal\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-               "f\r\n{\"results\":[],\"\r\n"
-               "4a\r\nerrors\":[{\"code\":12003,\"msg\":\"Keyspace not found in CB datastore: nope\"}]}\r\n"
-               "0\r\n\r\n", 0, NULL},
+    {SRV_SEND,
+     "HTTP/1.1 500 Internal\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "f\r\n{\"results\":[],\"\r\n"
+     "4a\r\nerrors\":[{\"code\":12003,\"msg\":\"Keyspace not found in CB datastore: nope\"}]}\r\n"
+     "0\r\n\r\n",
+     0, NULL},
     {SRV_END, NULL, 0, NULL}};
 
 static void server_errors_have_specific_statuses(void **state)
@@ -218,12 +223,13 @@ static void server_errors_have_specific_statuses(void **state)
 }
 
 static const srv_step malformed[] = {
-    {SRV_SEND_JSON, "{\"results\":[{\"a\":1},{\"b\" 2}]}", 200, NULL},
-    {SRV_END, NULL, 0, NULL}};
+    {SRV_SEND_JSON, "{\"results\":[{\"a\":1},{\"b\" 2}]}", 200, NULL}, {SRV_END, NULL, 0, NULL}};
 
 static const srv_step not_json_401[] = {
-    {SRV_SEND, "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\n"
-               "Unauthorized", 0, NULL},
+    {SRV_SEND,
+     "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\n"
+     "Unauthorized",
+     0, NULL},
     {SRV_END, NULL, 0, NULL}};
 
 static void malformed_json_and_non_json_errors(void **state)
@@ -245,8 +251,10 @@ static void malformed_json_and_non_json_errors(void **state)
 }
 
 static const srv_step prepare_ok[] = {
-    {SRV_SEND_JSON, "{\"results\":[{\"name\":\"p-1\",\"encoded_plan\":\"UExBTg==\",\"operator\":{}}],"
-               "\"status\":\"success\"}", 200, NULL},
+    {SRV_SEND_JSON,
+     "{\"results\":[{\"name\":\"p-1\",\"encoded_plan\":\"UExBTg==\",\"operator\":{}}],"
+     "\"status\":\"success\"}",
+     200, NULL},
     {SRV_END, NULL, 0, NULL}};
 
 static const srv_step execute_ok[] = {
@@ -254,8 +262,10 @@ static const srv_step execute_ok[] = {
     {SRV_END, NULL, 0, NULL}};
 
 static const srv_step execute_4050[] = {
-    {SRV_SEND_JSON, "{\"results\":[],\"errors\":[{\"code\":4050,\"msg\":\"Unrecognizable prepared\"}],"
-               "\"status\":\"fatal\"}", 404, NULL},
+    {SRV_SEND_JSON,
+     "{\"results\":[],\"errors\":[{\"code\":4050,\"msg\":\"Unrecognizable prepared\"}],"
+     "\"status\":\"fatal\"}",
+     404, NULL},
     {SRV_END, NULL, 0, NULL}};
 
 static void prepared_statements_are_cached_and_reprepared_once(void **state)
@@ -263,7 +273,7 @@ static void prepared_statements_are_cached_and_reprepared_once(void **state)
     fixture *f = *state;
     /* 1st query: PREPARE + EXECUTE; 2nd: EXECUTE from the cache; 3rd: EXECUTE fails
      * with 4050 -> PREPARE -> EXECUTE; 4th: 4050 twice -> error after one retry */
-    const srv_step *scripts[] = {prepare_ok, execute_ok, execute_ok, execute_4050, prepare_ok,
+    const srv_step *scripts[] = {prepare_ok, execute_ok,   execute_ok, execute_4050, prepare_ok,
                                  execute_ok, execute_4050, prepare_ok, execute_4050};
     for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
         f->srv.scripts[i] = scripts[i];
@@ -280,7 +290,8 @@ static void prepared_statements_are_cached_and_reprepared_once(void **state)
     assert_int_equal(r.status, 0);
     assert_int_equal(r.rows, 2); /* the PREPARE row is not handed over */
     assert_int_equal(f->srv.nrequests, 2);
-    assert_non_null(strstr(f->srv.requests[0], "\"statement\":\"PREPARE SELECT x FROM t WHERE a=$1\""));
+    assert_non_null(
+        strstr(f->srv.requests[0], "\"statement\":\"PREPARE SELECT x FROM t WHERE a=$1\""));
     assert_null(strstr(f->srv.requests[0], "\"args\""));
     assert_non_null(strstr(f->srv.requests[1], "\"prepared\":\"p-1\""));
     assert_non_null(strstr(f->srv.requests[1], "\"encoded_plan\":\"UExBTg==\""));
@@ -308,7 +319,8 @@ static void prepared_statements_are_cached_and_reprepared_once(void **state)
 }
 
 static const srv_step enhanced_prepare_execute[] = {
-    {SRV_SEND_JSON, "{\"prepared\":\"e-7\",\"results\":[{\"x\":1}],\"status\":\"success\"}", 200, NULL},
+    {SRV_SEND_JSON, "{\"prepared\":\"e-7\",\"results\":[{\"x\":1}],\"status\":\"success\"}", 200,
+     NULL},
     {SRV_END, NULL, 0, NULL}};
 
 static void enhanced_prepared_statements(void **state)
@@ -370,9 +382,36 @@ static void failover_to_another_node_when_connect_fails(void **state)
     assert_int_equal(f->srv.nrequests, 2);
 }
 
+static void nodes_are_chosen_in_turn(void **state)
+{
+    fixture *f = *state;
+    test_server second;
+    memset(&second, 0, sizeof(second));
+    assert_int_equal(test_server_start(&second), 0);
+    f->nodes[1] = f->nodes[0];
+    f->nodes[1].n1ql = second.port;
+    f->cfg.nnodes = 2;
+    for (int i = 0; i < 4; i++) {
+        f->srv.scripts[i] = execute_ok;
+        second.scripts[i] = execute_ok;
+    }
+    f->srv.nscripts = second.nscripts = 4;
+    for (int i = 0; i < 4; i++) {
+        qres r;
+        memset(&r, 0, sizeof(r));
+        run(f, "SELECT 1", NULL, &r);
+        assert_int_equal(r.status, 0);
+    }
+    assert_int_equal(f->srv.nrequests, 2); /* 2 each, alternating */
+    assert_int_equal(second.nrequests, 2);
+    test_server_stop(&second);
+}
+
 static const srv_step dies_mid_stream[] = {
-    {SRV_SEND, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-               "1b\r\n{\"results\":[{\"i\":0},{\"i\":1}\r\n", 0, NULL},
+    {SRV_SEND,
+     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "1b\r\n{\"results\":[{\"i\":0},{\"i\":1}\r\n",
+     0, NULL},
     {SRV_SLEEP_MS, NULL, 50, NULL},
     {SRV_CLOSE, NULL, 0, NULL}};
 
@@ -389,11 +428,12 @@ static void node_killed_mid_stream(void **state)
     assert_int_equal(f->srv.nrequests, 1); /* sent: never retried elsewhere */
 }
 
-static const srv_step many_rows[] = {
-    {SRV_SEND, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-               "Transfer-Encoding: chunked\r\n\r\n", 0, NULL},
-    {SRV_SEND_ROWS, NULL, 50000, NULL},
-    {SRV_END, NULL, 0, NULL}};
+static const srv_step many_rows[] = {{SRV_SEND,
+                                      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                      "Transfer-Encoding: chunked\r\n\r\n",
+                                      0, NULL},
+                                     {SRV_SEND_ROWS, NULL, 50000, NULL},
+                                     {SRV_END, NULL, 0, NULL}};
 
 static void cancel_from_on_rows(void **state)
 {
@@ -513,6 +553,7 @@ int main(void)
         T(enhanced_prepared_statements),
         T(client_side_timeout),
         T(failover_to_another_node_when_connect_fails),
+        T(nodes_are_chosen_in_turn),
         T(node_killed_mid_stream),
         T(cancel_from_on_rows),
         T(cancel_outside_callbacks),

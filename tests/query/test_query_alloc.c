@@ -39,7 +39,7 @@ void __wrap_free(void *p);
 static long fail_at = -1; /* index of the allocation to fail; -1 = never */
 static long calls;
 static long live;
-static int counting; /* only allocations of the code under test */
+static int counting;   /* only allocations of the code under test */
 static int in_jansson; /* the current allocation is jansson's */
 static int failed_in_jansson;
 
@@ -190,8 +190,12 @@ static int n1ql_body_run(void *arg)
     o.tokens = tok;
     o.ntokens = 1;
     o.raw = "{\"max_parallelism\":2}";
-    sofa__n1ql_req req = {.mode = SOFA__N1QL_PREPARE_EXECUTE, .statement = "SELECT $1",
-                          .bucket = "b", .context_id = "c", .timeout_us = 5, .opts = &o};
+    sofa__n1ql_req req = {.mode = SOFA__N1QL_PREPARE_EXECUTE,
+                          .statement = "SELECT $1",
+                          .bucket = "b",
+                          .context_id = "c",
+                          .timeout_us = 5,
+                          .opts = &o};
     char *body = NULL;
     size_t len;
     char err[100];
@@ -275,8 +279,9 @@ static void q_error(sofa_client *c, sofa_status st, const sofa_query_meta *m, vo
 }
 
 static const srv_step answer[] = {
-    {SRV_SEND_JSON, "{\"requestID\":\"x\",\"results\":[{\"a\":1},{\"b\":[2,3]},\"three\"],"
-                    "\"status\":\"success\",\"metrics\":{\"resultCount\":3}}",
+    {SRV_SEND_JSON,
+     "{\"requestID\":\"x\",\"results\":[{\"a\":1},{\"b\":[2,3]},\"three\"],"
+     "\"status\":\"success\",\"metrics\":{\"resultCount\":3}}",
      200, NULL},
     {SRV_END, NULL, 0, NULL}};
 

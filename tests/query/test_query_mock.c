@@ -266,8 +266,8 @@ static void prepared_statement_invalidated_is_reprepared(void **state)
     /* the cluster "forgets" the plan: replace it by one the server cannot decode */
     char name[128];
     snprintf(name, sizeof(name), "%s", p->name);
-    assert_int_equal(sofa__svc_prepared_put(s, stmt, name, sofa__svc_enhanced_prepared(s) ? NULL
-                                                                                      : "bm90LWEtcGxhbg=="),
+    assert_int_equal(sofa__svc_prepared_put(
+                         s, stmt, name, sofa__svc_enhanced_prepared(s) ? NULL : "bm90LWEtcGxhbg=="),
                      0);
     if (sofa__svc_enhanced_prepared(s)) {
         assert_int_equal(sofa__svc_prepared_put(s, stmt, "no-such-prepared", NULL), 0);
@@ -502,10 +502,10 @@ static void client_freed_inside_on_rows(void **state)
     assert_int_equal(sofa_client_connect(c2, NULL, NULL), 0);
     freer f = {c2, 0, 0, 0};
     static const sofa_query_callbacks cbs = {f_rows, f_done, f_error};
-    assert_int_equal(sofa_query_start(c2, "SELECT RAW n FROM default WHERE type = 'row'", NULL,
-                                      &cbs, &f, NULL),
-                     0);
-    sofa_client_wait(c2); /* returns once the deferred free has run */
+    assert_int_equal(
+        sofa_query_start(c2, "SELECT RAW n FROM default WHERE type = 'row'", NULL, &cbs, &f, NULL),
+        0);
+    sofa_client_wait(c2);              /* returns once the deferred free has run */
     assert_int_equal(f.rows_calls, 1); /* nothing after the free */
     assert_int_equal(f.ends, 1);
     assert_int_equal(f.status, SOFA_E_CANCELED);
@@ -558,10 +558,8 @@ static void client_freed_in_terminal_callback_and_during_include_docs(void **sta
 
 static void raw_management_request(void **state)
 {
-    sofa_http_request req = {.struct_size = sizeof(req),
-                             .service = SOFA_HTTP_MGMT,
-                             .method = "GET",
-                             .path = "/pools"};
+    sofa_http_request req = {
+        .struct_size = sizeof(req), .service = SOFA_HTTP_MGMT, .method = "GET", .path = "/pools"};
     hres h;
     memset(&h, 0, sizeof(h));
     assert_int_equal(sofa_http_request_start(cli, &req, h_done, &h), 0);
@@ -593,9 +591,9 @@ static void sync_and_all_at_once_forms(void **state)
     assert_int_equal(calls, 1);
     assert_int_equal(sofa_query_all(cli, "SELECT 1", NULL, NULL, NULL), SOFA_E_INVALID_ARGUMENT);
     sofa_query_result *res = NULL;
-    assert_int_equal(sofa_query_run(cli, "SELECT RAW n FROM default WHERE type = 'row' AND n < 5",
-                                    NULL, &res),
-                     0);
+    assert_int_equal(
+        sofa_query_run(cli, "SELECT RAW n FROM default WHERE type = 'row' AND n < 5", NULL, &res),
+        0);
     assert_non_null(res);
     assert_int_equal(sofa_query_result_count(res), 5);
     sofa_row row;

@@ -67,8 +67,12 @@ static void every_option_is_sent(void **state)
     o.raw = "{\"max_parallelism\":4,\"pretty\":false}";
     char err[200];
     assert_int_equal(sofa__n1ql_check_opts("SELECT $1", &o, err, sizeof(err)), 0);
-    sofa__n1ql_req req = {.mode = SOFA__N1QL_ADHOC, .statement = "SELECT $1", .bucket = "travel",
-                          .context_id = "ctx", .timeout_us = 1500, .opts = &o};
+    sofa__n1ql_req req = {.mode = SOFA__N1QL_ADHOC,
+                          .statement = "SELECT $1",
+                          .bucket = "travel",
+                          .context_id = "ctx",
+                          .timeout_us = 1500,
+                          .opts = &o};
     expect_body(&req, "{\"statement\":\"SELECT $1\",\"client_context_id\":\"ctx\","
                       "\"timeout\":\"1500us\",\"args\":[1,\"two\",{\"three\":[3]}],"
                       "\"$a\":true,\"$b\":null,\"scan_consistency\":\"at_plus\","
@@ -91,8 +95,8 @@ static void prepared_modes(void **state)
     sofa_query_opts o = SOFA_QUERY_OPTS_INIT;
     o.args = args;
     o.nargs = 1;
-    sofa__n1ql_req req = {.mode = SOFA__N1QL_PREPARE, .statement = "SELECT $1",
-                          .context_id = "x", .opts = &o};
+    sofa__n1ql_req req = {
+        .mode = SOFA__N1QL_PREPARE, .statement = "SELECT $1", .context_id = "x", .opts = &o};
     /* classic PREPARE carries no parameters */
     expect_body(&req, "{\"statement\":\"PREPARE SELECT $1\",\"client_context_id\":\"x\"}");
     req.mode = SOFA__N1QL_PREPARE_EXECUTE;
@@ -109,8 +113,7 @@ static void prepared_modes(void **state)
     char *body;
     size_t len;
     char err[100];
-    assert_int_equal(sofa__n1ql_body(&req, &body, &len, err, sizeof(err)),
-                     SOFA_E_INVALID_ARGUMENT);
+    assert_int_equal(sofa__n1ql_body(&req, &body, &len, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
     assert_null(body);
 }
 
@@ -120,8 +123,7 @@ static void bad_options_are_rejected_with_a_reason(void **state)
     char err[200];
     sofa_query_opts o = SOFA_QUERY_OPTS_INIT;
     assert_int_equal(sofa__n1ql_check_opts("", &o, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
-    assert_int_equal(sofa__n1ql_check_opts(NULL, NULL, err, sizeof(err)),
-                     SOFA_E_INVALID_ARGUMENT);
+    assert_int_equal(sofa__n1ql_check_opts(NULL, NULL, err, sizeof(err)), SOFA_E_INVALID_ARGUMENT);
     const char *badargs[] = {"{nope"};
     o.args = badargs;
     o.nargs = 1;
@@ -177,8 +179,8 @@ static void view_every_option_encoded(void **state)
 {
     (void)state;
     view_path("/default", "beer", "by_name", NULL, "/default/_design/beer/_view/by_name", NULL);
-    view_path("/default", "_design/dev_x y", "v/1", NULL,
-              "/default/_design/dev_x%20y/_view/v%2F1", NULL);
+    view_path("/default", "_design/dev_x y", "v/1", NULL, "/default/_design/dev_x%20y/_view/v%2F1",
+              NULL);
     sofa_view_opts o = SOFA_VIEW_OPTS_INIT;
     o.startkey = "[\"a&b\", 1]";
     o.endkey = "\"z\\u00e9\"";

@@ -88,7 +88,8 @@ static int hook_get(void *arg, const char *key, size_t nkey, sofa__svc_doc_cb cb
     return 0;
 }
 
-static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, hook_get, NULL, NULL, NULL};
+static const sofa__svc_hooks hooks = {hook_config, hook_begin, hook_end, hook_get,
+                                      NULL,        NULL,       NULL};
 
 static int setup(void **state)
 {
@@ -102,8 +103,8 @@ static int setup(void **state)
     f->cfg.nodes = &f->node;
     f->cfg.nnodes = 1;
     f->kv_timer = f->io->timer_new(f->io, kv_fire, f);
-    assert_int_equal(sofa__svc_new(NULL, f->io, NULL, "beer", "pw", "beer-sample", &hooks, f, &f->svc),
-                     0);
+    assert_int_equal(
+        sofa__svc_new(NULL, f->io, NULL, "beer", "pw", "beer-sample", &hooks, f, &f->svc), 0);
     *state = f;
     return 0;
 }
@@ -263,8 +264,9 @@ static const srv_step parse_error[] = {
      400, NULL},
     {SRV_END, NULL, 0, NULL}};
 static const srv_step partial[] = {
-    {SRV_SEND_JSON, "{\"total_rows\":1,\"rows\":[{\"id\":\"a\",\"key\":1,\"value\":1}],"
-                    "\"errors\":[{\"from\":\"10.0.0.2:8092\",\"reason\":\"timeout\"}]}",
+    {SRV_SEND_JSON,
+     "{\"total_rows\":1,\"rows\":[{\"id\":\"a\",\"key\":1,\"value\":1}],"
+     "\"errors\":[{\"from\":\"10.0.0.2:8092\",\"reason\":\"timeout\"}]}",
      200, NULL},
     {SRV_END, NULL, 0, NULL}};
 static const srv_step truncated[] = {
@@ -326,7 +328,8 @@ static void raw_request_creates_a_design_document(void **state)
     fixture *f = *state;
     f->srv.scripts[0] = created;
     f->srv.nscripts = 1;
-    const char *ddoc = "{\"views\":{\"v\":{\"map\":\"function(doc, meta){emit(meta.id, null);}\"}}}";
+    const char *ddoc =
+        "{\"views\":{\"v\":{\"map\":\"function(doc, meta){emit(meta.id, null);}\"}}}";
     sofa_http_request req = {.struct_size = sizeof(req),
                              .service = SOFA_HTTP_VIEWS,
                              .method = "PUT",

@@ -128,8 +128,8 @@ int cli_durability_hook(cli_ctx *ctx, const cli_mutation_info *m)
     endure_res r;
     int rc = endure_keys(ctx, &k, 1, &o, &r);
     if (ctx->verbose > 0 && r.n == 1) {
-        fprintf(ctx->err, "durability: %s persisted=%u replicated=%u\n",
-                sofa_status_name(r.status), r.items[0].npersisted, r.items[0].nreplicated);
+        fprintf(ctx->err, "durability: %s persisted=%u replicated=%u\n", sofa_status_name(r.status),
+                r.items[0].npersisted, r.items[0].nreplicated);
     }
     free(r.items);
     return rc;
@@ -150,9 +150,8 @@ static void print_item(cli_ctx *ctx, const sofa_endure_item *it)
         cli_json_print(ctx, o);
         return;
     }
-    fprintf(ctx->out, "%.*s %s persisted=%u replicated=%u\n", (int)it->nkey,
-            (const char *)it->key, sofa_status_name(it->status), it->npersisted,
-            it->nreplicated);
+    fprintf(ctx->out, "%.*s %s persisted=%u replicated=%u\n", (int)it->nkey, (const char *)it->key,
+            sofa_status_name(it->status), it->npersisted, it->nreplicated);
 }
 
 static int run_endure(cli_ctx *ctx)

@@ -324,7 +324,7 @@ static int run_view(cli_ctx *ctx)
 const cli_command cli_query_commands[] = {
     {"query", "STATEMENT", "run a N1QL statement; rows as they arrive, then the metadata", 1, 1,
      CLI_K_QUERY, 1, 0, run_query},
-    {"view", "DDOC VIEW", "query a view; rows as they arrive, then the metadata", 2, 2,
-     CLI_K_VIEW, 1, 0, run_view},
+    {"view", "DDOC VIEW", "query a view; rows as they arrive, then the metadata", 2, 2, CLI_K_VIEW,
+     1, 0, run_view},
     {NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL},
 };

@@ -19,6 +19,14 @@
 
 static void kv_read_cb(evutil_socket_t fd, short what, void *arg);
 static void kv_write_cb(evutil_socket_t fd, short what, void *arg);
+static void process(mock_kvconn *c);
+
+/* Without UnorderedExecution a pending durable write blocks the connection, like the real
+ * server: later requests wait (unread or unprocessed) until it is answered. */
+static int blocked(const mock_kvconn *c)
+{
+    return c->durables != NULL && !mock_kv_has(c, FEAT_UNORDERED);
+}
 
 static void put16(unsigned char *p, uint16_t v)
 {
@@ -52,7 +60,7 @@ static uint64_t get64(const unsigned char *p)
 /* Without XERROR the server maps newer codes to old ones, or disconnects (-1). */
 static int remap_status(const mock_kvconn *c, const mock_req *r, uint16_t st)
 {
-    if (kv_has(c, FEAT_XERROR)) {
+    if (mock_kv_has(c, FEAT_XERROR)) {
         return st;
     }
     switch (st) {
@@ -72,7 +80,7 @@ static int remap_status(const mock_kvconn *c, const mock_req *r, uint16_t st)
     }
 }
 
-void kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *ext, size_t next,
+void mock_kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *ext, size_t next,
                 const void *key, size_t nkey, const void *val, size_t nval, uint64_t cas,
                 uint8_t datatype)
 {
@@ -112,9 +120,9 @@ void kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *
     c->out->len += MC_HEADER + body;
 }
 
-void kv_respond_status(mock_kvconn *c, const mock_req *r, uint16_t status)
+void mock_kv_respond_status(mock_kvconn *c, const mock_req *r, uint16_t status)
 {
-    kv_respond(c, r, status, NULL, 0, NULL, 0, NULL, 0, 0, 0);
+    mock_kv_respond(c, r, status, NULL, 0, NULL, 0, NULL, 0, 0, 0);
 }
 
 /* ------------------------------------------------------------------ close / flush */
@@ -212,8 +220,10 @@ static int do_flush(mock_kvconn *c)
         event_add(c->wev, NULL);
         c->want_write = 1;
     }
-    /* backpressure: stop reading while the peer does not read its responses */
-    if (c->wbuf.len - c->woff > WRITE_HIGH_WATER) {
+    /* backpressure: stop reading while the peer does not read its responses, or while a
+     * blocked connection has plenty of requests waiting */
+    if (c->wbuf.len - c->woff > WRITE_HIGH_WATER ||
+        (blocked(c) && c->rbuf.len - c->roff > WRITE_HIGH_WATER)) {
         event_del(c->rev);
     } else if (!c->closing) {
         event_add(c->rev, NULL);
@@ -221,7 +231,7 @@ static int do_flush(mock_kvconn *c)
     return 0;
 }
 
-void kv_flush(mock_kvconn *c)
+void mock_kv_flush(mock_kvconn *c)
 {
     if (c->dead) {
         free_conn(c);
@@ -234,7 +244,7 @@ static void kv_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    kv_flush(arg);
+    mock_kv_flush(arg);
 }
 
 /* ------------------------------------------------------------------ delays / durables */
@@ -262,7 +272,7 @@ static void dq_cb(evutil_socket_t fd, short what, void *arg)
         struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000)};
         evtimer_add(c->dq_timer, &tv);
     }
-    kv_flush(c);
+    mock_kv_flush(c);
 }
 
 static void delay_output(mock_kvconn *c, mock_strbuf *buf, int delay_ms)
@@ -314,10 +324,13 @@ static void durable_cb(evutil_socket_t fd, short what, void *arg)
     event_free(d->timer);
     mock_strbuf_free(&d->data);
     free(d);
-    kv_flush(c);
+    if (!c->dead && !blocked(c)) {
+        process(c); /* requests that waited behind the durable write */
+    }
+    mock_kv_flush(c);
 }
 
-mock_strbuf *kv_durable_begin(mock_kvconn *c, int delay_ms)
+mock_strbuf *mock_kv_durable_begin(mock_kvconn *c, int delay_ms)
 {
     mock_durable *d = calloc(1, sizeof(*d));
     if (d == NULL) {
@@ -360,7 +373,7 @@ static int apply_fault(mock_kvconn *c, const mock_req *r)
             /* injected statuses are sent as given, even to non-XERROR connections */
             uint64_t saved = c->features;
             c->features |= 1u << FEAT_XERROR;
-            kv_respond_status(c, &copy, (uint16_t)f->status);
+            mock_kv_respond_status(c, &copy, (uint16_t)f->status);
             c->features = saved;
         } else if (f->kind == MOCK_FAULT_TRUNCATE) {
             unsigned char h[12] = {MC_RES, r->opcode, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
@@ -455,7 +468,7 @@ static int decode(mock_kvconn *c, const unsigned char *h, mock_req *r)
     r->key = (const char *)body + nfe + r->extlen;
     r->val = r->key + r->nkey;
     r->nval = r->bodylen - nfe - r->extlen - r->nkey;
-    if (r->magic == MC_ALT_REQ && !kv_has(c, FEAT_ALT_REQUEST)) {
+    if (r->magic == MC_ALT_REQ && !mock_kv_has(c, FEAT_ALT_REQUEST)) {
         return ST_EINVAL;
     }
     if (nfe > 0) {
@@ -464,7 +477,7 @@ static int decode(mock_kvconn *c, const unsigned char *h, mock_req *r)
             return st;
         }
     }
-    if ((r->datatype & ~DT_JSON) || (r->datatype && !kv_has(c, FEAT_JSON))) {
+    if ((r->datatype & ~DT_JSON) || (r->datatype && !mock_kv_has(c, FEAT_JSON))) {
         return ST_EINVAL;
     }
     return 0;
@@ -477,7 +490,7 @@ static void process(mock_kvconn *c)
     int delay = node->delay_ms;
     mock_strbuf delayed = {0};
     c->in_dispatch = 1;
-    while (!c->dead && !c->closing && c->rbuf.len - c->roff >= MC_HEADER) {
+    while (!c->dead && !c->closing && !blocked(c) && c->rbuf.len - c->roff >= MC_HEADER) {
         const unsigned char *h = (const unsigned char *)c->rbuf.data + c->roff;
         uint32_t bodylen = get32(h + 8);
         if ((h[0] != MC_REQ && h[0] != MC_ALT_REQ) || bodylen > MOCK_MAX_BODY) {
@@ -497,12 +510,12 @@ static void process(mock_kvconn *c)
         mock_req r;
         int st = decode(c, h, &r);
         if (st < 0) {
-            kv_respond_status(c, &r, ST_EINVAL);
+            mock_kv_respond_status(c, &r, ST_EINVAL);
             c->closing = 1;
         } else if (st > 0) {
-            kv_respond_status(c, &r, (uint16_t)st);
+            mock_kv_respond_status(c, &r, (uint16_t)st);
         } else if (!apply_fault(c, &r)) {
-            kv_dispatch(c, &r);
+            mock_kv_dispatch(c, &r);
         }
         c->out = &c->wbuf;
     }
@@ -538,7 +551,7 @@ static void kv_read_cb(evutil_socket_t fd, short what, void *arg)
     }
     c->rbuf.len += (size_t)r;
     process(c);
-    kv_flush(c);
+    mock_kv_flush(c);
 }
 
 void mock_kv_accept(void *node, int fd)

@@ -55,20 +55,20 @@ typedef struct mock_kvconn {
     mock_durable *durables;
 } mock_kvconn;
 
-static inline int kv_has(const mock_kvconn *c, int feat)
+static inline int mock_kv_has(const mock_kvconn *c, int feat)
 {
     return (c->features >> feat) & 1u;
 }
 
 /* Append a response for r to c->out (status remapped for non-XERROR connections). */
-void kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *ext, size_t next,
+void mock_kv_respond(mock_kvconn *c, const mock_req *r, uint16_t status, const void *ext, size_t next,
                 const void *key, size_t nkey, const void *val, size_t nval, uint64_t cas,
                 uint8_t datatype);
-void kv_respond_status(mock_kvconn *c, const mock_req *r, uint16_t status);
+void mock_kv_respond_status(mock_kvconn *c, const mock_req *r, uint16_t status);
 /* Dispatch one request (kvops.c). */
-void kv_dispatch(mock_kvconn *c, const mock_req *r);
-/* Hold the response that kv_dispatch is producing for delay_ms (durable writes). */
-mock_strbuf *kv_durable_begin(mock_kvconn *c, int delay_ms);
-void kv_flush(mock_kvconn *c);
+void mock_kv_dispatch(mock_kvconn *c, const mock_req *r);
+/* Hold the response that mock_kv_dispatch is producing for delay_ms (durable writes). */
+mock_strbuf *mock_kv_durable_begin(mock_kvconn *c, int delay_ms);
+void mock_kv_flush(mock_kvconn *c);
 
 #endif /* SOFA_TOOLS_MOCK_KV_H */

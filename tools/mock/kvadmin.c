@@ -20,6 +20,7 @@ static int feature_supported(int f)
     case FEAT_XERROR:
     case FEAT_SELECT_BUCKET:
     case FEAT_JSON:
+    case FEAT_UNORDERED:
     case FEAT_ALT_REQUEST:
     case FEAT_SYNC_REPLICATION:
     case FEAT_CONFIG_KNOWN_VERSION:
@@ -32,7 +33,7 @@ static int feature_supported(int f)
 static void op_hello(mock_kvconn *c, const mock_req *r)
 {
     if (r->extlen != 0 || r->nval % 2 != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     unsigned char acked[128];
@@ -41,6 +42,9 @@ static void op_hello(mock_kvconn *c, const mock_req *r)
     const unsigned char *v = (const unsigned char *)r->val;
     for (size_t i = 0; i + 1 < r->nval && n + 2 <= sizeof(acked); i += 2) {
         int f = (v[i] << 8) | v[i + 1];
+        if (f == FEAT_SYNC_REPLICATION && c->node->cluster->no_sync_replication) {
+            continue; /* --sync-replication 0: like a server without synchronous replication */
+        }
         if (feature_supported(f) && !((feats >> f) & 1u)) {
             feats |= (uint64_t)1 << f;
             acked[n++] = v[i];
@@ -48,14 +52,14 @@ static void op_hello(mock_kvconn *c, const mock_req *r)
         }
     }
     c->features = feats;
-    kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, acked, n, 0, 0);
+    mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, acked, n, 0, 0);
 }
 
 static void op_sasl(mock_kvconn *c, const mock_req *r)
 {
     if (r->opcode == OP_SASL_LIST) {
         const char *m = mock_sasl_mechs();
-        kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, m, strlen(m), 0, 0);
+        mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, m, strlen(m), 0, 0);
         return;
     }
     mock_strbuf out = {0};
@@ -75,7 +79,7 @@ static void op_sasl(mock_kvconn *c, const mock_req *r)
         c->authed = 0;
         c->bucket = NULL;
     }
-    kv_respond(c, r, (uint16_t)st, NULL, 0, NULL, 0, out.data, out.len, 0, 0);
+    mock_kv_respond(c, r, (uint16_t)st, NULL, 0, NULL, 0, out.data, out.len, 0, 0);
     mock_strbuf_free(&out);
 }
 
@@ -83,18 +87,18 @@ static void op_select_bucket(mock_kvconn *c, const mock_req *r)
 {
     char name[MOCK_MAX_NAME + 1];
     if (r->nkey == 0 || r->nkey > MOCK_MAX_NAME || r->extlen || r->nval) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     memcpy(name, r->key, r->nkey);
     name[r->nkey] = '\0';
     mock_bucket *b = mock_cluster_bucket(c->node->cluster, name);
     if (!c->authed || b == NULL || !mock_cluster_user_can_access(c->node->cluster, c->user, b)) {
-        kv_respond_status(c, r, ST_EACCESS);
+        mock_kv_respond_status(c, r, ST_EACCESS);
         return;
     }
     c->bucket = b;
-    kv_respond_status(c, r, ST_SUCCESS);
+    mock_kv_respond_status(c, r, ST_SUCCESS);
 }
 
 static int64_t get_i64(const unsigned char *p)
@@ -110,44 +114,44 @@ static void op_get_cluster_config(mock_kvconn *c, const mock_req *r)
 {
     mock_cluster *cl = c->node->cluster;
     if (r->nkey || r->nval || (r->extlen != 0 && r->extlen != 16) ||
-        (r->extlen == 16 && !kv_has(c, FEAT_CONFIG_KNOWN_VERSION))) {
-        kv_respond_status(c, r, ST_EINVAL);
+        (r->extlen == 16 && !mock_kv_has(c, FEAT_CONFIG_KNOWN_VERSION))) {
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     if (c->bucket == NULL && !c->authed) {
-        kv_respond_status(c, r, ST_NO_BUCKET);
+        mock_kv_respond_status(c, r, ST_NO_BUCKET);
         return;
     }
     if (r->extlen == 16) {
         int64_t epoch = get_i64(r->ext), rev = get_i64(r->ext + 8);
         if (epoch > cl->rev_epoch || (epoch == cl->rev_epoch && rev >= cl->rev)) {
-            kv_respond_status(c, r, ST_SUCCESS); /* the client's config is current */
+            mock_kv_respond_status(c, r, ST_SUCCESS); /* the client's config is current */
             return;
         }
     }
     char *js = mock_config_json(cl, c->bucket, c->node->index, 1);
     if (js == NULL) {
-        kv_respond_status(c, r, ST_ENOMEM);
+        mock_kv_respond_status(c, r, ST_ENOMEM);
         return;
     }
-    kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, js, strlen(js), 0,
-               kv_has(c, FEAT_JSON) ? DT_JSON : 0);
+    mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, js, strlen(js), 0,
+               mock_kv_has(c, FEAT_JSON) ? DT_JSON : 0);
     free(js);
 }
 
 static void op_error_map(mock_kvconn *c, const mock_req *r)
 {
     if (r->nval != 2 || r->nkey || r->extlen) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     int ver = ((unsigned char)r->val[0] << 8) | (unsigned char)r->val[1];
     if (ver == 0) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     const char *m = mock_errmap_json(ver >= 2 ? 2 : 1);
-    kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, m, strlen(m), 0, 0);
+    mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, m, strlen(m), 0, 0);
 }
 
 static void stat1(mock_kvconn *c, const mock_req *r, const char *k, const char *fmt, ...)
@@ -163,7 +167,7 @@ static void stat1(mock_kvconn *c, const mock_req *r, const char *k, const char *
     if (n < 0) {
         return;
     }
-    kv_respond(c, r, ST_SUCCESS, NULL, 0, k, strlen(k), v, strlen(v), 0, 0);
+    mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, k, strlen(k), v, strlen(v), 0, 0);
 }
 
 static void op_stat(mock_kvconn *c, const mock_req *r)
@@ -197,7 +201,7 @@ static void op_stat(mock_kvconn *c, const mock_req *r)
         }
     } else if (r->nkey == 13 && memcmp(r->key, "vbucket-seqno", 13) == 0) {
         if (b == NULL || b->vbs == NULL) {
-            kv_respond_status(c, r, b ? ST_NOT_SUPPORTED : ST_NO_BUCKET);
+            mock_kv_respond_status(c, r, b ? ST_NOT_SUPPORTED : ST_NO_BUCKET);
             return;
         }
         int64_t now = mock_mono_ms();
@@ -215,7 +219,7 @@ static void op_stat(mock_kvconn *c, const mock_req *r)
         }
     } else if (r->nkey == 7 && memcmp(r->key, "vbucket", 7) == 0) {
         if (b == NULL || b->vbs == NULL) {
-            kv_respond_status(c, r, b ? ST_NOT_SUPPORTED : ST_NO_BUCKET);
+            mock_kv_respond_status(c, r, b ? ST_NOT_SUPPORTED : ST_NO_BUCKET);
             return;
         }
         for (int v = 0; v < b->nvbuckets; v++) {
@@ -224,27 +228,27 @@ static void op_stat(mock_kvconn *c, const mock_req *r)
             stat1(c, r, k, "%s", role == 0 ? "active" : role > 0 ? "replica" : "dead");
         }
     } else {
-        kv_respond_status(c, r, ST_KEY_ENOENT);
+        mock_kv_respond_status(c, r, ST_KEY_ENOENT);
         return;
     }
-    kv_respond_status(c, r, ST_SUCCESS); /* terminator: empty key and value */
+    mock_kv_respond_status(c, r, ST_SUCCESS); /* terminator: empty key and value */
 }
 
 static void op_flush(mock_kvconn *c, const mock_req *r, int quiet)
 {
     if (c->bucket == NULL) {
-        kv_respond_status(c, r, ST_NO_BUCKET);
+        mock_kv_respond_status(c, r, ST_NO_BUCKET);
     } else if (c->bucket->type != MOCK_BUCKET_MEMCACHED) {
-        kv_respond_status(c, r, ST_NOT_SUPPORTED);
+        mock_kv_respond_status(c, r, ST_NOT_SUPPORTED);
     } else {
         mock_store_flush(c->bucket);
         if (!quiet) {
-            kv_respond_status(c, r, ST_SUCCESS);
+            mock_kv_respond_status(c, r, ST_SUCCESS);
         }
     }
 }
 
-void kv_dispatch(mock_kvconn *c, const mock_req *r)
+void mock_kv_dispatch(mock_kvconn *c, const mock_req *r)
 {
     switch (r->opcode) {
     case OP_HELLO:
@@ -265,16 +269,16 @@ void kv_dispatch(mock_kvconn *c, const mock_req *r)
         op_error_map(c, r);
         return;
     case OP_NOOP:
-        kv_respond_status(c, r, ST_SUCCESS);
+        mock_kv_respond_status(c, r, ST_SUCCESS);
         return;
     case OP_VERSION:
-        kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, MOCK_VERSION, strlen(MOCK_VERSION), 0, 0);
+        mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, MOCK_VERSION, strlen(MOCK_VERSION), 0, 0);
         return;
     case OP_VERBOSITY:
-        kv_respond_status(c, r, ST_SUCCESS);
+        mock_kv_respond_status(c, r, ST_SUCCESS);
         return;
     case OP_QUIT:
-        kv_respond_status(c, r, ST_SUCCESS);
+        mock_kv_respond_status(c, r, ST_SUCCESS);
         c->closing = 1;
         return;
     case OP_QUITQ:
@@ -288,8 +292,8 @@ void kv_dispatch(mock_kvconn *c, const mock_req *r)
         op_stat(c, r);
         return;
     default:
-        if (!kv_data_dispatch(c, r)) {
-            kv_respond_status(c, r, ST_UNKNOWN_COMMAND);
+        if (!mock_kv_data_dispatch(c, r)) {
+            mock_kv_respond_status(c, r, ST_UNKNOWN_COMMAND);
         }
         return;
     }

@@ -25,24 +25,24 @@ static int64_t exp_to_ms(uint32_t exp)
 static void respond_nmvb(mock_kvconn *c, const mock_req *r)
 {
     char *js = mock_config_json(c->node->cluster, c->bucket, c->node->index, 1);
-    kv_respond(c, r, ST_NOT_MY_VBUCKET, NULL, 0, NULL, 0, js, js ? strlen(js) : 0, 0,
-               (js && kv_has(c, FEAT_JSON)) ? DT_JSON : 0);
+    mock_kv_respond(c, r, ST_NOT_MY_VBUCKET, NULL, 0, NULL, 0, js, js ? strlen(js) : 0, 0,
+               (js && mock_kv_has(c, FEAT_JSON)) ? DT_JSON : 0);
     free(js);
 }
 
 /* Common checks. role: 0 = master needed, 1 = replica needed. Returns 1 to go on. */
-int kv_prelude(mock_kvconn *c, const mock_req *r, int role)
+int mock_kv_prelude(mock_kvconn *c, const mock_req *r, int role)
 {
     if (c->bucket == NULL) {
-        kv_respond_status(c, r, ST_NO_BUCKET);
+        mock_kv_respond_status(c, r, ST_NO_BUCKET);
         return 0;
     }
     if (r->nkey == 0 || r->nkey > MOCK_MAX_KEY) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return 0;
     }
     if (r->nval > MOCK_MAX_VALUE) {
-        kv_respond_status(c, r, ST_E2BIG);
+        mock_kv_respond_status(c, r, ST_E2BIG);
         return 0;
     }
     mock_bucket *b = c->bucket;
@@ -57,7 +57,7 @@ int kv_prelude(mock_kvconn *c, const mock_req *r, int role)
     return 1;
 }
 
-int kv_quiet(uint8_t op)
+int mock_kv_quiet(uint8_t op)
 {
     return (op >= OP_SETQ && op <= OP_PREPENDQ) || op == OP_GETQ || op == OP_GETKQ || op == OP_GATQ;
 }
@@ -65,17 +65,17 @@ int kv_quiet(uint8_t op)
 /* Response for a successful mutation: Tok16 extras when negotiated. */
 static void respond_mutation(mock_kvconn *c, const mock_req *r, const mock_item *it)
 {
-    if (kv_quiet(r->opcode)) {
+    if (mock_kv_quiet(r->opcode)) {
         return;
     }
     unsigned char tok[16];
     size_t ntok = 0;
-    if (kv_has(c, FEAT_MUTATION_SEQNO) && c->bucket->vbs != NULL) {
-        wr64(tok, c->bucket->vbs[it->vbid].uuid);
-        wr64(tok + 8, it->seqno);
+    if (mock_kv_has(c, FEAT_MUTATION_SEQNO) && c->bucket->vbs != NULL) {
+        mock_wr64(tok, c->bucket->vbs[it->vbid].uuid);
+        mock_wr64(tok + 8, it->seqno);
         ntok = 16;
     }
-    kv_respond(c, r, ST_SUCCESS, tok, ntok, NULL, 0, NULL, 0, it->cas, 0);
+    mock_kv_respond(c, r, ST_SUCCESS, tok, ntok, NULL, 0, NULL, 0, it->cas, 0);
 }
 
 /* Durability: validate before the mutation. Returns 0 to go on, or a status. */
@@ -85,7 +85,7 @@ static int durability_check(mock_kvconn *c, const mock_req *r, const mock_item *
         return 0;
     }
     mock_bucket *b = c->bucket;
-    if (!kv_has(c, FEAT_SYNC_REPLICATION) || b->vbs == NULL || r->dur_level < 1 || r->dur_level > 3) {
+    if (!mock_kv_has(c, FEAT_SYNC_REPLICATION) || b->vbs == NULL || r->dur_level < 1 || r->dur_level > 3) {
         return ST_DURABILITY_INVALID_LEVEL;
     }
     mock_cluster *cl = b->cluster;
@@ -128,13 +128,13 @@ static void durability_defer(mock_kvconn *c, const mock_req *r, mock_item *it)
     }
     int wait = need <= timeout ? need : timeout;
     it->sync_until_ms = mock_mono_ms() + wait;
-    mock_strbuf *out = kv_durable_begin(c, wait);
+    mock_strbuf *out = mock_kv_durable_begin(c, wait);
     if (out == NULL) {
         return; /* answer at once rather than never */
     }
     c->out = out;
     if (need > timeout) {
-        kv_respond_status(c, r, ST_SYNC_WRITE_AMBIGUOUS);
+        mock_kv_respond_status(c, r, ST_SYNC_WRITE_AMBIGUOUS);
         c->out = NULL; /* suppress the success response that follows */
     }
 }
@@ -172,7 +172,7 @@ static void finish_mutation(mock_kvconn *c, const mock_req *r, mock_item *it)
 static void op_store(mock_kvconn *c, const mock_req *r, uint8_t op)
 {
     if (r->extlen != 8) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     mock_bucket *b = c->bucket;
@@ -187,14 +187,14 @@ static void op_store(mock_kvconn *c, const mock_req *r, uint8_t op)
         st = cas_check(r, it);
     }
     if (st != 0) {
-        kv_respond_status(c, r, (uint16_t)st);
+        mock_kv_respond_status(c, r, (uint16_t)st);
         return;
     }
     uint8_t dt = r->datatype & DT_JSON;
-    it = mock_store_put_at(b, it, r->key, r->nkey, r->val, r->nval, rd32(r->ext),
-                           exp_to_ms(rd32(r->ext + 4)), dt, r->vbucket);
+    it = mock_store_put_at(b, it, r->key, r->nkey, r->val, r->nval, mock_rd32(r->ext),
+                           exp_to_ms(mock_rd32(r->ext + 4)), dt, r->vbucket);
     if (it == NULL) {
-        kv_respond_status(c, r, ST_ENOMEM);
+        mock_kv_respond_status(c, r, ST_ENOMEM);
         return;
     }
     finish_mutation(c, r, it);
@@ -203,7 +203,7 @@ static void op_store(mock_kvconn *c, const mock_req *r, uint8_t op)
 static void op_concat(mock_kvconn *c, const mock_req *r, uint8_t op)
 {
     if (r->extlen != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     mock_bucket *b = c->bucket;
@@ -216,13 +216,13 @@ static void op_concat(mock_kvconn *c, const mock_req *r, uint8_t op)
         st = ST_E2BIG;
     }
     if (st != 0) {
-        kv_respond_status(c, r, (uint16_t)st);
+        mock_kv_respond_status(c, r, (uint16_t)st);
         return;
     }
     size_t n = (size_t)it->nvalue + r->nval;
     char *v = malloc(n ? n : 1);
     if (v == NULL) {
-        kv_respond_status(c, r, ST_ENOMEM);
+        mock_kv_respond_status(c, r, ST_ENOMEM);
         return;
     }
     if (op == OP_APPEND) {
@@ -235,7 +235,7 @@ static void op_concat(mock_kvconn *c, const mock_req *r, uint8_t op)
     it = mock_store_put_at(b, it, r->key, r->nkey, v, n, it->flags, it->exp_ms, 0, r->vbucket);
     free(v);
     if (it == NULL) {
-        kv_respond_status(c, r, ST_ENOMEM);
+        mock_kv_respond_status(c, r, ST_ENOMEM);
         return;
     }
     finish_mutation(c, r, it);
@@ -244,7 +244,7 @@ static void op_concat(mock_kvconn *c, const mock_req *r, uint8_t op)
 static void op_delete(mock_kvconn *c, const mock_req *r)
 {
     if (r->extlen != 0 || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
@@ -253,7 +253,7 @@ static void op_delete(mock_kvconn *c, const mock_req *r)
         st = cas_check(r, it);
     }
     if (st != 0) {
-        kv_respond_status(c, r, (uint16_t)st);
+        mock_kv_respond_status(c, r, (uint16_t)st);
         return;
     }
     mock_store_delete(c->bucket, it);
@@ -285,11 +285,11 @@ static int parse_counter(const mock_item *it, uint64_t *out)
 static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
 {
     if (r->extlen != 20 || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
-    uint64_t delta = rd64(r->ext), initial = rd64(r->ext + 8);
-    uint32_t exp = rd32(r->ext + 16);
+    uint64_t delta = mock_rd64(r->ext), initial = mock_rd64(r->ext + 8);
+    uint32_t exp = mock_rd32(r->ext + 16);
     mock_bucket *b = c->bucket;
     mock_item *it = mock_store_find_live(b, r->key, r->nkey);
     int st = durability_check(c, r, it);
@@ -310,7 +310,7 @@ static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
         }
     }
     if (st != 0) {
-        kv_respond_status(c, r, (uint16_t)st);
+        mock_kv_respond_status(c, r, (uint16_t)st);
         return;
     }
     char num[24];
@@ -322,7 +322,7 @@ static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
         it = mock_store_put(b, r->key, r->nkey, num, (size_t)n, 0, exp_to_ms(exp), 0, r->vbucket);
     }
     if (it == NULL) {
-        kv_respond_status(c, r, ST_ENOMEM);
+        mock_kv_respond_status(c, r, ST_ENOMEM);
         return;
     }
     if (r->dur_level != 0) {
@@ -332,24 +332,24 @@ static void op_counter(mock_kvconn *c, const mock_req *r, uint8_t op)
             return;
         }
     }
-    if (kv_quiet(r->opcode)) {
+    if (mock_kv_quiet(r->opcode)) {
         return;
     }
     unsigned char tok[16], v8[8];
     size_t ntok = 0;
-    if (kv_has(c, FEAT_MUTATION_SEQNO) && b->vbs != NULL) {
-        wr64(tok, b->vbs[it->vbid].uuid);
-        wr64(tok + 8, it->seqno);
+    if (mock_kv_has(c, FEAT_MUTATION_SEQNO) && b->vbs != NULL) {
+        mock_wr64(tok, b->vbs[it->vbid].uuid);
+        mock_wr64(tok + 8, it->seqno);
         ntok = 16;
     }
-    wr64(v8, val);
-    kv_respond(c, r, ST_SUCCESS, tok, ntok, NULL, 0, v8, 8, it->cas, 0);
+    mock_wr64(v8, val);
+    mock_kv_respond(c, r, ST_SUCCESS, tok, ntok, NULL, 0, v8, 8, it->cas, 0);
 }
 
 static void op_touch(mock_kvconn *c, const mock_req *r)
 {
     if (r->extlen != 4 || r->nval != 0) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     mock_item *it = mock_store_find_live(c->bucket, r->key, r->nkey);
@@ -359,11 +359,11 @@ static void op_touch(mock_kvconn *c, const mock_req *r)
     }
     if (st != 0) {
         if (!(st == ST_KEY_ENOENT && r->opcode == OP_GATQ)) {
-            kv_respond_status(c, r, (uint16_t)st);
+            mock_kv_respond_status(c, r, (uint16_t)st);
         }
         return;
     }
-    it->exp_ms = exp_to_ms(rd32(r->ext));
+    it->exp_ms = exp_to_ms(mock_rd32(r->ext));
     mock_store_touch_item(c->bucket, it);
     if (r->dur_level != 0) {
         durability_defer(c, r, it);
@@ -373,27 +373,27 @@ static void op_touch(mock_kvconn *c, const mock_req *r)
         }
     }
     if (r->opcode == OP_TOUCH) {
-        kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, NULL, 0, it->cas, 0);
+        mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, NULL, 0, it->cas, 0);
     } else {
-        kv_respond_get(c, r, it, it->cas);
+        mock_kv_respond_get(c, r, it, it->cas);
     }
 }
 
-int kv_data_dispatch(mock_kvconn *c, const mock_req *r)
+int mock_kv_data_dispatch(mock_kvconn *c, const mock_req *r)
 {
     uint8_t op = r->opcode;
     switch (op) {
     case OP_OBSERVE:
         c->node->nobserve++;
-        kv_observe(c, r);
+        mock_kv_observe(c, r);
         return 1;
     case OP_OBSERVE_SEQNO:
         c->node->nobserve_seqno++;
-        kv_observe_seqno(c, r);
+        mock_kv_observe_seqno(c, r);
         return 1;
     case OP_GET_REPLICA:
-        if (kv_prelude(c, r, 1)) {
-            kv_op_get_replica(c, r);
+        if (mock_kv_prelude(c, r, 1)) {
+            mock_kv_op_get_replica(c, r);
         }
         return 1;
     default:
@@ -430,12 +430,12 @@ int kv_data_dispatch(mock_kvconn *c, const mock_req *r)
     default:
         return 0;
     }
-    if (!kv_prelude(c, r, 0)) {
+    if (!mock_kv_prelude(c, r, 0)) {
         return 1;
     }
     switch (base) {
     case OP_GET:
-        kv_op_get(c, r);
+        mock_kv_op_get(c, r);
         break;
     case OP_SET:
     case OP_ADD:
@@ -458,13 +458,13 @@ int kv_data_dispatch(mock_kvconn *c, const mock_req *r)
         op_touch(c, r);
         break;
     case OP_GETL:
-        kv_op_getl(c, r);
+        mock_kv_op_getl(c, r);
         break;
     case OP_UNLOCK:
-        kv_op_unlock(c, r);
+        mock_kv_op_unlock(c, r);
         break;
     default:
-        kv_op_get_meta(c, r);
+        mock_kv_op_get_meta(c, r);
         break;
     }
     return 1;

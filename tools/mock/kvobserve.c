@@ -32,8 +32,8 @@ static uint64_t rd64(const unsigned char *p)
 static void nmvb(mock_kvconn *c, const mock_req *r)
 {
     char *js = mock_config_json(c->node->cluster, c->bucket, c->node->index, 1);
-    kv_respond(c, r, ST_NOT_MY_VBUCKET, NULL, 0, NULL, 0, js, js ? strlen(js) : 0, 0,
-               (js && kv_has(c, FEAT_JSON)) ? DT_JSON : 0);
+    mock_kv_respond(c, r, ST_NOT_MY_VBUCKET, NULL, 0, NULL, 0, js, js ? strlen(js) : 0, 0,
+               (js && mock_kv_has(c, FEAT_JSON)) ? DT_JSON : 0);
     free(js);
 }
 
@@ -63,33 +63,33 @@ static uint8_t key_state(mock_kvconn *c, int role, const char *key, size_t nkey,
     return persisted ? 0x01 : 0x00;
 }
 
-void kv_observe(mock_kvconn *c, const mock_req *r);
-void kv_observe(mock_kvconn *c, const mock_req *r)
+void mock_kv_observe(mock_kvconn *c, const mock_req *r);
+void mock_kv_observe(mock_kvconn *c, const mock_req *r)
 {
     mock_bucket *b = c->bucket;
     if (b == NULL) {
-        kv_respond_status(c, r, ST_NO_BUCKET);
+        mock_kv_respond_status(c, r, ST_NO_BUCKET);
         return;
     }
     if (b->vbs == NULL) {
-        kv_respond_status(c, r, ST_NOT_SUPPORTED);
+        mock_kv_respond_status(c, r, ST_NOT_SUPPORTED);
         return;
     }
     if (r->extlen != 0 || r->nkey != 0 || r->nval == 0) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     const unsigned char *v = (const unsigned char *)r->val;
     /* validate and check ownership first */
     for (size_t i = 0; i < r->nval;) {
         if (r->nval - i < 4) {
-            kv_respond_status(c, r, ST_EINVAL);
+            mock_kv_respond_status(c, r, ST_EINVAL);
             return;
         }
         uint16_t vbid = (uint16_t)((v[i] << 8) | v[i + 1]);
         size_t klen = (size_t)((v[i + 2] << 8) | v[i + 3]);
         if (klen == 0 || klen > MOCK_MAX_KEY || klen > r->nval - i - 4) {
-            kv_respond_status(c, r, ST_EINVAL);
+            mock_kv_respond_status(c, r, ST_EINVAL);
             return;
         }
         if (mock_node_role(b, vbid, c->node->index) < 0) {
@@ -113,30 +113,30 @@ void kv_observe(mock_kvconn *c, const mock_req *r)
         if (mock_strbuf_append(&out, hdr, 4) != 0 || mock_strbuf_append(&out, key, klen) != 0 ||
             mock_strbuf_append(&out, tail, 9) != 0) {
             mock_strbuf_free(&out);
-            kv_respond_status(c, r, ST_ENOMEM);
+            mock_kv_respond_status(c, r, ST_ENOMEM);
             return;
         }
         i += 4 + klen;
     }
     uint64_t ttp = (uint64_t)(b->cluster->persist_delay_ms > 0 ? b->cluster->persist_delay_ms : 0);
-    kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, out.data, out.len, ttp << 32, 0);
+    mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, out.data, out.len, ttp << 32, 0);
     mock_strbuf_free(&out);
 }
 
-void kv_observe_seqno(mock_kvconn *c, const mock_req *r);
-void kv_observe_seqno(mock_kvconn *c, const mock_req *r)
+void mock_kv_observe_seqno(mock_kvconn *c, const mock_req *r);
+void mock_kv_observe_seqno(mock_kvconn *c, const mock_req *r)
 {
     mock_bucket *b = c->bucket;
     if (b == NULL) {
-        kv_respond_status(c, r, ST_NO_BUCKET);
+        mock_kv_respond_status(c, r, ST_NO_BUCKET);
         return;
     }
     if (b->vbs == NULL) {
-        kv_respond_status(c, r, ST_NOT_SUPPORTED);
+        mock_kv_respond_status(c, r, ST_NOT_SUPPORTED);
         return;
     }
     if (r->extlen != 0 || r->nkey != 0 || r->nval != 8) {
-        kv_respond_status(c, r, ST_EINVAL);
+        mock_kv_respond_status(c, r, ST_EINVAL);
         return;
     }
     int role = mock_node_role(b, r->vbucket, c->node->index);
@@ -157,7 +157,7 @@ void kv_observe_seqno(mock_kvconn *c, const mock_req *r)
     wr64(out + 19, cur);
     if (uuid == vb->uuid) {
         out[0] = 0;
-        kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, out, 27, 0, 0);
+        mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, out, 27, 0, 0);
         return;
     }
     /* hard failover happened since the token: report what survived under the old uuid */
@@ -171,5 +171,5 @@ void kv_observe_seqno(mock_kvconn *c, const mock_req *r)
     out[0] = 1;
     wr64(out + 27, uuid);
     wr64(out + 35, old_seqno);
-    kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, out, 43, 0, 0);
+    mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, out, 43, 0, 0);
 }

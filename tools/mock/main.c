@@ -37,6 +37,7 @@ static void usage(FILE *f)
             "  --sample NAME[@BUCKET]    load a sample dataset (default: into the first bucket)\n"
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
+            "  --sync-replication 0|1    acknowledge HELLO SyncReplication (default 1)\n"
             "  --help\n",
             MOCK_MAX_NODES, MOCK_MAX_REPLICAS, MOCK_MAX_VBUCKETS);
 }
@@ -248,6 +249,10 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
             bad = parse_int(v, 0, 600000, &c->replicate_delay_ms);
         } else if (strcmp(opt, "--persist-delay-ms") == 0) {
             bad = parse_int(v, 0, 600000, &c->persist_delay_ms);
+        } else if (strcmp(opt, "--sync-replication") == 0) {
+            int on = 1;
+            bad = parse_int(v, 0, 1, &on);
+            c->no_sync_replication = !on;
         } else {
             fprintf(stderr, "sofa-mock: unknown option %s (see --help)\n", opt);
             return 2;

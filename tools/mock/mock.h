@@ -196,6 +196,7 @@ struct mock_cluster {
     int64_t rev_epoch;
     int rebalance_shift;
     int replicate_delay_ms, persist_delay_ms;
+    int no_sync_replication; /* HELLO does not acknowledge SyncReplication (0x11) */
     mock_fault faults[MOCK_MAX_FAULTS];
     int nfaults;
     mock_listener ctl;                   /* control-only HTTP port, never closed */
