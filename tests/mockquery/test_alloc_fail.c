@@ -20,9 +20,6 @@
 #include "support/failalloc.h"
 #include "views.h"
 
-void *__wrap_malloc(size_t n); /* tests/support/failalloc.c */
-void __wrap_free(void *p);
-
 typedef void (*scenario_fn)(mock_cluster *c);
 
 static void drain(mock_http_producer *p)
