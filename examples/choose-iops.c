@@ -73,7 +73,12 @@ int main(int argc, char **argv)
     printf("plugin: %s\n", sofa_client_iops(client)->name);
 
     struct result r = {0};
-    sofa_client_connect(client, on_connect, &r);
+    rc = sofa_client_connect(client, on_connect, &r);
+    if (rc != 0) { /* then on_connect never fires */
+        fprintf(stderr, "cannot connect: %s\n", sofa_strerror(rc));
+        sofa_client_free(client);
+        return 1;
+    }
     sofa_client_wait(client); /* runs the plugin's loop until the callback fired */
     if (r.status != SOFA_OK) {
         fprintf(stderr, "bootstrap failed: %s\n%s", sofa_strerror(r.status),

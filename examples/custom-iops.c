@@ -214,6 +214,9 @@ static int grow(poll_loop *p, size_t n)
     if (n <= p->cap) {
         return 0;
     }
+    if (n > SIZE_MAX / 2 / sizeof(struct pollfd)) {
+        return -1; /* the sizes below would overflow */
+    }
     size_t cap = p->cap ? p->cap * 2 : 64;
     while (cap < n) {
         cap *= 2;

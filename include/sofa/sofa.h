@@ -14,6 +14,8 @@
 #include "sofa/client.h"
 #include "sofa/kv.h"
 #include "sofa/durability.h"
+#include "sofa/query.h"
+#include "sofa/view.h"
 
 #define SOFA_VERSION_MAJOR 0
 #define SOFA_VERSION_MINOR 1

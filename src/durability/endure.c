@@ -64,14 +64,13 @@ static void finish(sofa__endure *e)
     sofa__timerq_remove(&c->tq, &e->tick);
     sofa__timerq_remove(&c->tq, &e->expire);
     reg_unlink(e);
-    sofa_endure_item *items = e->nkeys ? calloc(e->nkeys, sizeof(*items)) : NULL;
+    sofa_endure_item *items = e->items;
     int status = SOFA_OK;
     for (size_t i = 0; i < e->nkeys; i++) {
         sofa__dur_key *k = &e->keys[i];
         if (status == SOFA_OK && k->status != SOFA_OK)
             status = k->status;
-        if (!items)
-            continue;
+        memset(&items[i], 0, sizeof(items[i]));
         items[i].key = k->key;
         items[i].nkey = k->nkey;
         items[i].status = (sofa_status)k->status;
@@ -80,12 +79,7 @@ static void finish(sofa__endure *e)
         items[i].nreplicated = k->nreplicated;
         items[i].persisted_master = k->have[0] >= SOFA__HAVE_DISK;
     }
-    if (e->nkeys && !items) {
-        SOFA_LOG(&c->logger, SOFA_LOG_WARN, "durability", "out of memory building results");
-        status = SOFA_E_NO_MEMORY;
-    }
-    e->cb(c, (sofa_status)status, items, items ? e->nkeys : 0, e->cookie);
-    free(items);
+    e->cb(c, (sofa_status)status, e->nkeys ? items : NULL, e->nkeys, e->cookie);
     sofa__client_op_done(c);
     if (e->outstanding == 0)
         sofa__endure_free(e);
@@ -260,15 +254,16 @@ static int check_keys(const sofa_endure_key *keys, size_t nkeys, size_t *keybyte
     return 0;
 }
 
-/* The keys and their bytes in one block, with their vBuckets under @p cfg. */
+/* The keys, the result items and the key bytes in one block; vBuckets under @p cfg. */
 static int copy_keys(sofa__endure *e, const sofa_endure_key *keys, size_t nkeys, size_t keybytes,
                      const sofa__config *cfg)
 {
-    size_t nalloc = nkeys ? nkeys : 1;
-    e->keys = malloc(nalloc * sizeof(sofa__dur_key) + keybytes + 1);
+    size_t nalloc = nkeys ? nkeys : 1; /* <= SOFA_ENDURE_MAX_KEYS: no overflow below */
+    e->keys = malloc(nalloc * (sizeof(sofa__dur_key) + sizeof(sofa_endure_item)) + keybytes + 1);
     if (!e->keys)
         return SOFA_E_NO_MEMORY;
-    uint8_t *kb = (uint8_t *)(e->keys + nalloc);
+    e->items = (sofa_endure_item *)(e->keys + nalloc);
+    uint8_t *kb = (uint8_t *)(e->items + nalloc);
     for (size_t i = 0; i < nkeys; i++) {
         sofa__dur_key *k = &e->keys[i];
         memset(k, 0, sizeof(*k));

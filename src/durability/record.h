@@ -36,6 +36,7 @@ struct sofa__endure {
     struct sofa__dur_registry *reg;
     struct sofa__endure *rnext, *rprev;
     sofa__dur_key *keys;
+    sofa_endure_item *items; /* the callback's results (allocated with the keys) */
     size_t nkeys, nleft;
     uint32_t *order; /* token keys sorted by (vbid, vbuuid): one OBSERVE_SEQNO per run */
     size_t norder;

@@ -11,7 +11,8 @@
 #include "sofa/status.h"
 
 struct sofa__http_req {
-    sofa__http *pool;
+    sofa__http *pool; /* not used once canceled: the pool may be gone by then */
+    sofa_iops *io;
     sofa__http_req *prev, *next;
     sofa__http_req_cbs cbs;
     void *arg;
@@ -189,7 +190,7 @@ static void req_unlink(sofa__http_req *r)
 static void req_destroy(sofa__http_req *r)
 {
     if (r->timer) {
-        r->pool->io->update_timer(r->pool->io, r->timer, SOFA_IO_CLEANUP, 0);
+        r->io->update_timer(r->io, r->timer, SOFA_IO_CLEANUP, 0);
         r->timer = NULL;
     }
     free(r->out);
@@ -220,7 +221,7 @@ static void req_finish(sofa__http_req *r, int status, int sent, const char *msg)
     r->finished = 1;
     req_release_conn(r, 0);
     if (r->timer) {
-        r->pool->io->update_timer(r->pool->io, r->timer, SOFA_IO_UNWATCH, 0);
+        r->io->update_timer(r->io, r->timer, SOFA_IO_UNWATCH, 0);
     }
     req_unlink(r);
     r->busy++;
@@ -406,6 +407,7 @@ int sofa__http_start(sofa__http *h, const sofa__http_spec *spec, const sofa__htt
         return SOFA_E_NO_MEMORY;
     }
     r->pool = h;
+    r->io = h->io;
     r->cbs = *cbs;
     r->arg = arg;
     strcpy(r->host, spec->host);
@@ -466,7 +468,7 @@ void sofa__http_cancel(sofa__http_req *r)
     if (!r->busy) {
         req_destroy(r);
     } else if (r->timer) {
-        r->pool->io->update_timer(r->pool->io, r->timer, SOFA_IO_UNWATCH, 0);
+        r->io->update_timer(r->io, r->timer, SOFA_IO_UNWATCH, 0);
     }
 }
 

@@ -64,7 +64,9 @@ sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *us
 void sofa__http_set_guard(sofa__http *h, void (*enter)(void *), void (*leave)(void *), void *arg);
 
 /* Close every connection; each request still running gets on_done(SOFA_E_CANCELED).
- * NULL is a no-op. Must not be called from inside one of its callbacks. */
+ * NULL is a no-op. From inside a callback of one of its requests it may be called
+ * only after sofa__http_cancel() of that request (the HTTP bootstrap does this);
+ * better, set a guard so that the owner's teardown waits for the dispatch to end. */
 void sofa__http_free(sofa__http *h);
 
 /*

@@ -64,6 +64,9 @@ int sofa__n1ql_classify(int http_status, json_t *meta, int64_t *code, const char
         *code = json_is_integer(c) ? json_integer_value(c) : 0;
         const char *m = json_string_value(json_object_get(first, "msg"));
         *msg = m ? m : "query failed (no message)";
+        if (*code == 12009 && strstr(*msg, "CAS mismatch")) {
+            return SOFA_E_CAS_MISMATCH; /* a DML statement lost a CAS race */
+        }
         return status_for_code(*code);
     }
     if (status && strcmp(status, "timeout") == 0) {

@@ -91,7 +91,8 @@ static void test_set_and_rm_with_endure(void **state)
     /* too many for 3 nodes / 1 replica */
     assert_int_equal(run("set", "c1", "v", "--replicate-to", "2", NULL), FAILURE);
     assert_non_null(strstr(R.err, "E_DURABILITY_TOO_MANY"));
-    assert_int_equal(run("set", "c1", "v", "--persist-to", "many", NULL), USAGE);
+    assert_int_equal(run("set", "fresh", "v", "--persist-to", "many", NULL), USAGE);
+    assert_int_equal(run("get", "fresh", NULL), 3); /* refused before writing */
     /* never on disk within durability_timeout=400ms */
     delays(5000, 0);
     use = connstr_short;

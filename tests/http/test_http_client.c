@@ -306,6 +306,38 @@ static void cancel_from_the_body_callback(void **state)
     assert_int_equal(r2.status, 0);
 }
 
+static sofa__http *pool_to_free;
+
+static int cancel_and_free_pool(void *arg, const char *data, size_t len)
+{
+    result *r = arg;
+    r->body_calls++;
+    sofa__http_cancel(r->req);
+    sofa__http_free(pool_to_free); /* what a client teardown from this callback does */
+    return SOFA_E_CANCELED;
+}
+
+static void pool_freed_from_a_body_callback(void **state)
+{
+    fixture *f = *state;
+    f->srv.scripts[0] = big_chunked;
+    f->srv.nscripts = 1;
+    result r;
+    memset(&r, 0, sizeof(r));
+    pool_to_free = f->http;
+    sofa__http_req_cbs c = {on_head, cancel_and_free_pool, on_done};
+    sofa__http_spec s = spec_for(f, "GET", "/rows");
+    assert_int_equal(sofa__http_start(f->http, &s, &c, &r, &r.req), 0);
+    int seen = 0;
+    for (int i = 0; i < 200 && !r.body_calls; i++) {
+        testloop_run_until(f->io, &seen, 10);
+    }
+    f->http = NULL;
+    assert_int_equal(r.body_calls, 1);
+    testloop_run_until(f->io, &seen, 50); /* nothing left behind fires */
+    assert_int_equal(r.done, 0);
+}
+
 static void freeing_the_pool_cancels_requests(void **state)
 {
     fixture *f = *state;
@@ -371,6 +403,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(cancel_from_the_body_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(freeing_the_pool_cancels_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(pool_freed_from_a_body_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_host_fails_with_name_resolution, setup, teardown),
     };

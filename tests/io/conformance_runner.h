@@ -7,6 +7,10 @@
 
 #include "conformance.h"
 
+/* A factory's destroy for tables that own their loop (not loaded from a library):
+ * io->destroy(io). */
+void conformance_free_table(void *ctx, sofa_iops *io);
+
 /* @return the number of failed tests (cmocka's group result). */
 int run_conformance(const char *group, const iopscheck_factory *factories, size_t nfactories);
 

@@ -17,14 +17,8 @@ static int poll_create(void *ctx, sofa_iops **out)
     return custom_iops_new(out);
 }
 
-static void poll_destroy(void *ctx, sofa_iops *io)
-{
-    (void)ctx;
-    io->destroy(io);
-}
-
 int main(void)
 {
-    const iopscheck_factory f[] = {{"custom-poll", poll_create, poll_destroy, NULL, NULL}};
+    const iopscheck_factory f[] = {{"custom-poll", poll_create, conformance_free_table, NULL, NULL}};
     return run_conformance("custom poll plugin conformance", f, 1);
 }

@@ -21,12 +21,6 @@ static int own_create(void *ctx, sofa_iops **out)
     return sofa_iops_libev_new(NULL, out);
 }
 
-static void own_destroy(void *ctx, sofa_iops *io)
-{
-    (void)ctx;
-    sofa_iops_free(io);
-}
-
 typedef struct app {
     struct ev_loop *loop;
 } app;
@@ -138,7 +132,7 @@ int main(void)
     int failed = cmocka_run_group_tests_name("libev", own, NULL, NULL);
     app a = {NULL};
     const iopscheck_factory f[] = {
-        {"libev-own", own_create, own_destroy, NULL, NULL},
+        {"libev-own", own_create, conformance_free_table, NULL, NULL},
         {"libev-app", app_create, app_destroy, app_run_once, &a},
     };
     failed += run_conformance("libev conformance", f, 2);

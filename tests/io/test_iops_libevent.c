@@ -21,12 +21,6 @@ static int own_create(void *ctx, sofa_iops **out)
     return sofa_iops_libevent_new(NULL, out);
 }
 
-static void own_destroy(void *ctx, sofa_iops *io)
-{
-    (void)ctx;
-    sofa_iops_free(io);
-}
-
 typedef struct app {
     struct event_base *base;
 } app;
@@ -139,7 +133,7 @@ int main(void)
     int failed = cmocka_run_group_tests_name("libevent", own, NULL, NULL);
     app a = {NULL};
     const iopscheck_factory f[] = {
-        {"libevent-own", own_create, own_destroy, NULL, NULL},
+        {"libevent-own", own_create, conformance_free_table, NULL, NULL},
         {"libevent-app", app_create, app_destroy, app_run_once, &a},
     };
     failed += run_conformance("libevent conformance", f, 2);

@@ -20,12 +20,6 @@ static int select_create(void *ctx, sofa_iops **out)
     return sofa_iops_select_new(out);
 }
 
-static void select_destroy(void *ctx, sofa_iops *io)
-{
-    (void)ctx;
-    sofa_iops_free(io);
-}
-
 static int hits;
 static void on_ready(sofa_io_event *ev, int fired, void *arg)
 {
@@ -109,7 +103,7 @@ int main(void)
         cmocka_unit_test(destroy_inside_callback_is_deferred),
     };
     int failed = cmocka_run_group_tests_name("select", own, NULL, NULL);
-    const iopscheck_factory f[] = {{"select", select_create, select_destroy, NULL, NULL}};
+    const iopscheck_factory f[] = {{"select", select_create, conformance_free_table, NULL, NULL}};
     failed += run_conformance("select conformance", f, 1);
     return failed;
 }

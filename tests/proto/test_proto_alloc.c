@@ -19,9 +19,6 @@
 #include "sofa/status.h"
 #include "support/failalloc.h"
 
-void *__wrap_malloc(size_t n); /* tests/support/failalloc.c */
-void __wrap_free(void *p);
-
 /* jansson reports most of its own allocation failures as syntax errors (json_error_code()
  * is not reliably json_error_out_of_memory), so a failure injected there may also end in
  * SOFA_E_BAD_CONFIG; one injected into libsofa's own allocations must give NO_MEMORY. */

@@ -10,6 +10,8 @@
 #ifndef SOFA_TESTS_SUPPORT_FAILALLOC_H
 #define SOFA_TESTS_SUPPORT_FAILALLOC_H
 
+#include <stddef.h>
+
 /* Zeroes the counters and makes allocation number @p fail_at (0-based, counted from
  * here) fail; -1 = count only, fail nothing. */
 void failalloc_start(long fail_at);
@@ -28,5 +30,11 @@ long failalloc_failures(void);
 
 /* failalloc_start(@p fail_at), fn(@p arg), failalloc_stop(): returns what fn returned. */
 int failalloc_run(long fail_at, int (*fn)(void *arg), void *arg);
+
+/* The wrapped allocator itself, for libraries with allocation hooks:
+ * json_set_alloc_funcs(__wrap_malloc, __wrap_free) makes jansson's allocations count
+ * (and fail) too. Call it before jansson allocates anything. */
+void *__wrap_malloc(size_t n);
+void __wrap_free(void *p);
 
 #endif /* SOFA_TESTS_SUPPORT_FAILALLOC_H */

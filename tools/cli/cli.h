@@ -30,7 +30,8 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILURE = 1,   /* any other failure */
     CLI_EXIT_USAGE = 2,     /* bad command line or input (also a bad connection string) */
-    CLI_EXIT_NOT_FOUND = 3, /* no such document (E_NOT_FOUND, E_NOT_STORED); `exists`: absent */
+    CLI_EXIT_NOT_FOUND = 3, /* no such document (E_NOT_FOUND, E_NOT_STORED), view or keyspace;
+                               `exists`: absent */
     CLI_EXIT_AUTH = 4,      /* authentication / bucket / access (E_AUTH_*, E_BUCKET_NOT_FOUND) */
     CLI_EXIT_TIMEOUT = 5,   /* a deadline passed (E_TIMEOUT*, E_BOOTSTRAP_TIMEOUT) */
     CLI_EXIT_NETWORK = 6,   /* cannot reach the cluster (refused, bootstrap failed, ...) */
@@ -45,7 +46,9 @@ enum {
     CLI_K_COUNTER = 1u << 3,  /* incr/decr */
     CLI_K_MUTATION = 1u << 4, /* every command that changes a document durably */
     CLI_K_STATS = 1u << 5,    /* stats */
-    CLI_K_ENDURE = 1u << 6    /* endure (cmd_durability.c) */
+    CLI_K_ENDURE = 1u << 6,   /* endure (cmd_durability.c) */
+    CLI_K_QUERY = 1u << 7,    /* query (cmd_query.c) */
+    CLI_K_VIEW = 1u << 8      /* view (cmd_query.c) */
 };
 
 typedef enum cli_argtype {
@@ -126,16 +129,22 @@ typedef struct cli_mutation_info {
 /** Runs after each successful mutation; returns SOFA_OK or the status to report. */
 typedef int (*cli_mutation_hook)(cli_ctx *ctx, const cli_mutation_info *m);
 
+/** Runs before the command (and before connecting): checks option values that the
+ *  parser cannot; returns CLI_EXIT_OK or an exit code (after printing why). */
+typedef int (*cli_check_hook)(cli_ctx *ctx);
+
 /* commands.c: the registries */
 extern const cli_command *const cli_command_groups[];
 extern const cli_optset cli_optsets[];
 extern const cli_mutation_hook cli_mutation_hooks[];
+extern const cli_check_hook cli_check_hooks[];
 
 /* command groups */
 extern const cli_command cli_kv_commands[];
 extern const cli_command cli_admin_commands[];
 extern const cli_command cli_help_commands[];
 extern const cli_command cli_durability_commands[];
+extern const cli_command cli_query_commands[];
 
 /* option sets */
 extern const cli_option cli_global_options[];
@@ -146,9 +155,12 @@ extern const cli_option cli_kv_counter_options[];
 extern const cli_option cli_kv_durability_options[];
 extern const cli_option cli_durability_options[];
 extern const cli_option cli_endure_options[];
+extern const cli_option cli_query_options[];
+extern const cli_option cli_view_options[];
 
 /* mutation hooks */
 int cli_durability_hook(cli_ctx *ctx, const cli_mutation_info *m); /* cmd_durability.c */
+int cli_durability_check(cli_ctx *ctx);                            /* cmd_durability.c */
 
 /* opts.c */
 const cli_command *cli_find_command(const char *name);

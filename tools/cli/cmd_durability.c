@@ -106,6 +106,15 @@ static int endure_keys(cli_ctx *ctx, const sofa_endure_key *keys, size_t n,
     return r->calls == 1 ? r->status : SOFA_E_INTERNAL;
 }
 
+/* Check hook: a bad count is a usage error before anything is written. */
+int cli_durability_check(cli_ctx *ctx)
+{
+    sofa_endure_opts o;
+    memset(&o, 0, sizeof(o));
+    int given = 0;
+    return read_criteria(ctx, &o, &given);
+}
+
 /* Mutation hook: endure the write when --persist-to / --replicate-to were given. */
 int cli_durability_hook(cli_ctx *ctx, const cli_mutation_info *m)
 {

@@ -10,13 +10,7 @@
  * without its rows, as JSON) is printed last. Failures go to stderr with the
  * server's message.
  *
- * Wiring (tools/cli is owned by the CLI): declare in cli.h
- *     extern const cli_command cli_query_commands[];
- *     extern const cli_option cli_query_options[];
- *     extern const cli_option cli_view_options[];
- * and the kinds CLI_K_QUERY (1u << 6) and CLI_K_VIEW (1u << 7); list in commands.c
- *     cli_query_commands in cli_command_groups,
- *     {cli_query_options, CLI_K_QUERY} and {cli_view_options, CLI_K_VIEW} in cli_optsets.
+ * Wired in cli.h (the tables and the kinds CLI_K_QUERY, CLI_K_VIEW) and commands.c.
  */
 #include "cli.h"
 
@@ -25,17 +19,6 @@
 
 #include <sofa/query.h>
 #include <sofa/view.h>
-
-#ifndef CLI_K_QUERY
-#define CLI_K_QUERY (1u << 6)
-#endif
-#ifndef CLI_K_VIEW
-#define CLI_K_VIEW (1u << 7)
-#endif
-
-extern const cli_command cli_query_commands[];
-extern const cli_option cli_query_options[];
-extern const cli_option cli_view_options[];
 
 #define QUERY_MAX_PARAMS CLI_MAX_ARGS
 

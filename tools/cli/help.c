@@ -38,7 +38,7 @@ static void print_exit_codes(FILE *f)
                "  0  success\n"
                "  1  other failure\n"
                "  2  bad command line or input (also a bad connection string, a key too long)\n"
-               "  3  document not found (exists: the document does not exist)\n"
+               "  3  not found: document (exists: absent), view, query keyspace\n"
                "  4  authentication failed, bucket not found or access denied\n"
                "  5  timeout\n"
                "  6  cannot reach the cluster (connection refused, bootstrap failed, ...)\n"

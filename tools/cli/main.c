@@ -120,7 +120,10 @@ int main(int argc, char **argv)
         ctx.kvopts.timeout_us = us < 1 ? 1 : (uint64_t)us;
     }
     int code = CLI_EXIT_OK;
-    if (cmd->needs_client) {
+    for (size_t i = 0; code == CLI_EXIT_OK && cli_check_hooks[i] != NULL; i++) {
+        code = cli_check_hooks[i](&ctx);
+    }
+    if (code == CLI_EXIT_OK && cmd->needs_client) {
         code = open_client(&ctx);
     }
     if (code == CLI_EXIT_OK) {

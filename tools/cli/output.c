@@ -13,6 +13,8 @@ int cli_exit_code(int status)
         return CLI_EXIT_OK;
     case SOFA_E_NOT_FOUND:
     case SOFA_E_NOT_STORED:
+    case SOFA_E_VIEW_NOT_FOUND:
+    case SOFA_E_QUERY_KEYSPACE_NOT_FOUND:
         return CLI_EXIT_NOT_FOUND;
     case SOFA_E_EXISTS:
     case SOFA_E_CAS_MISMATCH:

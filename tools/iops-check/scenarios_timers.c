@@ -381,6 +381,90 @@ out:
     return harness_end(&h);
 }
 
+/* destroy() from inside a socket or a timer callback (rule 7): the release is
+ * deferred, nothing else is delivered, and start_watching() (an owned loop) or one
+ * pass of the application's loop returns. Checked in a child process, so a hang or
+ * a memory error (under a sanitizer) is a failure, not a hung or crashed test run. */
+static int destroy_hits;
+
+static void ev_destroy_plugin(sofa_io_event *ev, int fired, void *arg)
+{
+    (void)ev;
+    (void)fired;
+    destroy_hits++;
+    sofa_iops *io = arg;
+    io->destroy(io);
+}
+
+static void tm_destroy_plugin(sofa_io_timer *t, void *arg)
+{
+    (void)t;
+    destroy_hits++;
+    sofa_iops *io = arg;
+    io->destroy(io);
+}
+
+/* The child's part: exit status 0 = passed, 2 = setup failed, 3 = wrong deliveries. */
+static int destroy_in_callback_child(const iopscheck_factory *f, int from_timer)
+{
+    sofa_iops *io = NULL;
+    int fds[2];
+    if (f->create(f->ctx, &io) != 0 || io == NULL || harness_pair(fds) != 0) {
+        return 2;
+    }
+    /* Two of each, both ready/due at once: whichever runs first destroys. */
+    sofa_io_event *a = io->event_new(io, fds[0], ev_destroy_plugin, io);
+    sofa_io_event *b = io->event_new(io, fds[1], ev_destroy_plugin, io);
+    sofa_io_timer *t = io->timer_new(io, tm_destroy_plugin, io);
+    sofa_io_timer *u = io->timer_new(io, tm_destroy_plugin, io);
+    if (a == NULL || b == NULL || t == NULL || u == NULL) {
+        return 2;
+    }
+    uint64_t delay = from_timer ? 0 : 10000000; /* the socket variant: timers stay armed */
+    if ((!from_timer && (io->update_event(io, a, SOFA_IO_WATCH, W) != 0 ||
+                         io->update_event(io, b, SOFA_IO_WATCH, W) != 0)) ||
+        io->update_timer(io, t, SOFA_IO_WATCH, delay) != 0 ||
+        io->update_timer(io, u, SOFA_IO_WATCH, delay) != 0) {
+        return 2;
+    }
+    struct timespec ts = {0, 5000000};
+    nanosleep(&ts, NULL); /* both timers due before the loop runs */
+    if (f->run_once == NULL) {
+        io->start_watching(io); /* frees io on the way out */
+    } else {
+        f->run_once(f->ctx, io); /* one pass of the application's loop */
+    }
+    return destroy_hits == 1 ? 0 : 3; /* _exit: the application's loop is not freed */
+}
+
+static int destroy_in_callback(const iopscheck_factory *f, char *err, size_t errlen)
+{
+    harness h;
+    if (harness_begin(&h, f, err, errlen) != 0) {
+        goto out;
+    }
+    for (int from_timer = 0; from_timer < 2; from_timer++) {
+        const char *what = from_timer ? "a timer" : "a socket";
+        fflush(NULL);
+        pid_t pid = fork();
+        CHECK(&h, pid >= 0, "fork failed");
+        if (pid == 0) {
+            alarm(3);
+            _exit(destroy_in_callback_child(f, from_timer));
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        CHECK(&h, !WIFSIGNALED(status), "destroy() from %s callback: killed by signal %d (hung?)",
+              what, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        CHECK(&h, WIFEXITED(status) && WEXITSTATUS(status) != 2, "setup failed in the child");
+        CHECK(&h, WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "destroy() from %s callback: not exactly one callback, or a memory error (exit %d)",
+              what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+out:
+    return harness_end(&h);
+}
+
 const iopscheck_scenario iopscheck_timer_scenarios[] = {
     {"timers_in_order_never_early", timers_in_order_never_early},
     {"timer_cancel_and_rearm", timer_cancel_and_rearm},
@@ -395,6 +479,7 @@ const iopscheck_scenario iopscheck_timer_scenarios[] = {
     {"stop_when_idle_is_noop", stop_when_idle_is_noop},
     {"idle_loop_returns", idle_loop_returns},
     {"destroy_with_live_objects", destroy_with_live_objects},
+    {"destroy_in_callback", destroy_in_callback},
 };
 const size_t iopscheck_timer_count =
     sizeof(iopscheck_timer_scenarios) / sizeof(iopscheck_timer_scenarios[0]);
