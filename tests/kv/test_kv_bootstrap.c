@@ -86,6 +86,8 @@ static void test_every_seed_refused(void **state)
     sofa_client_wait(c);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.status, SOFA_E_BOOTSTRAP_FAILED);
+    /* a failed bootstrap may be tried again */
+    assert_int_equal(kt_connect(c), SOFA_E_BOOTSTRAP_FAILED);
     sofa_client_free(c);
 }
 
