@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "kv/engine.h"
 #include "kv/kvtest.h"
 #include "support/mockproc.h"
 
@@ -249,6 +251,29 @@ static void test_http_bootstrap(void **state)
     sofa_client_free(c);
 }
 
+/* After an HTTP bootstrap the stream stays open: with polling off, a rebalance still
+ * reaches the client. */
+static void test_http_stream_updates(void **state)
+{
+    (void)state;
+    char cs[1200];
+    snprintf(cs, sizeof(cs), "%s?config_poll_interval=0", mock.http_connstr);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    int64_t rev = c->config->rev;
+    assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/rebalance", NULL, NULL, 0), 200);
+    for (int i = 0; i < 200 && c->config->rev == rev; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        sofa_client_tick(c);
+    }
+    assert_true(c->config->rev > rev);
+    kt_res r;
+    assert_int_equal(kt_get(c, "viahttp", &r), SOFA_OK);
+    sofa_client_free(c);
+}
+
 static void test_cccp_refused_then_http_seed(void **state)
 {
     (void)state;
@@ -285,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_unconnected_client_free),
         cmocka_unit_test(test_forced_mechanisms),
         cmocka_unit_test(test_http_bootstrap),
+        cmocka_unit_test(test_http_stream_updates),
         cmocka_unit_test(test_cccp_refused_then_http_seed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
