@@ -277,8 +277,11 @@ void fk_load_free(fk_load *l)
 sofa_client *fk_client(const sofa_test_mock *m, const char *extra, sofa_iops *io)
 {
     char cs[1400];
-    snprintf(cs, sizeof(cs), "%s?operation_timeout=500ms%s%s", m->connstr,
-             extra && *extra ? "&" : "", extra ? extra : "");
+    if (extra && strstr(extra, "operation_timeout="))
+        snprintf(cs, sizeof(cs), "%s?%s", m->connstr, extra);
+    else
+        snprintf(cs, sizeof(cs), "%s?operation_timeout=500ms%s%s", m->connstr,
+                 extra && *extra ? "&" : "", extra ? extra : "");
     sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
     o.connstr = cs;
     o.username = "Administrator";

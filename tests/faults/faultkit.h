@@ -73,7 +73,8 @@ void fk_load_free(fk_load *l);
 /* The status set the load accepts while faults are active. */
 int fk_status_expected(int kind, sofa_status st, int strict);
 
-/* A client for the mock with short timeouts; @extra is appended to the options (may be ""). */
+/* A client for the mock with operation_timeout=500ms unless @extra sets it; @extra (options
+ * "k=v&k=v", may be "") is appended. */
 sofa_client *fk_client(const sofa_test_mock *m, const char *extra, sofa_iops *io);
 /* Connect with sofa_client_wait; returns the connect status. */
 int fk_connect_wait(sofa_client *c);
