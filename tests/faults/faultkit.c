@@ -93,11 +93,14 @@ static void run_faults(fk_load *l)
 {
     for (int i = 0; i < l->nfaults; i++) {
         fk_fault *f = &l->faults[i];
-        if (f->done || l->completed < f->at || !l->mock)
+        if (f->done || l->completed < f->at || (!l->mock && !l->fault_fn))
             continue;
         f->done = 1;
-        char out[256];
-        f->http_status = sofa_test_mock_ctl(l->mock, "POST", f->path, NULL, out, sizeof(out));
+        char out[256] = "";
+        if (l->fault_fn)
+            f->http_status = l->fault_fn(l, f->path);
+        else
+            f->http_status = sofa_test_mock_ctl(l->mock, "POST", f->path, NULL, out, sizeof(out));
         if (f->http_status != 200)
             fprintf(stderr, "fault %s: HTTP %d %s\n", f->path, f->http_status, out);
     }

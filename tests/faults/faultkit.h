@@ -16,7 +16,7 @@ enum { FK_MAX_FAULTS = 8, FK_MULTI_KEYS = 5, FK_STATUS_SLOTS = 64 };
 /* A mock control call made once the run has completed @at operations. */
 typedef struct fk_fault {
     int at;
-    const char *path; /* "/mock/..." */
+    const char *path; /* "/mock/...", or an argument for fk_load.fault_fn */
     int done;
     int http_status;  /* what the control API answered */
 } fk_fault;
@@ -52,6 +52,10 @@ struct fk_load {
     /* statuses seen, for the report: status -> count (small open table) */
     int st_code[FK_STATUS_SLOTS];
     int st_count[FK_STATUS_SLOTS];
+    /* when set, faults call this instead of the mock's control API; returns an HTTP-like
+     * status (200 = done) */
+    int (*fault_fn)(fk_load *l, const char *what);
+    void *fault_arg;
     /* called when the last operation completed (application-loop mode breaks its loop) */
     void (*on_done)(fk_load *l);
     void *loop_arg;
