@@ -242,6 +242,7 @@ struct sofa_client {
     int boot_state;
     int boot_status;
     size_t seed;             /* next seed index */
+    int seed_phase;          /* 1: the CCCP attempt of an HTTP seed on port 8091 is running */
     sofa__kvnode *boot_node;
     sofa__tentry boot_timer; /* total bootstrap timeout */
     sofa_connect_cb connect_cb;
