@@ -274,6 +274,25 @@ static void test_http_stream_updates(void **state)
     sofa_client_free(c);
 }
 
+/* http://host on the default port: CCCP on host:11210 is tried first, then the HTTP stream
+ * on 8091 (nothing listens on either here: both show in the report, in that order). */
+static void test_http_default_port_tries_cccp_first(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client("http://127.0.0.1/default?config_node_timeout=0.5&"
+                               "config_total_timeout=2",
+                               "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_not_equal(kt_connect(c), SOFA_OK);
+    const char *rep = sofa_client_bootstrap_report(c);
+    const char *kv = strstr(rep, "seed 1 127.0.0.1:11210");
+    const char *http = strstr(rep, "seed 1 127.0.0.1:8091 (http)");
+    assert_non_null(kv);
+    assert_non_null(http);
+    assert_true(kv < http);
+    sofa_client_free(c);
+}
+
 static void test_cccp_refused_then_http_seed(void **state)
 {
     (void)state;
@@ -312,6 +331,7 @@ int main(void)
         cmocka_unit_test(test_http_bootstrap),
         cmocka_unit_test(test_http_stream_updates),
         cmocka_unit_test(test_cccp_refused_then_http_seed),
+        cmocka_unit_test(test_http_default_port_tries_cccp_first),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
