@@ -13,6 +13,9 @@
  * watcher armed (the readiness is level-triggered, a due timer is re-armed with
  * no delay), so the delivery happens on the next start_watching().
  *
+ * Timers have the lowest priority, so that a timer due in the same iteration as
+ * some I/O (a zero-delay one in particular) runs after that I/O (rule 4).
+ *
  * Timers re-check CLOCK_MONOTONIC when they fire, because libev measures from
  * its cached loop time and could otherwise fire a little early.
  */
@@ -162,6 +165,10 @@ static sofa_io_timer *lv_timer_new(sofa_iops *io, sofa_io_timer_cb cb, void *arg
         return NULL;
     }
     ev_timer_init(&t->w, on_timer, 0., 0.);
+    /* libev queues due timers after the I/O of the same iteration and invokes
+     * the queue last-in first-out within a priority: without this a zero-delay
+     * timer would run before that I/O (rule 4 wants it after). */
+    ev_set_priority(&t->w, EV_MINPRI);
     t->w.data = t;
     plugin_timer_link(&p->core, &t->core, cb, arg);
     return &t->core.pub;

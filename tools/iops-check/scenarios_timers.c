@@ -210,6 +210,45 @@ out:
     return harness_end(&h);
 }
 
+/* Rule 4: a zero-delay timer runs on the next iteration, after pending I/O.
+ * A socket is already readable when the timer is armed with 0; the timer's
+ * callback stops the loop and must find the socket already delivered. */
+static void tm_stop_after_io(tmrec *r)
+{
+    r->h->io->stop_watching(r->h->io);
+    harness_done(r->h);
+}
+
+static void ev_note(evrec *r, int fired)
+{
+    (void)fired;
+    r->expect = r->h->seq; /* timer firings so far */
+}
+
+static int zero_delay_after_pending_io(const iopscheck_factory *f, char *err, size_t errlen)
+{
+    harness h;
+    tmrec z = {0};
+    evrec e = {0};
+    int fds[2] = {-1, -1};
+    if (harness_begin(&h, f, err, errlen) != 0) {
+        goto out;
+    }
+    CHECK(&h, harness_open_pair(&h, fds, 1, &e, NULL) == 0, "setup failed");
+    CHECK(&h, tm_open(&h, &z) == 0, "timer_new failed");
+    e.on_fire = ev_note;
+    e.expect = -1;
+    z.on_fire = tm_stop_after_io;
+    CHECK(&h, ev_watch(&e, R) == 0 && tm_arm(&z, 0) == 0, "WATCH failed");
+    CHECK(&h, harness_run(&h, 2000) == 0, "the zero-delay timer did not fire");
+    CHECK(&h, z.count == 1, "zero-delay timer fired %d times", z.count);
+    CHECK(&h, e.count == 1 && e.expect == z.order,
+          "the zero-delay timer ran before the pending I/O (I/O delivered %d times%s)", e.count,
+          e.count == 1 ? ", after the timer" : "");
+out:
+    return harness_end(&h);
+}
+
 /* Owned loop: stop_watching from a callback makes start_watching return even
  * though a long timer is still armed. External loop: start_watching returns at once. */
 static void ev_stop(evrec *r, int fired)
@@ -473,6 +512,7 @@ const iopscheck_scenario iopscheck_timer_scenarios[] = {
     {"timer_rearm_in_callback", timer_rearm_in_callback},
     {"timer_cleanup_in_own_callback", timer_cleanup_in_own_callback},
     {"zero_delay_timers", zero_delay_timers},
+    {"zero_delay_after_pending_io", zero_delay_after_pending_io},
     {"stop_in_callback", stop_in_callback},
     {"huge_delay_timer", huge_delay_timer},
     {"stop_keeps_other_due_timers", stop_keeps_other_due_timers},
