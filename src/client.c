@@ -84,16 +84,11 @@ static void on_timer(sofa_io_timer *t, void *arg)
     sofa__client_leave(c);
 }
 
-/* tick: stop at the second firing, so that a plugin that runs a zero-delay timer before
- * the I/O of the same iteration (libev) still delivers that I/O first. */
+/* tick: the zero-delay timer fires after the I/O already pending (iops rule 4): stop. */
 static void on_tick_timer(sofa_io_timer *t, void *arg)
 {
     sofa_client *c = arg;
-    if (c->tick_phase == 0 &&
-        c->io->update_timer(c->io, t, SOFA_IO_WATCH, 0) == 0) {
-        c->tick_phase = 1;
-        return;
-    }
+    (void)t;
     c->stop_called = 1;
     c->io->stop_watching(c->io);
 }
@@ -229,7 +224,6 @@ static int run_loop(sofa_client *c, int once)
         return 1;
     }
     if (once) {
-        c->tick_phase = 0;
         if (c->io->update_timer(c->io, c->tick_timer, SOFA_IO_WATCH, 0) != 0)
             return SOFA_E_IO;
     }

@@ -230,7 +230,6 @@ struct sofa_client {
     sofa__timerq tq;
     sofa_io_timer *timer;
     sofa_io_timer *tick_timer;
-    int tick_phase; /* sofa_client_tick: 0 first firing, 1 second (stops the loop) */
     sofa__errmap *errmap; /* newest server error map (GET_ERROR_MAP), or NULL */
     /* topology */
     sofa__config *config;
