@@ -97,6 +97,18 @@ static void on_hb_timer(sofa__tentry *e, void *arg)
     sofa__boot_next_seed(c);
 }
 
+/* The HTTP pool's dispatch runs between the client's enter/leave, so that a free asked
+ * from anything it reaches is deferred until the dispatch has returned. */
+static void hb_enter(void *arg)
+{
+    sofa__client_enter(arg);
+}
+
+static void hb_leave(void *arg)
+{
+    sofa__client_leave(arg);
+}
+
 int sofa__httpboot_start(sofa_client *c, const char *host, uint16_t port)
 {
     if (!c->bucket)
@@ -105,6 +117,7 @@ int sofa__httpboot_start(sofa_client *c, const char *host, uint16_t port)
         c->http = sofa__http_new(c->io, &c->logger, c->username, c->password);
         if (!c->http)
             return SOFA_E_NO_MEMORY;
+        sofa__http_set_guard(c->http, hb_enter, hb_leave, c);
         sofa__tentry_init(&c->hb_timer, on_hb_timer, c);
     }
     snprintf(c->hhost, sizeof(c->hhost), "%s", host);

@@ -157,13 +157,13 @@ static void test_free_during_bootstrap_cancels(void **state)
 }
 
 typedef struct free_on_connect {
-    int connect_calls, get_calls, get_status;
+    int connect_calls, connect_status, get_calls, get_status;
 } free_on_connect;
 
 static void connect_then_free(sofa_client *c, sofa_status st, void *ck)
 {
     free_on_connect *f = ck;
-    (void)st;
+    f->connect_status = st;
     f->connect_calls++;
     sofa_client_free(c); /* deferred until this callback returns */
 }
@@ -193,6 +193,55 @@ static void test_free_inside_connect_callback(void **state)
     assert_int_equal(f.get_calls, 1);
     assert_int_equal(f.get_status, SOFA_E_CANCELED);
     assert_int_equal(destroyed, 1);
+}
+
+/* The same over the HTTP config stream (http:// connstr). The config arrives in an HTTP
+ * callback straight from the loop: it must run between the client's enter/leave (seen
+ * through the client's depth in the log line of the applied config), so that a free from
+ * anything it calls waits until the HTTP dispatch has returned. */
+static sofa_client *depth_client;
+static int applied_logs, applied_outside;
+
+static void depth_logger(void *arg, sofa_log_level level, const char *subsystem, const char *file,
+                         int line, const char *msg)
+{
+    (void)arg, (void)level, (void)subsystem, (void)file, (void)line;
+    if (depth_client && strncmp(msg, "applied config", 14) == 0) {
+        applied_logs++;
+        if (depth_client->depth == 0)
+            applied_outside++;
+    }
+}
+
+static void test_free_inside_connect_callback_http(void **state)
+{
+    (void)state;
+    char cs[1100];
+    snprintf(cs, sizeof(cs), "%s?config_poll_interval=0", mock.http_connstr);
+    sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
+    o.connstr = cs;
+    o.username = "Administrator";
+    o.password = "password";
+    o.logger = depth_logger;
+    o.log_level = SOFA_LOG_INFO;
+    sofa_client *c = NULL;
+    char err[256] = "";
+    assert_int_equal(sofa_client_new(&c, &o, err, sizeof(err)), 0);
+    depth_client = c;
+    applied_logs = applied_outside = 0;
+    free_on_connect f = {0};
+    assert_int_equal(sofa_client_connect(c, connect_then_free, &f), 0);
+    destroyed = 0;
+    sofa_client_on_destroyed(c, on_destroyed, NULL);
+    assert_int_equal(sofa_kv_get(c, "k", 1, NULL, get_counted, &f), 0);
+    assert_int_equal(sofa_client_wait(c), 0);
+    depth_client = NULL;
+    assert_int_equal(f.connect_calls, 1);
+    assert_int_equal(f.connect_status, SOFA_OK);
+    assert_int_equal(f.get_calls, 1);
+    assert_int_equal(destroyed, 1);
+    assert_true(applied_logs >= 1);
+    assert_int_equal(applied_outside, 0);
 }
 
 static void test_unconnected_client_free(void **state)
@@ -326,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_hung_seed_times_out),
         cmocka_unit_test(test_free_during_bootstrap_cancels),
         cmocka_unit_test(test_free_inside_connect_callback),
+        cmocka_unit_test(test_free_inside_connect_callback_http),
         cmocka_unit_test(test_unconnected_client_free),
         cmocka_unit_test(test_forced_mechanisms),
         cmocka_unit_test(test_http_bootstrap),
