@@ -38,8 +38,8 @@ static void drain(mock_http_producer *p)
 static void n1ql_scenario(mock_cluster *c)
 {
     static const char *const bodies[] = {
-        "{\"statement\":\"SELECT name, age AS a, META().id FROM b WHERE age > $1 OR name LIKE 'a%' "
-        "ORDER BY age DESC LIMIT 5\",\"args\":[20],\"client_context_id\":\"x\"}",
+        ("{\"statement\":\"SELECT name, age AS a, META().id FROM b WHERE age > $1 OR name LIKE 'a%' "
+         "ORDER BY age DESC LIMIT 5\",\"args\":[20],\"client_context_id\":\"x\"}"),
         "{\"statement\":\"SELECT COUNT(*) AS n, SUM(age), MIN(name) FROM b\"}",
         "{\"statement\":\"SELECT RAW [LOWER(name), {'k': tags}] FROM b USE KEYS ['u1','u2']\"}",
         "{\"statement\":\"PREPARE p1 FROM SELECT * FROM b WHERE type = $t\"}",
