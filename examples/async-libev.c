@@ -57,10 +57,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    sofa_client_connect(c, on_connected, NULL);
-    ev_run(loop, 0);
+    int rc = sofa_client_connect(c, on_connected, NULL); /* 0: on_connected will fire */
+    if (rc != 0)
+        fprintf(stderr, "connect: %s\n", sofa_strerror(rc));
+    else
+        ev_run(loop, 0);
     sofa_client_free(c);
     sofa_iops_free(io);
     ev_loop_destroy(loop);
-    return 0;
+    return rc != 0;
 }

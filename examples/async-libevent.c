@@ -57,10 +57,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    sofa_client_connect(c, on_connected, NULL);
-    event_base_dispatch(base);
+    int rc = sofa_client_connect(c, on_connected, NULL); /* 0: on_connected will fire */
+    if (rc != 0)
+        fprintf(stderr, "connect: %s\n", sofa_strerror(rc));
+    else
+        event_base_dispatch(base);
     sofa_client_free(c);
     sofa_iops_free(io);
     event_base_free(base);
-    return 0;
+    return rc != 0;
 }

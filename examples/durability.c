@@ -88,7 +88,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", sofa_status_name(rc), err);
         return 1;
     }
-    sofa_client_connect(c, NULL, NULL);
+    rc = sofa_client_connect(c, NULL, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "connect: %s\n", sofa_strerror(rc));
+        sofa_client_free(c);
+        return 1;
+    }
     sofa_client_wait(c); /* the "too many" check needs the cluster's configuration */
     if (!sofa_client_is_connected(c)) {
         fprintf(stderr, "bootstrap failed:\n%s", sofa_client_bootstrap_report(c));

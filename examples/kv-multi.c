@@ -46,7 +46,12 @@ int main(int argc, char **argv)
     }
     static char names[NKEYS][16];
     static sofa_key keys[NKEYS];
-    sofa_client_connect(c, NULL, NULL);
+    int rc = sofa_client_connect(c, NULL, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "connect: %s\n", sofa_strerror(rc));
+        sofa_client_free(c);
+        return 1;
+    }
     for (int i = 0; i < NKEYS; i++) {
         keys[i].nkey = (size_t)snprintf(names[i], sizeof(names[i]), "multi:%d", i);
         keys[i].key = names[i];
@@ -55,7 +60,7 @@ int main(int argc, char **argv)
     sofa_client_wait(c);
     printf("stored %d documents\n", stored);
     /* one call, one callback with per-key results; missing keys are not errors when quiet */
-    int rc = sofa_kv_get_multi(c, keys, NKEYS, SOFA_MULTI_QUIET, NULL, on_multi, NULL);
+    rc = sofa_kv_get_multi(c, keys, NKEYS, SOFA_MULTI_QUIET, NULL, on_multi, NULL);
     if (rc != 0)
         fprintf(stderr, "get_multi: %s\n", sofa_strerror(rc));
     sofa_client_wait(c);

@@ -36,7 +36,12 @@ int main(int argc, char **argv)
     const char *key = "hello", *val = "{\"greeting\":\"world\"}";
     sofa_kv_opts opts = {0};
     opts.datatype = SOFA_DATATYPE_JSON;
-    sofa_client_connect(c, NULL, NULL); /* operations below wait for the bootstrap */
+    rc = sofa_client_connect(c, NULL, NULL); /* operations below wait for the bootstrap */
+    if (rc != 0) {
+        fprintf(stderr, "connect: %s\n", sofa_strerror(rc));
+        sofa_client_free(c);
+        return 1;
+    }
     sofa_kv_upsert(c, key, strlen(key), val, strlen(val), &opts, on_stored, NULL);
     sofa_kv_get(c, key, strlen(key), NULL, on_got, NULL);
     sofa_client_wait(c);

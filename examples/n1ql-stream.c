@@ -50,7 +50,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", sofa_status_name(rc), err);
         return 1;
     }
-    sofa_client_connect(c, NULL, NULL); /* the query waits for the bootstrap */
+    rc = sofa_client_connect(c, NULL, NULL); /* the query waits for the bootstrap */
+    if (rc != 0) {
+        fprintf(stderr, "connect: %s\n", sofa_strerror(rc));
+        sofa_client_free(c);
+        return 1;
+    }
     static const sofa_query_callbacks cbs = {on_rows, on_done, on_error};
     sofa_query_opts qo = SOFA_QUERY_OPTS_INIT;
     qo.consistency = SOFA_SCAN_REQUEST_PLUS;

@@ -48,7 +48,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", sofa_status_name(rc), err);
         return 1;
     }
-    sofa_client_connect(c, NULL, NULL);
+    rc = sofa_client_connect(c, NULL, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "connect: %s\n", sofa_strerror(rc));
+        sofa_client_free(c);
+        return 1;
+    }
     sofa_view_opts vo = SOFA_VIEW_OPTS_INIT;
     vo.reduce = SOFA_FALSE;
     vo.limit = 10;
