@@ -18,6 +18,8 @@ import sys
 
 # Symbols the linker itself may add to a shared object.
 LINKER_SYMBOLS = {"_init", "_fini", "_edata", "_end", "__bss_start"}
+# Section bounds the linker adds for sanitizer coverage (-fsanitize=fuzzer-no-link).
+LINKER_PREFIXES = ("__start___sancov_", "__stop___sancov_")
 
 
 def strip_c(text):
@@ -65,7 +67,7 @@ def exported(lib):
         if len(parts) < 3:
             continue
         kind, name = parts[-2], parts[-1].split("@")[0]
-        if kind in ("A", "a") or name in LINKER_SYMBOLS:
+        if kind in ("A", "a") or name in LINKER_SYMBOLS or name.startswith(LINKER_PREFIXES):
             continue
         syms.add(name)
     return syms
