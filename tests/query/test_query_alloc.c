@@ -1,6 +1,6 @@
 /* Allocation-failure sweeps for the HTTP and query code: each run fails the 1st,
  * 2nd, ... allocation in turn (libsofa's malloc/calloc/realloc/strdup through
- * -Wl,--wrap, jansson's through json_set_alloc_funcs). Every run must end in
+ * tests/support/failalloc, jansson's through json_set_alloc_funcs). Every run must end in
  * success or SOFA_E_NO_MEMORY (never a crash or another status), with nothing
  * left allocated. One exception: jansson 2.14 does not report its own allocation
  * failures as such (json_error_code() says "unknown" or "invalid syntax"), so
@@ -24,81 +24,18 @@
 #include "query/view.h"
 #include "query/view_req.h"
 #include "sofa/status.h"
+#include "support/failalloc.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void __real_free(void *p);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-void __wrap_free(void *p);
-
-static long fail_at = -1; /* index of the allocation to fail; -1 = never */
-static long calls;
-static long live;
-static int counting;   /* only allocations of the code under test */
-static int in_jansson; /* the current allocation is jansson's */
+/* jansson does not report its own allocation failures as such, so remember whether the
+ * failed allocation was jansson's (see acceptable()). */
 static int failed_in_jansson;
-
-static int should_fail(void)
-{
-    int f = counting && fail_at >= 0 && calls++ == fail_at;
-    if (f && in_jansson) {
-        failed_in_jansson = 1;
-    }
-    return f;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __real_malloc(n);
-    live += counting && p != NULL;
-    return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __real_calloc(n, size);
-    live += counting && p != NULL;
-    return p;
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *q = __real_realloc(p, n);
-    live += counting && p == NULL && q != NULL;
-    return q;
-}
-
-char *__wrap_strdup(const char *s)
-{
-    if (should_fail())
-        return NULL;
-    char *p = __real_strdup(s);
-    live += counting && p != NULL;
-    return p;
-}
-
-void __wrap_free(void *p)
-{
-    live -= counting && p != NULL;
-    __real_free(p);
-}
 
 static void *json_alloc(size_t n)
 {
-    in_jansson = 1;
+    long before = failalloc_failures();
     void *p = __wrap_malloc(n);
-    in_jansson = 0;
+    if (failalloc_failures() > before)
+        failed_in_jansson = 1;
     return p;
 }
 
@@ -118,20 +55,14 @@ static int acceptable(int rc)
 static void sweep(int (*fn)(void *), void *arg, const char *name)
 {
     for (long k = 0;; k++) {
-        calls = 0;
-        live = 0;
         failed_in_jansson = 0;
-        fail_at = k;
-        counting = 1;
-        int rc = fn(arg);
-        counting = 0;
-        long made = calls;
-        fail_at = -1;
+        int rc = failalloc_run(k, fn, arg);
+        long made = failalloc_calls();
         if (!acceptable(rc)) {
             fail_msg("%s: failing allocation %ld gave %s", name, k, sofa_status_name(rc));
         }
-        if (live != 0) {
-            fail_msg("%s: failing allocation %ld leaked %ld blocks", name, k, live);
+        if (failalloc_live() != 0) {
+            fail_msg("%s: failing allocation %ld leaked %ld blocks", name, k, failalloc_live());
         }
         if (made <= k) {
             assert_int_equal(rc, 0); /* nothing failed: must succeed */
@@ -345,20 +276,16 @@ static void n1ql_end_to_end_sweep(void **state)
             srv.nscripts = SRV_MAX_REQS;
             e.node.n1ql = srv.port;
         }
-        calls = 0;
-        live = 0;
         failed_in_jansson = 0;
-        fail_at = k;
-        counting = 1;
+        failalloc_start(k);
         int rc = n1ql_run(&e);
-        counting = 0;
-        long made = calls;
-        fail_at = -1;
+        failalloc_stop();
+        long made = failalloc_calls();
         if (!acceptable(rc)) {
             fail_msg("n1ql: failing allocation %ld gave %s", k, sofa_status_name(rc));
         }
-        if (live != 0) {
-            fail_msg("n1ql: failing allocation %ld leaked %ld blocks", k, live);
+        if (failalloc_live() != 0) {
+            fail_msg("n1ql: failing allocation %ld leaked %ld blocks", k, failalloc_live());
         }
         if (made <= k) {
             assert_int_equal(rc, 0);
