@@ -2,29 +2,12 @@
 #include "query/n1ql_req.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "query/reqerr.h"
 #include "sofa/status.h"
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SOFA_E_INVALID_ARGUMENT;
-}
 
 void sofa__n1ql_duration(uint64_t us, char *buf, size_t len)
 {
@@ -72,7 +55,8 @@ static json_t *user_string(const char *s, const char *what, char *err, size_t er
 {
     json_t *v = json_string(s);
     if (!v) {
-        *rc = utf8_ok(s) ? SOFA_E_NO_MEMORY : bad(err, errlen, "%s is not valid UTF-8", what);
+        *rc = utf8_ok(s) ? SOFA_E_NO_MEMORY
+                         : sofa__q_bad_arg(err, errlen, "%s is not valid UTF-8", what);
     }
     return v;
 }
@@ -82,7 +66,7 @@ static json_t *user_json(const char *text, const char *what, size_t index, char 
                          int *rc)
 {
     if (!text) {
-        *rc = bad(err, errlen, "%s %zu is NULL", what, index);
+        *rc = sofa__q_bad_arg(err, errlen, "%s %zu is NULL", what, index);
         return NULL;
     }
     json_error_t je;
@@ -90,7 +74,7 @@ static json_t *user_json(const char *text, const char *what, size_t index, char 
     if (!v) {
         *rc = json_error_code(&je) == json_error_out_of_memory
                   ? SOFA_E_NO_MEMORY
-                  : bad(err, errlen, "%s %zu is not JSON: %s", what, index, je.text);
+                  : sofa__q_bad_arg(err, errlen, "%s %zu is not JSON: %s", what, index, je.text);
     }
     return v;
 }
@@ -98,33 +82,34 @@ static json_t *user_json(const char *text, const char *what, size_t index, char 
 int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char *err, size_t errlen)
 {
     if (!statement || !*statement) {
-        return bad(err, errlen, "empty statement");
+        return sofa__q_bad_arg(err, errlen, "empty statement");
     }
     if (strlen(statement) > SOFA__N1QL_MAX_STATEMENT) {
-        return bad(err, errlen, "statement longer than %u bytes", SOFA__N1QL_MAX_STATEMENT);
+        return sofa__q_bad_arg(err, errlen, "statement longer than %u bytes",
+                               SOFA__N1QL_MAX_STATEMENT);
     }
     if (!utf8_ok(statement)) {
-        return bad(err, errlen, "statement is not valid UTF-8");
+        return sofa__q_bad_arg(err, errlen, "statement is not valid UTF-8");
     }
     if (!o) {
         return 0;
     }
     if (o->struct_size != sizeof(*o)) {
-        return bad(err, errlen, "sofa_query_opts.struct_size is %zu, expected %zu", o->struct_size,
-                   sizeof(*o));
+        return sofa__q_bad_arg(err, errlen, "sofa_query_opts.struct_size is %zu, expected %zu",
+                               o->struct_size, sizeof(*o));
     }
     if ((o->nargs && !o->args) || (o->nnamed && !o->named) || (o->ntokens && !o->tokens)) {
-        return bad(err, errlen, "a count is set but its array is NULL");
+        return sofa__q_bad_arg(err, errlen, "a count is set but its array is NULL");
     }
     if (o->nargs > SOFA__N1QL_MAX_PARAMS || o->nnamed > SOFA__N1QL_MAX_PARAMS) {
-        return bad(err, errlen, "more than %u parameters", SOFA__N1QL_MAX_PARAMS);
+        return sofa__q_bad_arg(err, errlen, "more than %u parameters", SOFA__N1QL_MAX_PARAMS);
     }
     if (o->ntokens > SOFA__N1QL_MAX_TOKENS) {
-        return bad(err, errlen, "more than %u mutation tokens", SOFA__N1QL_MAX_TOKENS);
+        return sofa__q_bad_arg(err, errlen, "more than %u mutation tokens", SOFA__N1QL_MAX_TOKENS);
     }
     if (o->consistency != SOFA_SCAN_NOT_BOUNDED && o->consistency != SOFA_SCAN_REQUEST_PLUS &&
         o->consistency != SOFA_SCAN_AT_PLUS) {
-        return bad(err, errlen, "unknown scan consistency %d", (int)o->consistency);
+        return sofa__q_bad_arg(err, errlen, "unknown scan consistency %d", (int)o->consistency);
     }
     if (o->consistency == SOFA_SCAN_AT_PLUS) {
         size_t usable = 0;
@@ -132,19 +117,19 @@ int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char 
             usable += o->tokens[i].vbuuid != 0;
         }
         if (usable == 0) {
-            return bad(err, errlen, "at_plus needs at least one mutation token");
+            return sofa__q_bad_arg(err, errlen, "at_plus needs at least one mutation token");
         }
     }
     if (o->client_context_id && (strlen(o->client_context_id) > SOFA__N1QL_MAX_CONTEXT_ID ||
                                  !utf8_ok(o->client_context_id))) {
-        return bad(err, errlen, "client_context_id longer than %u bytes or not UTF-8",
-                   SOFA__N1QL_MAX_CONTEXT_ID);
+        return sofa__q_bad_arg(err, errlen, "client_context_id longer than %u bytes or not UTF-8",
+                               SOFA__N1QL_MAX_CONTEXT_ID);
     }
     if (o->scan_wait && !utf8_ok(o->scan_wait)) {
-        return bad(err, errlen, "scan_wait is not valid UTF-8");
+        return sofa__q_bad_arg(err, errlen, "scan_wait is not valid UTF-8");
     }
     if (o->max_row > 256u * 1024u * 1024u) {
-        return bad(err, errlen, "max_row larger than 256 MiB");
+        return sofa__q_bad_arg(err, errlen, "max_row larger than 256 MiB");
     }
     int rc = 0;
     for (size_t i = 0; i < o->nargs; i++) {
@@ -157,7 +142,7 @@ int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char 
     for (size_t i = 0; i < o->nnamed; i++) {
         const char *name = o->named[i].name;
         if (!name || !*name || (name[0] == '$' && !name[1])) {
-            return bad(err, errlen, "named parameter %zu has no name", i + 1);
+            return sofa__q_bad_arg(err, errlen, "named parameter %zu has no name", i + 1);
         }
         json_t *v = user_json(o->named[i].json, "named parameter", i + 1, err, errlen, &rc);
         if (!v) {
@@ -173,8 +158,8 @@ int sofa__n1ql_check_opts(const char *statement, const sofa_query_opts *o, char 
         }
         if (!v || !json_is_object(v)) {
             json_decref(v);
-            return bad(err, errlen, "raw options are not a JSON object%s%s", v ? "" : ": ",
-                       v ? "" : je.text);
+            return sofa__q_bad_arg(err, errlen, "raw options are not a JSON object%s%s",
+                                   v ? "" : ": ", v ? "" : je.text);
         }
         json_decref(v);
     }
@@ -255,7 +240,7 @@ int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t
         const char *name = o->named[i].name;
         char key[300];
         if (!name || !*name || strlen(name) > 256) {
-            return bad(err, errlen, "named parameter %zu: bad name", i + 1);
+            return sofa__q_bad_arg(err, errlen, "named parameter %zu: bad name", i + 1);
         }
         snprintf(key, sizeof(key), "%s%s", name[0] == '$' ? "" : "$", name);
         json_t *v = user_json(o->named[i].json, "named parameter", i + 1, err, errlen, &rc);
@@ -274,7 +259,7 @@ int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t
     }
     if (o->consistency == SOFA_SCAN_AT_PLUS) {
         if (!req->bucket || !*req->bucket) {
-            return bad(err, errlen, "at_plus needs the bucket name");
+            return sofa__q_bad_arg(err, errlen, "at_plus needs the bucket name");
         }
         if (set_new(body, "scan_vectors", scan_vectors(o, req->bucket))) {
             return SOFA_E_NO_MEMORY;
@@ -297,7 +282,7 @@ int sofa__n1ql_common(json_t *body, const sofa__n1ql_req *req, char *err, size_t
         }
         if (!raw || !json_is_object(raw)) {
             json_decref(raw);
-            return bad(err, errlen, "raw options are not a JSON object");
+            return sofa__q_bad_arg(err, errlen, "raw options are not a JSON object");
         }
         rc = json_object_update(body, raw) == 0 ? 0 : SOFA_E_NO_MEMORY;
         json_decref(raw);
@@ -309,11 +294,12 @@ static int add_statement(json_t *body, const char *prefix, const char *statement
                          size_t errlen)
 {
     if (!statement || !*statement) {
-        return bad(err, errlen, "empty statement");
+        return sofa__q_bad_arg(err, errlen, "empty statement");
     }
     size_t plen = strlen(prefix), slen = strlen(statement);
     if (slen > SOFA__N1QL_MAX_STATEMENT) {
-        return bad(err, errlen, "statement longer than %u bytes", SOFA__N1QL_MAX_STATEMENT);
+        return sofa__q_bad_arg(err, errlen, "statement longer than %u bytes",
+                               SOFA__N1QL_MAX_STATEMENT);
     }
     char *s = malloc(plen + slen + 1);
     if (!s) {
@@ -366,7 +352,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
         break;
     case SOFA__N1QL_EXECUTE:
         if (!req->prepared || !*req->prepared) {
-            rc = bad(err, errlen, "no prepared statement name");
+            rc = sofa__q_bad_arg(err, errlen, "no prepared statement name");
             break;
         }
         rc = set_new(body, "prepared", json_string(req->prepared)) ? SOFA_E_NO_MEMORY : 0;
@@ -379,7 +365,7 @@ int sofa__n1ql_body(const sofa__n1ql_req *req, char **out, size_t *outlen, char 
         }
         break;
     default:
-        rc = bad(err, errlen, "unknown request mode");
+        rc = sofa__q_bad_arg(err, errlen, "unknown request mode");
         break;
     }
     if (rc == 0) {

@@ -1,31 +1,14 @@
 /* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
 #include "query/view_req.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "query/reqerr.h"
 #include "sofa/status.h"
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return SOFA_E_INVALID_ARGUMENT;
-}
 
 int sofa__url_encode(char *dst, size_t cap, size_t *pos, const char *s, size_t len)
 {
@@ -112,7 +95,7 @@ static int json_param(qs *q, const char *name, const char *text, char *err, size
     if (!v) {
         return json_error_code(&je) == json_error_out_of_memory
                    ? SOFA_E_NO_MEMORY
-                   : bad(err, errlen, "view option %s is not JSON: %s", name, je.text);
+                   : sofa__q_bad_arg(err, errlen, "view option %s is not JSON: %s", name, je.text);
     }
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     json_decref(v);
@@ -141,10 +124,11 @@ static void number_param(qs *q, const char *name, uint32_t v)
 static int check_name(const char *what, const char *name, char *err, size_t errlen)
 {
     if (!name || !*name) {
-        return bad(err, errlen, "empty %s name", what);
+        return sofa__q_bad_arg(err, errlen, "empty %s name", what);
     }
     if (strlen(name) > SOFA__VIEW_MAX_NAME) {
-        return bad(err, errlen, "%s name longer than %u bytes", what, SOFA__VIEW_MAX_NAME);
+        return sofa__q_bad_arg(err, errlen, "%s name longer than %u bytes", what,
+                               SOFA__VIEW_MAX_NAME);
     }
     return 0;
 }
@@ -152,32 +136,33 @@ static int check_name(const char *what, const char *name, char *err, size_t errl
 static int check_opts(const sofa_view_opts *o, char *err, size_t errlen)
 {
     if (o->struct_size != sizeof(*o)) {
-        return bad(err, errlen, "sofa_view_opts.struct_size is %zu, expected %zu", o->struct_size,
-                   sizeof(*o));
+        return sofa__q_bad_arg(err, errlen, "sofa_view_opts.struct_size is %zu, expected %zu",
+                               o->struct_size, sizeof(*o));
     }
     if (o->nkeys && !o->keys) {
-        return bad(err, errlen, "nkeys is set but keys is NULL");
+        return sofa__q_bad_arg(err, errlen, "nkeys is set but keys is NULL");
     }
     if (o->nkeys > SOFA__VIEW_MAX_KEYS) {
-        return bad(err, errlen, "more than %u keys", SOFA__VIEW_MAX_KEYS);
+        return sofa__q_bad_arg(err, errlen, "more than %u keys", SOFA__VIEW_MAX_KEYS);
     }
     if (o->nkeys && o->key) {
-        return bad(err, errlen, "key and keys are mutually exclusive");
+        return sofa__q_bad_arg(err, errlen, "key and keys are mutually exclusive");
     }
     const sofa_tristate ts[] = {o->inclusive_end, o->descending, o->reduce, o->group};
     for (size_t i = 0; i < sizeof(ts) / sizeof(ts[0]); i++) {
         if (ts[i] != SOFA_DEFAULT && ts[i] != SOFA_TRUE && ts[i] != SOFA_FALSE) {
-            return bad(err, errlen, "a true/false option has the value %d", (int)ts[i]);
+            return sofa__q_bad_arg(err, errlen, "a true/false option has the value %d", (int)ts[i]);
         }
     }
     if ((unsigned)o->stale > SOFA_STALE_UPDATE_AFTER) {
-        return bad(err, errlen, "unknown stale value %d", (int)o->stale);
+        return sofa__q_bad_arg(err, errlen, "unknown stale value %d", (int)o->stale);
     }
     if ((unsigned)o->on_error > SOFA_VIEW_ON_ERROR_STOP) {
-        return bad(err, errlen, "unknown on_error value %d", (int)o->on_error);
+        return sofa__q_bad_arg(err, errlen, "unknown on_error value %d", (int)o->on_error);
     }
     if (o->docs_concurrency > SOFA__VIEW_MAX_DOCS_CONCURRENCY) {
-        return bad(err, errlen, "docs_concurrency larger than %u", SOFA__VIEW_MAX_DOCS_CONCURRENCY);
+        return sofa__q_bad_arg(err, errlen, "docs_concurrency larger than %u",
+                               SOFA__VIEW_MAX_DOCS_CONCURRENCY);
     }
     return 0;
 }
@@ -197,7 +182,7 @@ static int build_body(const sofa_view_opts *o, sofa__view_req *out, char *err, s
             json_decref(doc);
             return o->keys[i] && json_error_code(&je) == json_error_out_of_memory
                        ? SOFA_E_NO_MEMORY
-                       : bad(err, errlen, "view key %zu is not JSON", i + 1);
+                       : sofa__q_bad_arg(err, errlen, "view key %zu is not JSON", i + 1);
         }
         if (json_array_append_new(keys, k) != 0) {
             json_decref(doc);
@@ -290,7 +275,8 @@ int sofa__view_req_build(const char *prefix, const char *ddoc, const char *view,
     if (rc == 0 && q.failed) {
         rc = q.failed == SOFA_E_NO_MEMORY
                  ? SOFA_E_NO_MEMORY
-                 : bad(err, errlen, "view path longer than %u bytes", SOFA__VIEW_MAX_PATH);
+                 : sofa__q_bad_arg(err, errlen, "view path longer than %u bytes",
+                                   SOFA__VIEW_MAX_PATH);
     }
     if (rc != 0) {
         free(q.buf);
