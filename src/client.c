@@ -194,8 +194,8 @@ int sofa_client_connect(sofa_client *c, sofa_connect_cb cb, void *cookie)
         return SOFA_E_INVALID_ARGUMENT;
     if (c->destroying || c->free_asked)
         return SOFA_E_SHUTDOWN;
-    if (c->boot_state != SOFA__BOOT_IDLE)
-        return SOFA_E_BAD_STATE;
+    if (c->boot_state == SOFA__BOOT_RUNNING || c->boot_state == SOFA__BOOT_DONE)
+        return SOFA_E_BAD_STATE; /* after a failed bootstrap, connect may be called again */
     c->connect_cb = cb;
     c->connect_cookie = cookie;
     c->npending++; /* the bootstrap itself */

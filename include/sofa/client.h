@@ -96,8 +96,9 @@ typedef void (*sofa_connect_cb)(sofa_client *client, sofa_status status, void *c
  * `config_total_timeout`. Operations scheduled before bootstrap completes wait
  * for it (bounded by their own deadlines).
  * @param cb      may be NULL; else called exactly once (see sofa_connect_cb).
+ * After a failed bootstrap, connect may be called again (a new attempt over the seeds).
  * @return 0 (then @p cb fires later, never from inside this call); SOFA_E_BAD_STATE
- *         when connect was already called; SOFA_E_NO_MEMORY.
+ *         while a bootstrap runs or after one succeeded; SOFA_E_SHUTDOWN; SOFA_E_NO_MEMORY.
  */
 SOFA_API int sofa_client_connect(sofa_client *client, sofa_connect_cb cb, void *cookie);
 

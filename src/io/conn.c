@@ -253,8 +253,12 @@ static void do_read(sofa__conn *c)
         }
         return;
     }
-    if (got)
+    if (got) {
         c->h->on_data(c, c->arg);
+        /* give back a buffer that grew for one large value */
+        if (!c->free_asked && c->state == SOFA__CONN_CONNECTED)
+            sofa__buf_shrink(&c->rbuf, 1u << 20);
+    }
 }
 
 static void on_event(sofa_io_event *ev, int fired, void *arg)

@@ -15,6 +15,9 @@
 
 static void try_next_seed(sofa_client *c);
 
+#define DEFAULT_MGMT_PORT 8091 /* cluster manager (HTTP) */
+#define DEFAULT_KV_PORT 11210  /* memcached binary protocol (KV) */
+
 /* ------------------------------------------------------------ the config fetch op */
 
 typedef struct fetch_priv {
@@ -152,6 +155,7 @@ int sofa__boot_start(sofa_client *c)
     c->boot_state = SOFA__BOOT_RUNNING;
     c->boot_status = 0;
     c->seed = 0;
+    c->seed_phase = 0;
     c->report_len = 0;
     c->report[0] = '\0';
     sofa__tentry_init(&c->boot_timer, on_boot_timer, c);
@@ -196,7 +200,21 @@ static int all_same(const sofa_client *c)
 static void try_next_seed(sofa_client *c)
 {
     while (c->seed < c->cs.nhosts) {
-        const sofa__host *h = &c->cs.hosts[c->seed++];
+        const sofa__host *h = &c->cs.hosts[c->seed];
+        /* An HTTP seed on the cluster manager's default port: try CCCP on the same host's
+         * default KV port first (as libcouchbase does), then the HTTP stream. */
+        if (h->type != SOFA__HOST_KV && c->seed_phase == 0 && h->port == DEFAULT_MGMT_PORT &&
+            (c->cs.bootstrap_on & SOFA__BOOTSTRAP_CCCP)) {
+            c->seed_phase = 1;
+            sofa__kvnode *n = sofa__node_new(c, h->host, DEFAULT_KV_PORT, 1);
+            if (n) {
+                c->boot_node = n;
+                sofa__node_connect(n);
+                return;
+            }
+        }
+        c->seed_phase = 0;
+        c->seed++;
         if (h->type != SOFA__HOST_KV) {
             if (!(c->cs.bootstrap_on & SOFA__BOOTSTRAP_HTTP)) {
                 sofa__client_report(c, "seed %zu %s:%u: HTTP disabled by bootstrap_on; skipped\n",
@@ -231,7 +249,8 @@ static void try_next_seed(sofa_client *c)
 
 void sofa__boot_seed_failed(sofa_client *c, const char *name, int status, const char *why)
 {
-    sofa__client_report(c, "seed %zu %s: %s (%s)\n", c->seed, name, why ? why : "failed",
+    sofa__client_report(c, "seed %zu %s: %s (%s)\n", c->seed + (c->seed_phase ? 1 : 0), name,
+                        why ? why : "failed",
                         sofa_status_name(status));
     /* The final status is specific when every seed failed the same way (auth, bucket,
      * timeout). */

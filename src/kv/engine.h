@@ -242,6 +242,7 @@ struct sofa_client {
     int boot_state;
     int boot_status;
     size_t seed;             /* next seed index */
+    int seed_phase;          /* 1: the CCCP attempt of an HTTP seed on port 8091 is running */
     sofa__kvnode *boot_node;
     sofa__tentry boot_timer; /* total bootstrap timeout */
     sofa_connect_cb connect_cb;
@@ -341,6 +342,10 @@ int sofa__op_parent_reserve(sofa_client *c);
 /* Accept a collector op (counted as pending; @p n children follow). Cannot fail after
  * sofa__op_parent_reserve() succeeded. */
 int sofa__op_submit_parent(sofa__op *parent, size_t n);
+/* Start collector @p p (after sofa__op_parent_reserve) with its state @p priv, the user's
+ * callback and cookie, and its @p n prepared children (parent and slot are set here). */
+void sofa__op_launch(sofa__op *p, void *priv, void (*cb)(void), void *cookie, sofa__op **kids,
+                     size_t n, uint64_t timeout_us);
 /* Release a finished record. */
 void sofa__op_free(sofa__op *op);
 /* Release the recycled records (client teardown). */

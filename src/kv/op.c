@@ -189,6 +189,23 @@ int sofa__op_submit_parent(sofa__op *parent, size_t n)
     return 0;
 }
 
+void sofa__op_launch(sofa__op *p, void *priv, void (*cb)(void), void *cookie, sofa__op **kids,
+                     size_t n, uint64_t timeout_us)
+{
+    p->priv = priv;
+    p->cb = cb;
+    p->cookie = cookie;
+    sofa__op_submit_parent(p, n);
+    for (size_t i = 0; i < n; i++) {
+        kids[i]->parent = p;
+        kids[i]->slot = i;
+        /* a child that cannot be accepted counts as answered: the collector still
+         * completes exactly once */
+        if (sofa__op_submit(kids[i], timeout_us) != 0 && --p->remaining == 0)
+            sofa__op_fail_later(p, SOFA_OK);
+    }
+}
+
 void sofa__op_fail_later(sofa__op *op, int status)
 {
     sofa_client *c = op->client;

@@ -166,23 +166,11 @@ int sofa_kv_get_replica(sofa_client *c, const void *key, size_t nkey, sofa_repli
         return SOFA_E_NO_MEMORY;
     }
     sofa__op_set_request(p, 0, NULL, 0, NULL, 0, key, (uint16_t)nkey, NULL, 0);
-    p->priv = ra;
-    p->cb = (void (*)(void))cb;
-    p->cookie = cookie;
     if (nrep == 0)
         ra->first_error = SOFA_E_NO_NODE;
-    sofa__op_submit_parent(p, nrep);
-    for (size_t i = 0; i < nrep; i++) {
-        kids[i]->parent = p;
+    for (size_t i = 0; i < nrep; i++)
         kids[i]->replica = (uint8_t)(i + 1);
-        if (sofa__op_submit(kids[i], o ? o->timeout_us : 0) != 0) {
-            /* counted as answered so the collector still completes exactly once */
-            if (!ra->first_error)
-                ra->first_error = SOFA_E_NO_MEMORY;
-            if (--p->remaining == 0)
-                sofa__op_fail_later(p, SOFA_OK);
-        }
-    }
+    sofa__op_launch(p, ra, (void (*)(void))cb, cookie, kids, nrep, o ? o->timeout_us : 0);
     free(kids);
     return 0;
 }
@@ -276,18 +264,11 @@ int sofa_kv_get_all_replicas(sofa_client *c, const void *key, size_t nkey,
     }
     ra->n = n;
     sofa__op_set_request(p, 0, NULL, 0, NULL, 0, key, (uint16_t)nkey, NULL, 0);
-    p->priv = ra;
-    p->cb = (void (*)(void))cb;
-    p->cookie = cookie;
-    sofa__op_submit_parent(p, n);
     for (size_t i = 0; i < n; i++) {
-        kids[i]->parent = p;
         kids[i]->replica = (uint8_t)i;
-        kids[i]->slot = i;
-        ra->items[i].status = SOFA_E_NO_MEMORY;
-        if (sofa__op_submit(kids[i], o ? o->timeout_us : 0) != 0 && --p->remaining == 0)
-            sofa__op_fail_later(p, SOFA_OK);
+        ra->items[i].status = SOFA_E_NO_MEMORY; /* until the copy's answer */
     }
+    sofa__op_launch(p, ra, (void (*)(void))cb, cookie, kids, n, o ? o->timeout_us : 0);
     return 0;
 }
 

@@ -117,18 +117,9 @@ int sofa_kv_get_multi(sofa_client *c, const sofa_key *keys, size_t nkeys, int fl
     }
     mc->n = nkeys;
     mc->quiet = (flags & SOFA_MULTI_QUIET) != 0;
-    p->priv = mc;
-    p->cb = (void (*)(void))cb;
-    p->cookie = cookie;
-    sofa__op_submit_parent(p, nkeys);
-    for (size_t i = 0; i < nkeys; i++) {
-        kids[i]->parent = p;
-        kids[i]->slot = i;
-        mc->items[i].status = SOFA_E_NO_MEMORY;
-        /* cannot fail: the deadline heap was reserved above */
-        if (sofa__op_submit(kids[i], o ? o->timeout_us : 0) != 0 && --p->remaining == 0)
-            sofa__op_fail_later(p, SOFA_OK);
-    }
+    for (size_t i = 0; i < nkeys; i++)
+        mc->items[i].status = SOFA_E_NO_MEMORY; /* until the key's answer */
+    sofa__op_launch(p, mc, (void (*)(void))cb, cookie, kids, nkeys, o ? o->timeout_us : 0);
     free(kids);
     return 0;
 }

@@ -114,10 +114,6 @@ int sofa_kv_observe(sofa_client *c, const void *key, size_t nkey, int master_onl
     }
     oc->n = n;
     sofa__op_set_request(p, 0, NULL, 0, NULL, 0, key, (uint16_t)nkey, NULL, 0);
-    p->priv = oc;
-    p->cb = (void (*)(void))cb;
-    p->cookie = cookie;
-    sofa__op_submit_parent(p, n);
     for (size_t i = 0; i < n; i++) {
         sofa__op *k = kids[i];
         sofa__op_set_request(k, SOFA__OP_OBSERVE, NULL, 0, NULL, 0, NULL, 0, body,
@@ -126,14 +122,11 @@ int sofa_kv_observe(sofa_client *c, const void *key, size_t nkey, int master_onl
         k->vbid = vb;
         k->vb0 = 1;
         k->replica = (uint8_t)i;
-        k->parent = p;
-        k->slot = i;
         oc->entries[i].server = oc->names[i];
         oc->entries[i].is_master = i == 0;
-        oc->entries[i].status = SOFA_E_NO_MEMORY;
-        if (sofa__op_submit(k, o ? o->timeout_us : 0) != 0 && --p->remaining == 0)
-            sofa__op_fail_later(p, SOFA_OK);
+        oc->entries[i].status = SOFA_E_NO_MEMORY; /* until the node's answer */
     }
+    sofa__op_launch(p, oc, (void (*)(void))cb, cookie, kids, n, o ? o->timeout_us : 0);
     return 0;
 }
 
@@ -361,21 +354,14 @@ static int per_node(sofa_client *c, const sofa__op_type *pt, const sofa__op_type
         free(p);
         return SOFA_E_NO_MEMORY;
     }
-    p->priv = priv;
-    p->cb = cb;
-    p->cookie = cookie;
-    sofa__op_submit_parent(p, n);
     for (size_t i = 0; i < n; i++) {
         sofa__op *k = kids[i];
         sofa__op_set_request(k, opcode, NULL, 0, NULL, 0, key, (uint16_t)nkey, NULL, 0);
         k->route = SOFA__ROUTE_NODE;
         k->fixed_node = (int)i;
         k->config_gen = c->config_gen;
-        k->parent = p;
-        k->slot = i;
-        if (sofa__op_submit(k, o ? o->timeout_us : 0) != 0 && --p->remaining == 0)
-            sofa__op_fail_later(p, SOFA_OK);
     }
+    sofa__op_launch(p, priv, cb, cookie, kids, n, o ? o->timeout_us : 0);
     free(kids);
     return 0;
 }

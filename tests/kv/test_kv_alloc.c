@@ -1,8 +1,8 @@
 /* Allocation-failure sweep of the engine: the scenario (create, connect, upsert, get,
  * multi-get, ping, wait, free) is run with the 1st, 2nd, ... allocation failing in turn.
  * Every run must end (no hang), every accepted operation must be answered exactly once,
- * and no allocation may be left behind. Linked with -Wl,--wrap for the allocator, which
- * replaces those calls in the test and in libsofa.a's objects. */
+ * and no allocation may be left behind (tests/support/failalloc wraps the allocator of the
+ * test and of libsofa.a's objects). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,71 +13,8 @@
 #include <cmocka.h>
 
 #include "kv/kvtest.h"
+#include "support/failalloc.h"
 #include "support/mockproc.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-char *__real_strdup(const char *s);
-char *__wrap_strdup(const char *s);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-
-static long fail_at = -1;
-static long calls;
-static long live;
-
-static int should_fail(void)
-{
-    long i = calls++;
-    return fail_at >= 0 && i == fail_at;
-}
-
-void *__wrap_malloc(size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __real_malloc(n);
-    live += p != NULL;
-    return p;
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    if (should_fail())
-        return NULL;
-    void *p = __real_calloc(n, size);
-    live += p != NULL;
-    return p;
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    if (should_fail())
-        return NULL;
-    void *q = __real_realloc(p, n);
-    if (q && !p)
-        live++;
-    return q;
-}
-
-char *__wrap_strdup(const char *s)
-{
-    if (should_fail())
-        return NULL;
-    char *p = __real_strdup(s);
-    live += p != NULL;
-    return p;
-}
-
-void __wrap_free(void *p)
-{
-    live -= p != NULL;
-    __real_free(p);
-}
 
 static sofa_test_mock mock;
 
@@ -111,20 +48,21 @@ static void ping_cb(sofa_client *c, sofa_status st, const sofa_ping_entry *e, si
     ((kt_res *)ck)->calls++;
 }
 
-/* Returns the number of allocations the run attempted. */
-static long scenario(const char *cs)
+/* Runs the scenario with allocation @p fail_at failing (-1: none); returns the number of
+ * allocations the run attempted. */
+static long scenario(const char *cs, long fail_at)
 {
-    calls = 0;
-    long live0 = live;
+    failalloc_start(fail_at);
     sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
     o.connstr = cs;
     o.username = "Administrator";
     o.password = "password";
     sofa_client *c = NULL;
     if (sofa_client_new(&c, &o, NULL, 0) != 0) {
+        failalloc_stop();
         assert_null(c);
-        assert_int_equal(live, live0);
-        return calls;
+        assert_int_equal(failalloc_live(), 0);
+        return failalloc_calls();
     }
     kt_res conn = {0}, w = {0}, g = {0}, m = {0}, p = {0};
     int rc_conn = sofa_client_connect(c, kt_connect_cb, &conn);
@@ -147,13 +85,14 @@ static long scenario(const char *cs)
     assert_int_equal(ex.calls, rc_ex == 0 ? 1 : 0);
     assert_int_equal(ct.calls, rc_ct == 0 ? 1 : 0);
     sofa_client_free(c);
+    failalloc_stop();
     assert_int_equal(conn.calls, rc_conn == 0 ? 1 : 0);
     assert_int_equal(w.calls, rc_w == 0 ? 1 : 0);
     assert_int_equal(g.calls, rc_g == 0 ? 1 : 0);
     assert_int_equal(m.calls, rc_m == 0 ? 1 : 0);
     assert_int_equal(p.calls, rc_p == 0 ? 1 : 0);
-    assert_int_equal(live, live0);
-    return calls;
+    assert_int_equal(failalloc_live(), 0);
+    return failalloc_calls();
 }
 
 static void test_every_allocation_fails_in_turn(void **state)
@@ -163,15 +102,11 @@ static void test_every_allocation_fails_in_turn(void **state)
     snprintf(cs, sizeof(cs),
              "%s?operation_timeout=0.3&config_node_timeout=0.2&config_total_timeout=0.4",
              mock.connstr);
-    fail_at = -1;
-    long total = scenario(cs);
+    long total = scenario(cs, -1);
     assert_true(total > 10);
     printf("sweeping %ld allocations\n", total);
-    for (long i = 0; i < total; i++) {
-        fail_at = i;
-        scenario(cs);
-    }
-    fail_at = -1;
+    for (long i = 0; i < total; i++)
+        scenario(cs, i);
 }
 
 static int setup(void **state)

@@ -5,10 +5,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "kv/engine.h"
 #include "kv/kvtest.h"
 #include "support/mockproc.h"
 
@@ -86,6 +88,8 @@ static void test_every_seed_refused(void **state)
     sofa_client_wait(c);
     assert_int_equal(g.calls, 1);
     assert_int_equal(g.status, SOFA_E_BOOTSTRAP_FAILED);
+    /* a failed bootstrap may be tried again */
+    assert_int_equal(kt_connect(c), SOFA_E_BOOTSTRAP_FAILED);
     sofa_client_free(c);
 }
 
@@ -247,6 +251,48 @@ static void test_http_bootstrap(void **state)
     sofa_client_free(c);
 }
 
+/* After an HTTP bootstrap the stream stays open: with polling off, a rebalance still
+ * reaches the client. */
+static void test_http_stream_updates(void **state)
+{
+    (void)state;
+    char cs[1200];
+    snprintf(cs, sizeof(cs), "%s?config_poll_interval=0", mock.http_connstr);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    int64_t rev = c->config->rev;
+    assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/rebalance", NULL, NULL, 0), 200);
+    for (int i = 0; i < 200 && c->config->rev == rev; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        sofa_client_tick(c);
+    }
+    assert_true(c->config->rev > rev);
+    kt_res r;
+    assert_int_equal(kt_get(c, "viahttp", &r), SOFA_OK);
+    sofa_client_free(c);
+}
+
+/* http://host on the default port: CCCP on host:11210 is tried first, then the HTTP stream
+ * on 8091 (nothing listens on either here: both show in the report, in that order). */
+static void test_http_default_port_tries_cccp_first(void **state)
+{
+    (void)state;
+    sofa_client *c = kt_client("http://127.0.0.1/default?config_node_timeout=0.5&"
+                               "config_total_timeout=2",
+                               "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_not_equal(kt_connect(c), SOFA_OK);
+    const char *rep = sofa_client_bootstrap_report(c);
+    const char *kv = strstr(rep, "seed 1 127.0.0.1:11210");
+    const char *http = strstr(rep, "seed 1 127.0.0.1:8091 (http)");
+    assert_non_null(kv);
+    assert_non_null(http);
+    assert_true(kv < http);
+    sofa_client_free(c);
+}
+
 static void test_cccp_refused_then_http_seed(void **state)
 {
     (void)state;
@@ -283,7 +329,9 @@ int main(void)
         cmocka_unit_test(test_unconnected_client_free),
         cmocka_unit_test(test_forced_mechanisms),
         cmocka_unit_test(test_http_bootstrap),
+        cmocka_unit_test(test_http_stream_updates),
         cmocka_unit_test(test_cccp_refused_then_http_seed),
+        cmocka_unit_test(test_http_default_port_tries_cccp_first),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

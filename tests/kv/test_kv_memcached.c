@@ -1,5 +1,11 @@
 /* memcached:// mode against Debian's memcached (binary protocol, with and without SASL):
  * ketama over the host list, no HELLO/SELECT_BUCKET, every operation memcached supports. */
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -232,6 +238,95 @@ static void test_server_killed(void **state)
     sofa_client_free(c);
 }
 
+/* memcached on the IPv6 loopback: reached with ipv6=allow (the default) and ipv6=only, not
+ * with ipv6=disabled (every operation fails, once). */
+static pid_t v6pid;
+
+static int free_port6(void)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    struct sockaddr_in6 a;
+    memset(&a, 0, sizeof(a));
+    a.sin6_family = AF_INET6;
+    a.sin6_addr = in6addr_loopback;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    socklen_t len = sizeof(a);
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin6_port);
+}
+
+static void test_ipv6(void **state)
+{
+    (void)state;
+    int port = free_port6();
+    if (port < 0) {
+        skip(); /* no IPv6 loopback on this machine: reported as skipped, not passed */
+        return;
+    }
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    v6pid = pid;
+    if (pid == 0) {
+        if (geteuid() == 0)
+            execlp("memcached", "memcached", "-u", "nobody", "-B", "binary", "-U", "0", "-l", "::1",
+                   "-p", portstr, (char *)NULL);
+        else
+            execlp("memcached", "memcached", "-B", "binary", "-U", "0", "-l", "::1", "-p", portstr,
+                   (char *)NULL);
+        _exit(127);
+    }
+    char cs[128];
+    snprintf(cs, sizeof(cs), "memcached://[::1]:%d?operation_timeout=0.5", port);
+    sofa_client *c = kt_client(cs, NULL, NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    int st = -1;
+    for (int i = 0; i < 50 && st != SOFA_OK; i++) { /* until memcached listens */
+        st = kt_upsert(c, "v6", "yes");
+        if (st != SOFA_OK) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_int_equal(st, SOFA_OK);
+    kt_res r;
+    assert_int_equal(kt_get(c, "v6", &r), SOFA_OK);
+    assert_string_equal(r.value, "yes");
+    sofa_client_free(c);
+
+    snprintf(cs, sizeof(cs), "memcached://[::1]:%d?ipv6=only", port);
+    c = kt_client(cs, NULL, NULL, NULL);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    assert_int_equal(kt_get(c, "v6", &r), SOFA_OK);
+    sofa_client_free(c);
+
+    /* an IPv6 literal with ipv6=disabled is refused when the client is created */
+    snprintf(cs, sizeof(cs), "memcached://[::1]:%d?ipv6=disabled", port);
+    sofa_client_options o = SOFA_CLIENT_OPTIONS_INIT;
+    o.connstr = cs;
+    c = NULL;
+    assert_int_equal(sofa_client_new(&c, &o, NULL, 0), SOFA_E_CONNSTR_VALUE);
+    assert_null(c);
+}
+
+static int stop_v6(void **state)
+{
+    (void)state;
+    if (v6pid > 0) {
+        kill(v6pid, SIGTERM);
+        waitpid(v6pid, NULL, 0);
+        v6pid = 0;
+    }
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -239,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_sasl),
         cmocka_unit_test(test_ketama_two_servers),
         cmocka_unit_test(test_server_killed),
+        cmocka_unit_test_teardown(test_ipv6, stop_v6),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

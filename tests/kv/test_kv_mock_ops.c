@@ -376,6 +376,34 @@ static void test_durability_level(void **state)
     assert_int_equal(w.status, SOFA_OK);
 }
 
+static int big_ok;
+static void big_get_cb(sofa_client *c, sofa_status st, const sofa_get_result *r, void *ck)
+{
+    const char *want = ck;
+    (void)c;
+    big_ok = st == SOFA_OK && r->nvalue == 5u * 1024 * 1024 && memcmp(r->value, want, r->nvalue) == 0;
+}
+
+/* A 5 MiB value goes out and comes back over many partial reads and writes. */
+static void test_large_value(void **state)
+{
+    (void)state;
+    size_t n = 5u * 1024 * 1024;
+    char *v = malloc(n);
+    assert_non_null(v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (char)('a' + i % 23);
+    kt_res w = {0};
+    assert_int_equal(sofa_kv_upsert(cli, "big", 3, v, n, NULL, kt_mut_cb, &w), 0);
+    sofa_client_wait(cli);
+    assert_int_equal(w.status, SOFA_OK);
+    big_ok = 0;
+    assert_int_equal(sofa_kv_get(cli, "big", 3, NULL, big_get_cb, v), 0);
+    sofa_client_wait(cli);
+    assert_int_equal(big_ok, 1);
+    free(v);
+}
+
 static void test_bad_input(void **state)
 {
     (void)state;
@@ -417,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_ping_stats),
         cmocka_unit_test(test_get_multi),
         cmocka_unit_test(test_durability_level),
+        cmocka_unit_test(test_large_value),
         cmocka_unit_test(test_bad_input),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

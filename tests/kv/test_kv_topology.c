@@ -258,6 +258,53 @@ static void test_polling_sees_rebalance(void **state)
     sofa_client_free(c);
 }
 
+/* A node leaves while operations are in flight on it: it is retired (draining), its
+ * operations are answered (directly or after a NOT_MY_VBUCKET retry), then it is closed. */
+static void test_retired_node_drains(void **state)
+{
+    (void)state;
+    store_all("r");
+    char cs[1200];
+    snprintf(cs, sizeof(cs), "%s?config_poll_interval=0.05", mock.connstr);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    int on2[NKEYS], n2 = 0;
+    for (int i = 0; i < NKEYS; i++) {
+        uint16_t vb;
+        int idx = sofa__config_map_key(c->config, keys[i], strlen(keys[i]), &vb);
+        if (idx >= 0 && c->nodes[idx]->port == mock.kv_ports[2])
+            on2[n2++] = i;
+    }
+    assert_true(n2 > 0);
+    kt_res warm;
+    assert_int_equal(kt_get(c, keys[on2[0]], &warm), SOFA_OK); /* node 2 connected and ready */
+    ctl("/mock/delay?ms=400&node=2");
+    memset(res, 0, sizeof(res));
+    for (int k = 0; k < n2; k++)
+        assert_int_equal(sofa_kv_get(c, keys[on2[k]], strlen(keys[on2[k]]), NULL, kt_get_cb,
+                                     &res[on2[k]]), 0);
+    sofa_client_tick(c); /* sent; the answers are 400 ms away */
+    int64_t rev = c->config->rev;
+    ctl("/mock/rebalance?nodes=0,1");
+    for (int i = 0; i < 100 && c->config->rev == rev; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        sofa_client_tick(c);
+    }
+    assert_true(c->config->rev > rev);
+    assert_non_null(c->draining); /* retired, its operations still in flight */
+    assert_int_equal(sofa_client_wait(c), 0);
+    for (int k = 0; k < n2; k++) {
+        assert_int_equal(res[on2[k]].calls, 1);
+        assert_int_equal(res[on2[k]].status, SOFA_OK);
+    }
+    assert_null(c->draining); /* answered, then closed */
+    ctl("/mock/reset");
+    ctl("/mock/rebalance?nodes=0,1,2");
+    sofa_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_garbage_packet),
         cmocka_unit_test(test_tmpfail_is_retried),
         cmocka_unit_test(test_polling_sees_rebalance),
+        cmocka_unit_test(test_retired_node_drains),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
