@@ -175,6 +175,9 @@ static void on_tick(sofa__tentry *t, void *arg)
     sofa__endure_run_round(e);
     sofa_client *c = e->c;
     uint64_t now = sofa__now(c->io);
+    if (now >= e->deadline)
+        return; /* the expire entry (due by now) answers; re-arming at the deadline would run
+                   this tick again in the same timer pass, forever (it can win every tie) */
     uint64_t next = e->deadline;
     if (now < e->deadline && e->interval < e->deadline - now)
         next = now + e->interval;

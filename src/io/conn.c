@@ -92,6 +92,7 @@ static int want(sofa__conn *c)
 }
 
 static void try_next_address(sofa__conn *c);
+static int self_connected(int fd);
 
 static void start_connect(sofa__conn *c, const struct addrinfo *ai)
 {
@@ -114,6 +115,10 @@ static void start_connect(sofa__conn *c, const struct addrinfo *ai)
         return;
     }
     int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc == 0 && self_connected(fd)) {
+        rc = -1;
+        errno = ECONNREFUSED;
+    }
     if (rc == 0) {
         c->state = SOFA__CONN_CONNECTED;
     } else if (errno != EINPROGRESS) {
@@ -132,6 +137,21 @@ static void start_connect(sofa__conn *c, const struct addrinfo *ai)
         sofa__timerq_remove(c->tq, &c->timeout);
         c->h->on_connected(c, c->arg);
     }
+}
+
+/* A TCP connect to a loopback port nobody listens on can pick that same port as its
+ * source port and "succeed" by connecting to itself (simultaneous open). It would
+ * then read its own requests back and hold the port a restarted server needs, so
+ * it counts as refused. */
+static int self_connected(int fd)
+{
+    struct sockaddr_storage local, peer;
+    socklen_t llen = sizeof(local), plen = sizeof(peer);
+    if (getsockname(fd, (struct sockaddr *)&local, &llen) != 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &plen) != 0 || llen != plen) {
+        return 0;
+    }
+    return memcmp(&local, &peer, llen) == 0;
 }
 
 static void try_next_address(sofa__conn *c)
@@ -272,6 +292,8 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
         socklen_t len = sizeof(err);
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
             err = errno;
+        if (!err && self_connected(c->fd))
+            err = ECONNREFUSED;
         if (err) {
             c->last_errno = err;
             snprintf(c->errmsg, sizeof(c->errmsg), "connect: %s", strerror(err));

@@ -79,7 +79,7 @@ static void note_status(fk_load *l, int kind, sofa_status st)
         l->item++;
     else
         l->failed++;
-    if (!fk_status_expected(kind, st, l->strict)) {
+    if (!(st == SOFA_E_CANCELED && l->freeing) && !fk_status_expected(kind, st, l->strict)) {
         if (l->unexpected < 5)
             fprintf(stderr, "unexpected status for %s: %s\n", kind_names[kind],
                     sofa_status_name(st));
@@ -101,15 +101,33 @@ static void run_faults(fk_load *l)
             f->http_status = l->fault_fn(l, f->path);
         else
             f->http_status = sofa_test_mock_ctl(l->mock, "POST", f->path, NULL, out, sizeof(out));
+        /* the mock runs stop and drop 1 ms after answering (start, by contrast, at once):
+         * give them time so that a following start cannot overtake them */
+        if (strstr(f->path, "/mock/stop") || strstr(f->path, "/mock/drop"))
+            fk_sleep_ms(5);
         if (f->http_status != 200)
             fprintf(stderr, "fault %s: HTTP %d %s\n", f->path, f->http_status, out);
+    }
+}
+
+static void on_destroyed(void *arg)
+{
+    fk_load *l = arg;
+    l->destroyed++;
+    if (l->completed != l->scheduled)
+        fprintf(stderr, "destroyed with %d of %d operations unanswered\n",
+                l->scheduled - l->completed, l->scheduled);
+    if (!l->done) {
+        l->done = 1;
+        if (l->on_done)
+            l->on_done(l);
     }
 }
 
 static void completed(fk_slot *s, sofa_status st)
 {
     fk_load *l = s->load;
-    if (l->freed)
+    if (l->freed || l->destroyed)
         l->late++;
     s->calls++;
     if (s->calls > 1) {
@@ -118,10 +136,21 @@ static void completed(fk_slot *s, sofa_status st)
     }
     s->status = st;
     l->completed++;
+    if (l->freeing && st != SOFA_E_CANCELED) {
+        if (l->not_canceled < 5)
+            fprintf(stderr, "after free: %s\n", sofa_status_name(st));
+        l->not_canceled++;
+    }
     note_status(l, s->kind, st);
-    run_faults(l);
-    if (l->freed)
+    if (l->freed || l->freeing)
         return;
+    run_faults(l);
+    if (l->free_at && l->completed >= l->free_at) {
+        l->freeing = 1;
+        sofa_client_on_destroyed(l->c, on_destroyed, l);
+        sofa_client_free(l->c); /* deferred until this callback returns */
+        return;
+    }
     while (l->scheduled < l->budget && l->scheduled - l->completed < l->inflight)
         schedule_one(l);
     if (l->completed == l->budget && !l->done) {
@@ -155,7 +184,8 @@ static void on_multi(sofa_client *c, sofa_status st, const sofa_multi_item *item
         s->load->unexpected++;
     } else {
         for (size_t i = 0; i < n; i++)
-            if (!fk_status_expected(K_MULTI, items[i].status, s->load->strict)) {
+            if (!(items[i].status == SOFA_E_CANCELED && s->load->freeing) &&
+                !fk_status_expected(K_MULTI, items[i].status, s->load->strict)) {
                 fprintf(stderr, "multi-get item %zu: %s\n", i, sofa_status_name(items[i].status));
                 s->load->unexpected++;
             }
@@ -249,9 +279,9 @@ void fk_load_start(fk_load *l)
 void fk_load_report(const fk_load *l, const char *tag)
 {
     fprintf(stderr, "[%s] scheduled %d completed %d ok %d item %d failed %d unexpected %d "
-                    "submit-errors %d doubled %d late %d |",
+                    "submit-errors %d doubled %d late %d destroyed %d |",
             tag, l->scheduled, l->completed, l->ok, l->item, l->failed, l->unexpected,
-            l->submit_errors, l->fired_once_more, l->late);
+            l->submit_errors, l->fired_once_more, l->late, l->destroyed);
     for (int i = 0; i < FK_STATUS_SLOTS && l->st_count[i]; i++)
         fprintf(stderr, " %s=%d", sofa_status_name(l->st_code[i]), l->st_count[i]);
     fprintf(stderr, "\n");
@@ -259,10 +289,15 @@ void fk_load_report(const fk_load *l, const char *tag)
 
 int fk_load_clean(const fk_load *l)
 {
-    if (l->unexpected || l->fired_once_more || l->late || l->submit_errors ||
-        l->completed != l->budget || l->scheduled != l->budget)
+    if (l->unexpected || l->fired_once_more || l->late || l->submit_errors || l->not_canceled)
         return 0;
-    for (int i = 0; i < l->budget; i++)
+    if (l->free_at) {
+        if (l->destroyed != 1 || l->completed != l->scheduled)
+            return 0;
+    } else if (l->completed != l->budget || l->scheduled != l->budget) {
+        return 0;
+    }
+    for (int i = 0; i < l->scheduled; i++)
         if (l->slots[i].calls != 1)
             return 0;
     for (int i = 0; i < l->nfaults; i++)
@@ -275,6 +310,18 @@ void fk_load_free(fk_load *l)
 {
     free(l->slots);
     l->slots = NULL;
+}
+
+/* Debugging aid: with FK_LOGFILE=path set, clients log at debug level into that file
+ * (fully buffered, so the timing changes little). */
+static FILE *log_file;
+
+static void file_logger(void *arg, sofa_log_level level, const char *subsystem,
+                        const char *file, int line, const char *msg)
+{
+    (void)arg;
+    fprintf(log_file, "%lld %d %s: %s (%s:%d)\n", (long long)fk_now_ms(), (int)level, subsystem,
+            msg, file, line);
 }
 
 sofa_client *fk_client(const sofa_test_mock *m, const char *extra, sofa_iops *io)
@@ -290,6 +337,13 @@ sofa_client *fk_client(const sofa_test_mock *m, const char *extra, sofa_iops *io
     o.username = "Administrator";
     o.password = "password";
     o.iops = io;
+    const char *lf = getenv("FK_LOGFILE");
+    if (lf && *lf && !log_file && (log_file = fopen(lf, "w")) != NULL)
+        setvbuf(log_file, NULL, _IOFBF, 1 << 20);
+    if (log_file) {
+        o.logger = file_logger;
+        o.log_level = SOFA_LOG_DEBUG;
+    }
     sofa_client *c = NULL;
     char err[256] = "";
     int rc = sofa_client_new(&c, &o, err, sizeof(err));

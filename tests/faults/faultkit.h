@@ -43,7 +43,13 @@ struct fk_load {
     int unexpected;           /* statuses outside the expected set */
     int submit_errors;        /* submit calls that returned != 0 */
     int late;                 /* callbacks after the client was freed */
-    int freed;
+    int freed;                /* set by the test right before a sofa_client_free() */
+    /* free the client from inside the callback that completes this many operations
+     * (0 = never): later callbacks must all be SOFA_E_CANCELED, none after on_destroyed */
+    int free_at;
+    int freeing;              /* sofa_client_free() was called from a callback */
+    int not_canceled;         /* callbacks after that with another status */
+    int destroyed;            /* on_destroyed calls */
     int strict;               /* 1: only OK / item statuses are expected (recovery) */
     int fired_once_more;      /* a slot fired twice */
     fk_slot *slots;

@@ -1,9 +1,15 @@
+
+
 /* Steady mixed load (get/upsert/remove/counter/multi-get, 2000 in flight, 5000 in all)
  * against a 3-node mock while it fails over, rebalances, stops and restarts a node, drops
  * connections, hangs a node, delays one past the operation timeout, answers with
  * TMPFAIL/BUSY/NOT_MY_VBUCKET (no config body), and sends truncated and garbage packets.
  * Every operation's callback fires exactly once with a status from the expected set, and
  * once the cluster is healthy again new operations all succeed.
+ *
+ * The client is also freed from inside a callback in the middle of some of these faults:
+ * every other operation then gets SOFA_E_CANCELED once, on_destroyed fires once, nothing
+ * after it.
  *
  * Built three times: sync (sofa_client_wait; the plugin comes from SOFA_IOPS, so ctest runs
  * it on select, libevent and libev) and on an application-run libevent / libev loop. */
@@ -142,9 +148,12 @@ typedef struct scenario {
     } faults[FK_MAX_FAULTS];
     const char *heal[4]; /* control calls that make the cluster healthy again */
     int must_fail;       /* 1: the faults must make at least one operation fail */
+    int free_at;         /* free the client from a callback after this many completions */
 } scenario;
 
-/* Connect, run the load with the scenario's faults, heal, check recovery, free. */
+/* Connect, run the load with the scenario's faults, heal, check recovery, free. With
+ * free_at, the client is freed from inside a callback in the middle of the faults instead,
+ * and recovery is checked with a new client. */
 static void run_scenario(const scenario *sc)
 {
     ctl("/mock/reset");
@@ -160,6 +169,7 @@ static void run_scenario(const scenario *sc)
     assert_int_equal(fk_load_init(&l, c, &mock, BUDGET, INFLIGHT, 0x5eed0000u ^ (unsigned)strlen(sc->name)), 0);
     for (int i = 0; i < FK_MAX_FAULTS && sc->faults[i].path; i++)
         fk_load_add_fault(&l, sc->faults[i].at, sc->faults[i].path);
+    l.free_at = sc->free_at;
     watchdog_fired = 0;
     run_load(&l);
     fk_load_report(&l, sc->name);
@@ -167,16 +177,37 @@ static void run_scenario(const scenario *sc)
     assert_int_equal(l.fired_once_more, 0);
     assert_int_equal(l.unexpected, 0);
     assert_int_equal(l.submit_errors, 0);
-    assert_int_equal(l.completed, BUDGET);
-    for (int i = 0; i < BUDGET; i++)
+    assert_int_equal(l.late, 0);
+    if (sc->free_at) {
+        assert_int_equal(l.destroyed, 1);
+        assert_int_equal(l.not_canceled, 0);
+        assert_int_equal(l.completed, l.scheduled);
+        assert_true(l.scheduled > sc->free_at);
+    } else {
+        assert_int_equal(l.completed, BUDGET);
+    }
+    for (int i = 0; i < l.scheduled; i++)
         assert_int_equal(l.slots[i].calls, 1);
     assert_true(fk_load_clean(&l));
     if (sc->must_fail)
         assert_true(l.failed > 0);
-    assert_int_equal(sofa_client_pending(c), 0);
 
     for (int i = 0; i < 4 && sc->heal[i]; i++)
         ctl(sc->heal[i]);
+    if (sc->free_at) {
+        fk_load_free(&l);
+        c = fk_client(&mock, "", io);
+        assert_non_null(c);
+#if defined(FK_APP_LIBEV) || defined(FK_APP_LIBEVENT)
+        assert_int_equal(sofa_client_connect(c, NULL, NULL), 0);
+#else
+        assert_int_equal(fk_connect_wait(c), SOFA_OK);
+#endif
+        assert_true(fk_recover(c, run_load, 400, 8000));
+        sofa_client_free(c);
+        return;
+    }
+    assert_int_equal(sofa_client_pending(c), 0);
     assert_true(fk_recover(c, run_load, 400, 8000));
 
     /* nothing fires during or after free: no operation is pending */
@@ -190,7 +221,7 @@ static void test_failover(void **state)
 {
     (void)state;
     static const scenario sc = {
-        "failover", {{800, "/mock/failover?node=1"}}, {"/mock/rebalance?nodes=0,1,2"}, 0};
+        "failover", {{800, "/mock/failover?node=1"}}, {"/mock/rebalance?nodes=0,1,2"}, 0, 0};
     run_scenario(&sc);
 }
 
@@ -199,7 +230,7 @@ static void test_rebalance_twice(void **state)
     (void)state;
     static const scenario sc = {
         "rebalance", {{600, "/mock/rebalance"}, {2500, "/mock/rebalance?nodes=0,2"}},
-        {"/mock/rebalance?nodes=0,1,2"}, 0};
+        {"/mock/rebalance?nodes=0,1,2"}, 0, 0};
     run_scenario(&sc);
 }
 
@@ -207,7 +238,16 @@ static void test_stop_and_start(void **state)
 {
     (void)state;
     static const scenario sc = {
-        "stop-start", {{600, "/mock/stop?node=2"}, {2500, "/mock/start?node=2"}}, {NULL}, 0};
+        "stop-start", {{600, "/mock/stop?node=2"}, {2500, "/mock/start?node=2"}}, {NULL}, 0, 0};
+    run_scenario(&sc);
+}
+
+static void test_stop_quick_start(void **state)
+{
+    (void)state;
+    /* back after 10 completions: operations in reconnect backoff find it again */
+    static const scenario sc = {
+        "stop-quick-start", {{600, "/mock/stop?node=2"}, {610, "/mock/start?node=2"}}, {NULL}, 0, 0};
     run_scenario(&sc);
 }
 
@@ -216,14 +256,14 @@ static void test_stop_past_timeout(void **state)
     (void)state;
     /* node 2 stays down for the rest of the run: its operations fail (refused, timeouts) */
     static const scenario sc = {
-        "stop-long", {{600, "/mock/stop?node=2"}}, {"/mock/start?node=2"}, 1};
+        "stop-long", {{600, "/mock/stop?node=2"}}, {"/mock/start?node=2"}, 1, 0};
     run_scenario(&sc);
 }
 
 static void test_stop_for_ms(void **state)
 {
     (void)state;
-    static const scenario sc = {"stop-for-ms", {{600, "/mock/stop?node=0&for_ms=300"}}, {NULL}, 1};
+    static const scenario sc = {"stop-for-ms", {{600, "/mock/stop?node=0&for_ms=300"}}, {NULL}, 0, 0};
     run_scenario(&sc);
 }
 
@@ -231,7 +271,7 @@ static void test_drop_all(void **state)
 {
     (void)state;
     static const scenario sc = {
-        "drop", {{600, "/mock/drop"}, {1800, "/mock/drop?node=1"}, {3000, "/mock/drop"}}, {NULL}, 1};
+        "drop", {{600, "/mock/drop"}, {1800, "/mock/drop?node=1"}, {3000, "/mock/drop"}}, {NULL}, 1, 0};
     run_scenario(&sc);
 }
 
@@ -239,7 +279,7 @@ static void test_hang(void **state)
 {
     (void)state;
     static const scenario sc = {
-        "hang", {{600, "/mock/hang?on=1&node=1"}, {2600, "/mock/hang?on=0&node=1"}}, {NULL}, 1};
+        "hang", {{600, "/mock/hang?on=1&node=1"}, {2600, "/mock/hang?on=0&node=1"}}, {NULL}, 1, 0};
     run_scenario(&sc);
 }
 
@@ -249,7 +289,7 @@ static void test_delay_past_timeout(void **state)
     /* responses come after their operations timed out: late answers must be ignored */
     static const scenario sc = {
         "delay", {{600, "/mock/delay?ms=800&node=0"}, {2600, "/mock/delay?ms=0&node=0"}},
-        {NULL}, 1};
+        {NULL}, 1, 0};
     run_scenario(&sc);
 }
 
@@ -261,7 +301,7 @@ static void test_tmpfail_busy_nmvb(void **state)
                                  {1500, "/mock/fail?status=0x85&opcode=any&count=300"},
                                  {2700, "/mock/fail?status=0x07&opcode=any&count=300"}},
                                 {NULL},
-                                0};
+                                0, 0};
     run_scenario(&sc);
 }
 
@@ -273,16 +313,54 @@ static void test_truncated_and_garbage(void **state)
                                  {1500, "/mock/corrupt?mode=garbage&opcode=any&count=1&node=1"},
                                  {2500, "/mock/corrupt?mode=garbage&opcode=any&count=2"}},
                                 {NULL},
-                                1};
+                                1, 0};
     run_scenario(&sc);
 }
 
-int main(void)
+static void test_free_during_hang(void **state)
 {
+    (void)state;
+    /* operations wait on a hung node when a callback frees the client */
+    static const scenario sc = {"free-hang", {{600, "/mock/hang?on=1&node=1"}},
+                                {"/mock/hang?on=0&node=1"}, 0, 1200};
+    run_scenario(&sc);
+}
+
+static void test_free_during_failover(void **state)
+{
+    (void)state;
+    static const scenario sc = {"free-failover", {{600, "/mock/failover?node=2"}},
+                                {"/mock/rebalance?nodes=0,1,2"}, 0, 700};
+    run_scenario(&sc);
+}
+
+static void test_free_during_drop(void **state)
+{
+    (void)state;
+    static const scenario sc = {"free-drop", {{600, "/mock/drop"}}, {NULL}, 0, 620};
+    run_scenario(&sc);
+}
+
+static void test_free_during_backoff(void **state)
+{
+    (void)state;
+    /* operations sit in TMPFAIL retry backoff */
+    static const scenario sc = {"free-backoff",
+                                {{300, "/mock/fail?status=0x86&opcode=any&count=100000"}},
+                                {"/mock/reset"}, 0, 900};
+    run_scenario(&sc);
+}
+
+/* argv[1]: an optional cmocka test filter. */
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failover),
         cmocka_unit_test(test_rebalance_twice),
         cmocka_unit_test(test_stop_and_start),
+        cmocka_unit_test(test_stop_quick_start),
         cmocka_unit_test(test_stop_past_timeout),
         cmocka_unit_test(test_stop_for_ms),
         cmocka_unit_test(test_drop_all),
@@ -290,6 +368,10 @@ int main(void)
         cmocka_unit_test(test_delay_past_timeout),
         cmocka_unit_test(test_tmpfail_busy_nmvb),
         cmocka_unit_test(test_truncated_and_garbage),
+        cmocka_unit_test(test_free_during_hang),
+        cmocka_unit_test(test_free_during_failover),
+        cmocka_unit_test(test_free_during_drop),
+        cmocka_unit_test(test_free_during_backoff),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

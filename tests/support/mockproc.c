@@ -156,6 +156,9 @@ void sofa_test_mock_stop(sofa_test_mock *m)
     if (m == NULL) {
         return;
     }
+    if (getenv("SOFA_TEST_MOCK_LOG") != NULL) { /* debugging aid: show the mock's log */
+        dump_log(m);
+    }
     sofa_test_proc_cleanup(&m->pid, m->dir);
 }
 

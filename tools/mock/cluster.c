@@ -513,7 +513,11 @@ static void restart_cb(evutil_socket_t fd, short what, void *arg)
     (void)what;
     mock_node *n = arg;
     if (!n->running && mock_node_start(n) != 0) {
-        mock_log("node %d: restart failed", n->index);
+        /* e.g. the port is briefly held by another socket: keep trying */
+        mock_log("node %d: restart failed, retrying in 50 ms", n->index);
+        if (mock_node_schedule_restart(n, 50) != 0) {
+            mock_log("node %d: cannot schedule the restart", n->index);
+        }
     }
 }
 
