@@ -8,7 +8,8 @@
 # usage: tools/bench/run-memcached-compare.sh [BUILD_DIR]      (default: ./build)
 # environment: DURATION (seconds, default 5), KEYS (default 1000), BATCH (default 100),
 #              SETPCT (default 10), SIZE (default 100), MEMCACHED (default: memcached on PATH),
-#              MC_THREADS (memcached -t, default 4 = memcached's default)
+#              MC_THREADS (memcached -t, default 4 = memcached's default),
+#              MC_ARGS (more memcached options for both clients alike, e.g. "-R 200")
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -18,6 +19,7 @@ BATCH=${BATCH:-100}
 SETPCT=${SETPCT:-10}
 SIZE=${SIZE:-100}
 MC_THREADS=${MC_THREADS:-4}
+read -r -a MC_EXTRA <<<"${MC_ARGS:-}"
 MEMCACHED=${MEMCACHED:-$(command -v memcached || true)}
 BENCH=$BUILD/tools/bench/sofa-bench
 LMC=$BUILD/tools/bench/compare-libmemcached
@@ -31,7 +33,7 @@ done
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 USER_OPT=()
 [ "$(id -u)" -eq 0 ] && USER_OPT=(-u root)
-"$MEMCACHED" "${USER_OPT[@]}" -l 127.0.0.1 -p "$PORT" -U 0 -B binary -m 256 -t "$MC_THREADS" &
+"$MEMCACHED" "${USER_OPT[@]}" -l 127.0.0.1 -p "$PORT" -U 0 -B binary -m 256 -t "$MC_THREADS" "${MC_EXTRA[@]}" &
 MC_PID=$!
 trap 'kill "$MC_PID" 2>/dev/null || true; wait "$MC_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -42,7 +44,7 @@ done
 COMMON_SOFA=(-U "memcached://127.0.0.1:$PORT" -t 1 -B "$BATCH" -I "$KEYS" -r "$SETPCT" -m "$SIZE" -M "$SIZE")
 COMMON_LMC=(-p "$PORT" -B "$BATCH" -I "$KEYS" -r "$SETPCT" -s "$SIZE")
 
-echo "== memcached $("$MEMCACHED" -V | awk '{print $2}') -t $MC_THREADS on 127.0.0.1:$PORT; one thread, batch $BATCH, $((100 - SETPCT))% gets, $SIZE-byte values, $KEYS keys, ${DURATION}s each"
+echo "== memcached $("$MEMCACHED" -V | awk '{print $2}') -t $MC_THREADS ${MC_ARGS:-} on 127.0.0.1:$PORT; one thread, batch $BATCH, $((100 - SETPCT))% gets, $SIZE-byte values, $KEYS keys, ${DURATION}s each"
 # populate once (not measured), then the timed runs
 "$BENCH" "${COMMON_SOFA[@]}" --populate -n 1 --json >/dev/null
 
