@@ -9,7 +9,9 @@
 # environment: DURATION (seconds, default 5), KEYS (default 1000), BATCH (default 100),
 #              SETPCT (default 10), SIZE (default 100), MEMCACHED (default: memcached on PATH),
 #              MC_THREADS (memcached -t, default 4 = memcached's default),
-#              MC_ARGS (more memcached options for both clients alike, e.g. "-R 200")
+#              MC_ARGS (more memcached options for both clients alike, e.g. "-R 200"),
+#              ROUNDS (default 1: the four runs are repeated ROUNDS times, interleaved, and the
+#              median round of each client is shown - use 5 or more on a busy machine)
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -19,6 +21,7 @@ BATCH=${BATCH:-100}
 SETPCT=${SETPCT:-10}
 SIZE=${SIZE:-100}
 MC_THREADS=${MC_THREADS:-4}
+ROUNDS=${ROUNDS:-1}
 read -r -a MC_EXTRA <<<"${MC_ARGS:-}"
 MEMCACHED=${MEMCACHED:-$(command -v memcached || true)}
 BENCH=$BUILD/tools/bench/sofa-bench
@@ -62,22 +65,33 @@ timed() {
 }
 TMPD=$(mktemp -d)
 trap 'kill "$MC_PID" 2>/dev/null || true; wait "$MC_PID" 2>/dev/null || true; rm -rf "$TMPD"' EXIT
-timed sofa "$BENCH" "${COMMON_SOFA[@]}" -d "$DURATION" --json
-for mode in noreply buffered sync; do
-  timed "lmc-$mode" "$LMC" "${COMMON_LMC[@]}" -d "$DURATION" --json --sets "$mode"
+for round in $(seq 1 "$ROUNDS"); do
+  timed "sofa.$round" "$BENCH" "${COMMON_SOFA[@]}" -d "$DURATION" --json
+  for mode in noreply buffered sync; do
+    timed "lmc-$mode.$round" "$LMC" "${COMMON_LMC[@]}" -d "$DURATION" --json --sets "$mode"
+  done
 done
 
-python3 - "$TMPD" "$TICK" <<'PY'
+python3 - "$TMPD" "$TICK" "$ROUNDS" <<'PY'
 import json, sys, os
-d, tick = sys.argv[1], float(sys.argv[2])
-def load(name):
+d, tick, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+def load1(name):
     j = json.load(open(os.path.join(d, name + ".json")))
     u, s, st = open(os.path.join(d, name + ".cpu")).read().split()
     j["client_cpu"] = float(u) + float(s)
     j["server_cpu"] = float(st) / tick
     return j
+def load(name):
+    # the median round by ops/s (all rounds listed when there are several)
+    rs = sorted((load1("%s.%d" % (name, r)) for r in range(1, rounds + 1)),
+                key=lambda j: j["ops_per_sec"])
+    if rounds > 1:
+        print("%-12s rounds ops/s: %s" % (name, " ".join("%.0f" % j["ops_per_sec"] for j in rs)))
+    return rs[len(rs) // 2]
 runs = [("sofa-bench", load("sofa"))] + [
     ("libmemcached %-8s" % m, load("lmc-" + m)) for m in ("noreply", "buffered", "sync")]
+if rounds > 1:
+    print("median round of %d:" % rounds)
 print("%-22s %12s %8s %15s %15s %10s" % ("client", "ops/s", "errors", "client us/op", "server us/op", "server %"))
 for name, j in runs:
     ops = j["ops"]
