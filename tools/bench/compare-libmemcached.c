@@ -1,8 +1,16 @@
 /* Copyright 2026 The sofa authors. Licensed under the Apache License, Version 2.0. */
 /* compare-libmemcached: the sofa-bench workload (batches of gets and sets over a key
- * space) done with libmemcached, the reference C client, against real memcached. To be
- * fair to libmemcached it uses its fastest pipelined paths: binary protocol, buffered
- * (no-reply) sets flushed once per batch, and one mget per batch for the gets.
+ * space) done with libmemcached, the reference C client, against real memcached. Gets use
+ * libmemcached's fastest pipelined path (binary protocol, one mget per batch: GETKQ per
+ * key + NOOP). Sets come in three modes (--sets):
+ *   noreply   buffered quiet sets (SETQ), flushed once per batch: no confirmation, no CAS
+ *             (libmemcached's fastest path; less work than sofa does);
+ *   buffered  buffered sets that the server answers (SET), flushed once per batch;
+ *             libmemcached reads the answers before the next mget but throws their
+ *             status away (the same server and network work as sofa, no per-set status);
+ *   sync      every set waits for its answer and its status is checked (the same work
+ *             and the same guarantee as sofa, which confirms every op; but one round trip
+ *             per set, since libmemcached has no pipelined confirmed store).
  * Run by tools/bench/run-memcached-compare.sh; see docs/bench.md. */
 #include <errno.h>
 #include <stddef.h>
@@ -27,7 +35,11 @@ typedef struct cfg {
     uint64_t port, batch, set_percent, keyspace, ops, value_size, seed;
     double duration;
     int populate, json;
+    int sets; /* SETS_* */
 } cfg;
+
+enum { SETS_NOREPLY, SETS_BUFFERED, SETS_SYNC };
+static const char *const sets_names[] = {"noreply", "buffered", "sync"};
 
 static uint64_t now_ns(void)
 {
@@ -94,13 +106,15 @@ static int set_num(cfg *c, char letter, const char *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: compare-libmemcached -p PORT [-H HOST] [-B BATCH] [-I KEYS] [-r SET_PCT] "
-               "[-s VALUE_SIZE] [-n OPS | -d SECONDS] [--populate] [--json]\n");
+               "[-s VALUE_SIZE] [-n OPS | -d SECONDS] [--sets noreply|buffered|sync] "
+               "[--populate] [--json]\n");
 }
 
 static int parse(int argc, char **argv, cfg *c)
 {
     static const struct option lo[] = {{"populate", no_argument, NULL, 1},
                                        {"json", no_argument, NULL, 2},
+                                       {"sets", required_argument, NULL, 3},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
     int o;
@@ -117,6 +131,17 @@ static int parse(int argc, char **argv, cfg *c)
                 fprintf(stderr, "compare-libmemcached: bad -d '%s'\n", optarg);
                 return -1;
             }
+        } else if (o == 3) {
+            size_t i = 0;
+            while (i < 3 && strcmp(optarg, sets_names[i]) != 0) {
+                i++;
+            }
+            if (i == 3) {
+                fprintf(stderr, "compare-libmemcached: bad --sets '%s' (noreply|buffered|sync)\n",
+                        optarg);
+                return -1;
+            }
+            c->sets = (int)i;
         } else if (o == 1 || o == 2) {
             *(o == 1 ? &c->populate : &c->json) = 1;
         } else if (o == '?' || set_num(c, (char)o, optarg) != 0) {
@@ -164,14 +189,20 @@ static void batch(work *w, unsigned n)
             memcached_return_t rc =
                 memcached_set(w->mc, key, KEY_LEN, w->value, c->value_size, 0, 0);
             w->t.sets++;
-            w->t.errors += rc != MEMCACHED_SUCCESS && rc != MEMCACHED_BUFFERED;
+            if (c->sets == SETS_SYNC) {
+                w->t.errors += rc != MEMCACHED_SUCCESS;
+            } else {
+                w->t.errors += rc != MEMCACHED_SUCCESS && rc != MEMCACHED_BUFFERED;
+            }
         } else {
             w->kp[ngets] = key;
             w->kl[ngets] = KEY_LEN;
             ngets++;
         }
     }
-    w->t.errors += memcached_flush_buffers(w->mc) != MEMCACHED_SUCCESS;
+    if (c->sets != SETS_SYNC) {
+        w->t.errors += memcached_flush_buffers(w->mc) != MEMCACHED_SUCCESS;
+    }
     w->t.ops += n;
     if (ngets == 0) {
         return;
@@ -207,11 +238,11 @@ static int work_open(work *w, const cfg *c)
         return -1;
     }
     memset(w->value, 'x', c->value_size);
-    /* libmemcached's fastest pipelined settings */
+    /* libmemcached's fastest pipelined settings for the chosen set mode */
     memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_BINARY_PROTOCOL, 1);
     memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_TCP_NODELAY, 1);
-    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_BUFFER_REQUESTS, 1);
-    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_NOREPLY, 1);
+    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_BUFFER_REQUESTS, c->sets != SETS_SYNC);
+    memcached_behavior_set(w->mc, MEMCACHED_BEHAVIOR_NOREPLY, c->sets == SETS_NOREPLY);
     if (memcached_server_add(w->mc, c->host, (in_port_t)c->port) != MEMCACHED_SUCCESS) {
         fprintf(stderr, "compare-libmemcached: cannot add server %s:%llu\n", c->host,
                 (unsigned long long)c->port);
@@ -276,16 +307,17 @@ static void report(const work *w, double secs)
     double p50 = (double)hist_percentile(&w->h, 50) / 1000.0;
     double p99 = (double)hist_percentile(&w->h, 99) / 1000.0;
     if (!w->c->json) {
-        printf("compare-libmemcached (libmemcached %s): %llu ops in %.3f s: %.0f ops/s (%llu gets, "
+        printf("compare-libmemcached (libmemcached %s, %s sets): %llu ops in %.3f s: %.0f ops/s (%llu gets, "
                "%llu hits, %llu sets, %llu errors; batch of %llu: p50 %.1f us, p99 %.1f us)\n",
-               LIBMEMCACHED_VERSION_STRING, (unsigned long long)t->ops, secs, rate,
+               LIBMEMCACHED_VERSION_STRING, sets_names[w->c->sets], (unsigned long long)t->ops, secs, rate,
                (unsigned long long)t->gets, (unsigned long long)t->hits,
                (unsigned long long)t->sets, (unsigned long long)t->errors,
                (unsigned long long)w->c->batch, p50, p99);
         return;
     }
-    json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f}", "client",
-                          "libmemcached " LIBMEMCACHED_VERSION_STRING, "ops", (json_int_t)t->ops,
+    json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f}", "client",
+                          "libmemcached " LIBMEMCACHED_VERSION_STRING, "sets_mode",
+                          sets_names[w->c->sets], "ops", (json_int_t)t->ops,
                           "gets", (json_int_t)t->gets, "sets", (json_int_t)t->sets, "hits",
                           (json_int_t)t->hits, "errors", (json_int_t)t->errors, "seconds", secs,
                           "ops_per_sec", rate, "batch_p50_us", p50, "batch_p99_us", p99);
@@ -299,7 +331,7 @@ static void report(const work *w, double secs)
 
 int main(int argc, char **argv)
 {
-    cfg c = {"127.0.0.1", 0, 100, 10, 1000, 0, 100, 1, 0, 0, 0};
+    cfg c = {"127.0.0.1", 0, 100, 10, 1000, 0, 100, 1, 0, 0, 0, SETS_NOREPLY};
     if (parse(argc, argv, &c) != 0) {
         return 2;
     }

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Compare sofa-bench with compare-libmemcached (libmemcached from Debian) against real
 # memcached: the same pipelined workload (one thread, batch 100, 90% gets, 100-byte values),
-# each for DURATION seconds. Prints both figures and the ratio. See docs/bench.md.
+# each for DURATION seconds. libmemcached runs in its three set modes (noreply, buffered,
+# sync; see compare-libmemcached.c). Prints ops/s, the CPU time the client and the memcached
+# server spent per operation during each run, and the ratios. See docs/bench.md.
 #
 # usage: tools/bench/run-memcached-compare.sh [BUILD_DIR]      (default: ./build)
 # environment: DURATION (seconds, default 5), KEYS (default 1000), BATCH (default 100),
-#              SETPCT (default 10), SIZE (default 100), MEMCACHED (default: memcached on PATH)
+#              SETPCT (default 10), SIZE (default 100), MEMCACHED (default: memcached on PATH),
+#              MC_THREADS (memcached -t, default 4 = memcached's default),
+#              MC_ARGS (more memcached options for both clients alike, e.g. "-R 200"),
+#              ROUNDS (default 1: the four runs are repeated ROUNDS times, interleaved, and the
+#              median round of each client is shown - use 5 or more on a busy machine)
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -14,6 +20,9 @@ KEYS=${KEYS:-1000}
 BATCH=${BATCH:-100}
 SETPCT=${SETPCT:-10}
 SIZE=${SIZE:-100}
+MC_THREADS=${MC_THREADS:-4}
+ROUNDS=${ROUNDS:-1}
+read -r -a MC_EXTRA <<<"${MC_ARGS:-}"
 MEMCACHED=${MEMCACHED:-$(command -v memcached || true)}
 BENCH=$BUILD/tools/bench/sofa-bench
 LMC=$BUILD/tools/bench/compare-libmemcached
@@ -27,7 +36,7 @@ done
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 USER_OPT=()
 [ "$(id -u)" -eq 0 ] && USER_OPT=(-u root)
-"$MEMCACHED" "${USER_OPT[@]}" -l 127.0.0.1 -p "$PORT" -U 0 -B binary -m 256 &
+"$MEMCACHED" "${USER_OPT[@]}" -l 127.0.0.1 -p "$PORT" -U 0 -B binary -m 256 -t "$MC_THREADS" "${MC_EXTRA[@]}" &
 MC_PID=$!
 trap 'kill "$MC_PID" 2>/dev/null || true; wait "$MC_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
@@ -38,18 +47,60 @@ done
 COMMON_SOFA=(-U "memcached://127.0.0.1:$PORT" -t 1 -B "$BATCH" -I "$KEYS" -r "$SETPCT" -m "$SIZE" -M "$SIZE")
 COMMON_LMC=(-p "$PORT" -B "$BATCH" -I "$KEYS" -r "$SETPCT" -s "$SIZE")
 
-echo "== memcached $("$MEMCACHED" -V | awk '{print $2}') on 127.0.0.1:$PORT; one thread, batch $BATCH, $((100 - SETPCT))% gets, $SIZE-byte values, $KEYS keys, ${DURATION}s each"
+echo "== memcached $("$MEMCACHED" -V | awk '{print $2}') -t $MC_THREADS ${MC_ARGS:-} on 127.0.0.1:$PORT; one thread, batch $BATCH, $((100 - SETPCT))% gets, $SIZE-byte values, $KEYS keys, ${DURATION}s each"
 # populate once (not measured), then the timed runs
 "$BENCH" "${COMMON_SOFA[@]}" --populate -n 1 --json >/dev/null
-SOFA_JSON=$("$BENCH" "${COMMON_SOFA[@]}" -d "$DURATION" --json)
-LMC_JSON=$("$LMC" "${COMMON_LMC[@]}" -d "$DURATION" --json)
 
-python3 - "$SOFA_JSON" "$LMC_JSON" <<'PY'
-import json, sys
-s, l = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print("sofa-bench:           %10.0f ops/s  (%d ops, %d errors, p50 %.1f us, p99 %.1f us per op)"
-      % (s["ops_per_sec"], s["ops"], s["errors"], s["latency_us"]["p50"], s["latency_us"]["p99"]))
-print("compare-libmemcached: %10.0f ops/s  (%d ops, %d errors; %s)"
-      % (l["ops_per_sec"], l["ops"], l["errors"], l["client"]))
-print("ratio sofa / libmemcached: %.2fx" % (s["ops_per_sec"] / l["ops_per_sec"]))
+TICK=$(getconf CLK_TCK)
+server_ticks() { awk '{print $14 + $15}' "/proc/$MC_PID/stat"; }
+# timed NAME CMD...: runs CMD, keeps its JSON in OUT_NAME and "client_cpu server_cpu" seconds
+# in CPU_NAME (client: user+sys of the process; server: memcached's utime+stime delta).
+timed() {
+  local name=$1 s0 s1 t
+  shift
+  s0=$(server_ticks)
+  t=$( { TIMEFORMAT='%U %S'; time "$@" >"$TMPD/$name.json"; } 2>&1 )
+  s1=$(server_ticks)
+  echo "$t $(( s1 - s0 ))" >"$TMPD/$name.cpu"
+}
+TMPD=$(mktemp -d)
+trap 'kill "$MC_PID" 2>/dev/null || true; wait "$MC_PID" 2>/dev/null || true; rm -rf "$TMPD"' EXIT
+for round in $(seq 1 "$ROUNDS"); do
+  timed "sofa.$round" "$BENCH" "${COMMON_SOFA[@]}" -d "$DURATION" --json
+  for mode in noreply buffered sync; do
+    timed "lmc-$mode.$round" "$LMC" "${COMMON_LMC[@]}" -d "$DURATION" --json --sets "$mode"
+  done
+done
+
+python3 - "$TMPD" "$TICK" "$ROUNDS" <<'PY'
+import json, sys, os
+d, tick, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+def load1(name):
+    j = json.load(open(os.path.join(d, name + ".json")))
+    u, s, st = open(os.path.join(d, name + ".cpu")).read().split()
+    j["client_cpu"] = float(u) + float(s)
+    j["server_cpu"] = float(st) / tick
+    return j
+def load(name):
+    # the median round by ops/s (all rounds listed when there are several)
+    rs = sorted((load1("%s.%d" % (name, r)) for r in range(1, rounds + 1)),
+                key=lambda j: j["ops_per_sec"])
+    if rounds > 1:
+        print("%-12s rounds ops/s: %s" % (name, " ".join("%.0f" % j["ops_per_sec"] for j in rs)))
+    return rs[len(rs) // 2]
+runs = [("sofa-bench", load("sofa"))] + [
+    ("libmemcached %-8s" % m, load("lmc-" + m)) for m in ("noreply", "buffered", "sync")]
+if rounds > 1:
+    print("median round of %d:" % rounds)
+print("%-22s %12s %8s %15s %15s %10s" % ("client", "ops/s", "errors", "client us/op", "server us/op", "server %"))
+for name, j in runs:
+    ops = j["ops"]
+    print("%-22s %12.0f %8d %15.3f %15.3f %9.0f%%" % (
+        name, j["ops_per_sec"], j["errors"], 1e6 * j["client_cpu"] / ops,
+        1e6 * j["server_cpu"] / ops, 100 * j["server_cpu"] / j["seconds"]))
+s = runs[0][1]["ops_per_sec"]
+for name, j in runs[1:]:
+    print("ratio sofa / %s: %.2fx" % (name.strip(), s / j["ops_per_sec"]))
+print("(noreply: libmemcached sets are not confirmed (SETQ) - less work than sofa; buffered: the "
+      "same server work, statuses discarded; sync: the same guarantee as sofa, one round trip per set)")
 PY
