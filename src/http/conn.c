@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "io/resolve.h"
 #include "sofa/status.h"
 
 enum { HC_CONNECTING, HC_CONNECTED, HC_FAILED };
@@ -28,6 +29,7 @@ struct sofa__hconn {
     sofa_io_event *ev;
     sofa_io_timer *timer; /* reports errors from the loop */
     struct addrinfo *addrs, *next;
+    sofa__resolve *rq; /* name being resolved off the loop thread */
     int pending_status; /* error to report from the timer */
     char pending_msg[400];
     char *wbuf;
@@ -56,6 +58,8 @@ static void close_socket(sofa__hconn *c)
 
 static void release(sofa__hconn *c)
 {
+    sofa__resolve_cancel(c->rq);
+    c->rq = NULL;
     close_socket(c);
     if (c->timer) {
         c->io->update_timer(c->io, c->timer, SOFA_IO_CLEANUP, 0);
@@ -170,6 +174,31 @@ static int try_next(sofa__hconn *c, int *last_errno)
     return -1;
 }
 
+/* Start connecting to the resolved addresses (or report the resolution error) from
+ * the caller's stack: failures are reported from the loop. */
+static void connect_addrs(sofa__hconn *c, int gai)
+{
+    if (gai != 0) {
+        c->addrs = NULL;
+        fail_later(c, gai == EAI_MEMORY ? SOFA_E_NO_MEMORY : SOFA_E_NAME_RESOLUTION,
+                   gai_strerror(gai));
+        return;
+    }
+    c->next = c->addrs;
+    int e = 0;
+    if (try_next(c, &e) != 0) {
+        fail_later(c, errno_status(e), strerror(e));
+    }
+}
+
+static void on_resolved(int gai, struct addrinfo *res, void *arg)
+{
+    sofa__hconn *c = arg;
+    c->rq = NULL;
+    c->addrs = res;
+    connect_addrs(c, gai);
+}
+
 int sofa__hconn_open(sofa_iops *io, const sofa__logger *lg, const char *host, uint16_t port,
                      const sofa__hconn_handler *h, void *arg, sofa__hconn **out)
 {
@@ -200,19 +229,17 @@ int sofa__hconn_open(sofa_iops *io, const sofa__logger *lg, const char *host, ui
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_NUMERICSERV;
-    int gai = getaddrinfo(host, service, &hints, &c->addrs);
-    if (gai != 0) {
-        c->addrs = NULL;
-        *out = c;
-        fail_later(c, SOFA_E_NAME_RESOLUTION, gai_strerror(gai));
+    *out = c;
+    /* Numeric hosts resolve at once; names go to a worker thread (never block the loop). */
+    int gai = sofa__resolve_numeric(host, service, &hints, &c->addrs);
+    if (gai == EAI_NONAME) {
+        int rc = sofa__resolve_start(&c->rq, io, host, service, &hints, on_resolved, c);
+        if (rc != 0) {
+            fail_later(c, rc, "cannot start resolving the host name");
+        }
         return 0;
     }
-    c->next = c->addrs;
-    int e = 0;
-    *out = c;
-    if (try_next(c, &e) != 0) {
-        fail_later(c, errno_status(e), strerror(e));
-    }
+    connect_addrs(c, gai);
     return 0;
 }
 

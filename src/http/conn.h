@@ -63,7 +63,7 @@ typedef struct sofa__hconn_handler {
 } sofa__hconn_handler;
 
 /*
- * Start connecting to @p host:@p port (a name is resolved with getaddrinfo;
+ * Start connecting to @p host:@p port (a name is resolved off the loop thread, io/resolve.h;
  * every address is tried in turn). Failures are reported through on_error
  * from the loop, never from inside this call.
  * @return 0 and *out; SOFA_E_INVALID_ARGUMENT (host too long / empty),

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "io/resolve.h"
 #include "sofa/status.h"
 
 static void on_event(sofa_io_event *ev, int fired, void *arg);
@@ -48,6 +49,8 @@ static void release_socket(sofa__conn *c)
 
 static void destroy(sofa__conn *c)
 {
+    sofa__resolve_cancel(c->rq);
+    c->rq = NULL;
     release_socket(c);
     sofa__timerq_remove(c->tq, &c->timeout);
     if (c->addrs)
@@ -67,6 +70,8 @@ static void fail(sofa__conn *c, int status, const char *what)
     SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "io", "%s:%u: %s (%s)", c->host, (unsigned)c->port,
              c->errmsg, sofa_status_name(status));
     c->state = SOFA__CONN_CLOSED;
+    sofa__resolve_cancel(c->rq);
+    c->rq = NULL;
     release_socket(c);
     sofa__timerq_remove(c->tq, &c->timeout);
     c->h->on_error(c, status, c->arg);
@@ -169,6 +174,28 @@ static void try_next_address(sofa__conn *c)
     start_connect(c, ai);
 }
 
+static void resolved(sofa__conn *c, int rc, struct addrinfo *res)
+{
+    if (rc != 0) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "cannot resolve: %s", gai_strerror(rc));
+        fail(c, rc == EAI_MEMORY ? SOFA_E_NO_MEMORY : SOFA_E_NAME_RESOLUTION, c->errmsg);
+        return;
+    }
+    c->addrs = res;
+    c->next_addr = c->addrs;
+    try_next_address(c);
+}
+
+static void on_resolved(int rc, struct addrinfo *res, void *arg)
+{
+    sofa__conn *c = arg;
+    c->rq = NULL;
+    c->busy++;
+    resolved(c, rc, res);
+    if (--c->busy == 0 && c->free_asked)
+        destroy(c);
+}
+
 static void resolve_and_connect(sofa__conn *c)
 {
     struct addrinfo hints;
@@ -178,26 +205,27 @@ static void resolve_and_connect(sofa__conn *c)
     hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
     char port[8];
     snprintf(port, sizeof(port), "%u", (unsigned)c->port);
-    /* Numeric hosts never block; names go through the system resolver. */
-    hints.ai_flags |= AI_NUMERICHOST;
-    int rc = getaddrinfo(c->host, port, &hints, &c->addrs);
-    if (rc == EAI_NONAME) {
-        hints.ai_flags &= ~AI_NUMERICHOST;
-        rc = getaddrinfo(c->host, port, &hints, &c->addrs);
-    }
-    if (rc != 0) {
-        c->addrs = NULL;
-        snprintf(c->errmsg, sizeof(c->errmsg), "cannot resolve: %s", gai_strerror(rc));
-        fail(c, rc == EAI_MEMORY ? SOFA_E_NO_MEMORY : SOFA_E_NAME_RESOLUTION, c->errmsg);
-        return;
-    }
-    c->next_addr = c->addrs;
+    c->started = 1;
+    /* The connect timeout covers resolution too. */
     if (c->opts.connect_timeout_us &&
         sofa__timerq_add(c->tq, &c->timeout, sofa__now(c->io) + c->opts.connect_timeout_us) != 0) {
         fail(c, SOFA_E_NO_MEMORY, "out of memory (timer)");
         return;
     }
-    try_next_address(c);
+    /* Numeric hosts (what cluster configs carry) resolve at once; names go to a worker
+     * thread so the loop never blocks. */
+    struct addrinfo *res = NULL;
+    int rc = sofa__resolve_numeric(c->host, port, &hints, &res);
+    if (rc != EAI_NONAME) {
+        resolved(c, rc, res);
+        return;
+    }
+    rc = sofa__resolve_start(&c->rq, c->io, c->host, port, &hints, on_resolved, c);
+    if (rc != 0) {
+        snprintf(c->errmsg, sizeof(c->errmsg), "cannot start resolving: %s",
+                 sofa_status_name(rc));
+        fail(c, rc, c->errmsg);
+    }
 }
 
 static void on_timer(sofa__tentry *e, void *arg)
@@ -205,7 +233,7 @@ static void on_timer(sofa__tentry *e, void *arg)
     sofa__conn *c = arg;
     (void)e;
     c->busy++;
-    if (c->fd < 0 && c->state == SOFA__CONN_CONNECTING && !c->addrs) {
+    if (c->state == SOFA__CONN_CONNECTING && !c->started) {
         resolve_and_connect(c); /* the deferred start */
     } else if (c->state == SOFA__CONN_CONNECTING) {
         snprintf(c->errmsg, sizeof(c->errmsg), "connect timed out after %llu ms",
@@ -397,6 +425,8 @@ void sofa__conn_close(sofa__conn *c)
     if (!c || c->state == SOFA__CONN_CLOSED)
         return;
     c->state = SOFA__CONN_CLOSED;
+    sofa__resolve_cancel(c->rq);
+    c->rq = NULL;
     release_socket(c);
     sofa__timerq_remove(c->tq, &c->timeout);
 }

@@ -3,7 +3,7 @@
  * The connection layer: one non-blocking TCP connection driven by the IOPS table.
  * Generic: the KV pipelines and the HTTP client both sit on it.
  *
- *   sofa__conn_new()     resolve host (numeric hosts never block; names use getaddrinfo),
+ *   sofa__conn_new()     resolve host (numeric hosts inline; names on a worker thread, io/resolve.h),
  *                        start a non-blocking connect to each address in turn, bounded by
  *                        the connect timeout (an entry in the client's deadline queue).
  *   on_connected         the socket is connected; writes may already have been queued.
@@ -76,6 +76,8 @@ struct sofa__conn {
     const sofa__conn_handler *h;
     void *arg;
     struct addrinfo *addrs, *next_addr;
+    struct sofa__resolve *rq; /* name being resolved off the loop thread */
+    int started;              /* resolution begun (the deferred start ran) */
     int busy;       /* > 0 while inside a dispatch */
     int free_asked; /* sofa__conn_free() called while busy */
     int last_errno;
