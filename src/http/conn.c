@@ -450,6 +450,8 @@ void sofa__hconn_free(sofa__hconn *c)
         return;
     }
     if (c->busy) {
+        sofa__resolve_cancel(c->rq);
+        c->rq = NULL;
         close_socket(c);
         c->h = NULL;
         c->freed = 1;

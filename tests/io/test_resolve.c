@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "core/log.h"
+#include "http/conn.h"
 #include "io/resolve.h"
 #include "sofa/client.h"
 #include "sofa/iops.h"
@@ -258,6 +260,101 @@ static void client_freed_while_resolving(void **state)
     wait_workers_gone();
 }
 
+/* ---- the query/view HTTP connection (src/http/conn.c) ---- */
+
+typedef struct {
+    sofa_iops *io;
+    int connected;
+    int errors;
+    int status;
+    char msg[400];
+} hstate;
+
+static void h_connected(sofa__hconn *c, void *arg)
+{
+    (void)c;
+    hstate *s = arg;
+    s->connected++;
+    s->io->stop_watching(s->io);
+}
+
+static void h_data(sofa__hconn *c, const char *data, size_t len, void *arg)
+{
+    (void)c;
+    (void)data;
+    (void)len;
+    (void)arg;
+}
+
+static void h_error(sofa__hconn *c, int status, const char *msg, void *arg)
+{
+    (void)c;
+    hstate *s = arg;
+    s->errors++;
+    s->status = status;
+    snprintf(s->msg, sizeof(s->msg), "%s", msg);
+    s->io->stop_watching(s->io);
+}
+
+static const sofa__hconn_handler hhandler = {h_connected, h_data, h_error};
+
+static void hconn_run(const char *host, uint16_t port, hstate *s)
+{
+    memset(s, 0, sizeof(*s));
+    sofa__logger lg;
+    sofa__logger_init(&lg, NULL, NULL, 0);
+    assert_int_equal(sofa_iops_select_new(&s->io), 0);
+    sofa__hconn *c = NULL;
+    assert_int_equal(sofa__hconn_open(s->io, &lg, host, port, &hhandler, s, &c), 0);
+    assert_int_equal(s->connected + s->errors, 0);
+    s->io->start_watching(s->io);
+    sofa__hconn_free(c);
+    sofa_iops_free(s->io);
+    wait_workers_gone();
+}
+
+static void hconn_localhost_connects(void **state)
+{
+    (void)state;
+    hstate s;
+    hconn_run("localhost", (uint16_t)mock.http_ports[0], &s);
+    if (s.connected != 1)
+        fail_msg("not connected: %s", s.msg);
+    assert_int_equal(s.errors, 0);
+}
+
+static void hconn_unknown_name_fails(void **state)
+{
+    (void)state;
+    hstate s;
+    hconn_run("nosuch.invalid", 8093, &s);
+    assert_int_equal(s.connected, 0);
+    assert_int_equal(s.errors, 1);
+    assert_int_equal(s.status, SOFA_E_NAME_RESOLUTION);
+    assert_non_null(strstr(s.msg, "nosuch.invalid"));
+}
+
+static void hconn_freed_while_resolving(void **state)
+{
+    (void)state;
+    sofa__logger lg;
+    sofa__logger_init(&lg, NULL, NULL, 0);
+    for (int i = 0; i < 10; i++) {
+        hstate s;
+        memset(&s, 0, sizeof(s));
+        assert_int_equal(sofa_iops_select_new(&s.io), 0);
+        sofa__hconn *c = NULL;
+        assert_int_equal(sofa__hconn_open(s.io, &lg, i % 2 ? "localhost" : "nosuch.invalid",
+                                          (uint16_t)mock.http_ports[0], &hhandler, &s, &c),
+                         0);
+        sofa__hconn_free(c);
+        s.io->start_watching(s.io);
+        assert_int_equal(s.connected + s.errors, 0);
+        sofa_iops_free(s.io);
+    }
+    wait_workers_gone();
+}
+
 static int start_mock(void **state)
 {
     (void)state;
@@ -282,6 +379,9 @@ int main(void)
         cmocka_unit_test(client_bootstraps_through_localhost),
         cmocka_unit_test(client_unknown_name_fails),
         cmocka_unit_test(client_freed_while_resolving),
+        cmocka_unit_test(hconn_localhost_connects),
+        cmocka_unit_test(hconn_unknown_name_fails),
+        cmocka_unit_test(hconn_freed_while_resolving),
     };
     return cmocka_run_group_tests_name("async name resolution", tests, start_mock, stop_mock);
 }
