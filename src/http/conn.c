@@ -29,7 +29,7 @@ struct sofa__hconn {
     sofa_io_event *ev;
     sofa_io_timer *timer; /* reports errors from the loop */
     struct addrinfo *addrs, *next;
-    sofa__resolve *rq; /* name being resolved off the loop thread */
+    sofa__resolve *rq;  /* name being resolved off the loop thread */
     int pending_status; /* error to report from the timer */
     char pending_msg[400];
     char *wbuf;

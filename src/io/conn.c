@@ -222,8 +222,7 @@ static void resolve_and_connect(sofa__conn *c)
     }
     rc = sofa__resolve_start(&c->rq, c->io, c->host, port, &hints, on_resolved, c);
     if (rc != 0) {
-        snprintf(c->errmsg, sizeof(c->errmsg), "cannot start resolving: %s",
-                 sofa_status_name(rc));
+        snprintf(c->errmsg, sizeof(c->errmsg), "cannot start resolving: %s", sofa_status_name(rc));
         fail(c, rc, c->errmsg);
     }
 }

@@ -157,6 +157,8 @@ int sofa__resolve_start(sofa__resolve **out, sofa_iops *io, const char *host, co
         free(r);
         return SOFA_E_NO_MEMORY;
     }
+    r->rfd = -1;
+    r->wfd = -1;
     r->io = io;
     r->cb = cb;
     r->arg = arg;
