@@ -262,13 +262,7 @@ static void n1ql_on_complete(sofa_query *q)
 static void n1ql_deliver_end(sofa_query *q, int status)
 {
     n1ql_state *st = state(q);
-    sofa_query_meta m;
-    sofa__q_meta(q, &m);
-    if (status == 0) {
-        st->cbs.on_done(q->svc->client, &m, q->cookie);
-    } else {
-        st->cbs.on_error(q->svc->client, (sofa_status)status, &m, q->cookie);
-    }
+    sofa__q_deliver_end(q, status, st->cbs.on_done, st->cbs.on_error);
 }
 
 static void n1ql_cleanup(sofa_query *q)

@@ -400,3 +400,15 @@ void sofa__queries_cancel_all(sofa__svc *s)
         sofa__q_finish(s->queries, SOFA_E_CANCELED, "canceled: the client is being destroyed");
     }
 }
+
+void sofa__q_deliver_end(sofa_query *q, int status, sofa__q_done_fn on_done,
+                         sofa__q_error_fn on_error)
+{
+    sofa_query_meta m;
+    sofa__q_meta(q, &m);
+    if (status == 0) {
+        on_done(q->svc->client, &m, q->cookie);
+    } else {
+        on_error(q->svc->client, (sofa_status)status, &m, q->cookie);
+    }
+}

@@ -118,6 +118,13 @@ static inline int sofa__q_closing(const sofa_query *q)
 /* Build the public metadata view of @p q (valid until q is released). */
 void sofa__q_meta(sofa_query *q, sofa_query_meta *m);
 
+/* The terminal callbacks N1QL and views share: on_done for status 0, else on_error. */
+typedef void (*sofa__q_done_fn)(sofa_client *client, const sofa_query_meta *meta, void *cookie);
+typedef void (*sofa__q_error_fn)(sofa_client *client, sofa_status status,
+                                 const sofa_query_meta *meta, void *cookie);
+void sofa__q_deliver_end(sofa_query *q, int status, sofa__q_done_fn on_done,
+                         sofa__q_error_fn on_error);
+
 /* svc teardown: finish every running query with SOFA_E_CANCELED. */
 void sofa__queries_cancel_all(sofa__svc *s);
 

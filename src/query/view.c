@@ -343,13 +343,7 @@ static void view_on_complete(sofa_query *q)
 static void view_deliver_end(sofa_query *q, int status)
 {
     view_state *vs = vstate(q);
-    sofa_query_meta m;
-    sofa__q_meta(q, &m);
-    if (status == 0) {
-        vs->cbs.on_done(q->svc->client, &m, q->cookie);
-    } else {
-        vs->cbs.on_error(q->svc->client, (sofa_status)status, &m, q->cookie);
-    }
+    sofa__q_deliver_end(q, status, vs->cbs.on_done, vs->cbs.on_error);
 }
 
 static void view_cleanup(sofa_query *q)
