@@ -20,11 +20,14 @@
 #define BENCH_NSTATUS 1000
 /* --rounds: at most this many schedule-all/answer-all rounds in --pending mode */
 #define BENCH_MAX_ROUNDS 100
+/* --window: at most this many batches in flight */
+#define BENCH_MAX_WINDOW 64
 
 typedef struct bench_config {
     const char *connstr, *username, *password;
     uint32_t threads;
     uint32_t batch;
+    uint32_t window; /* batches in flight (default 1: schedule, wait, repeat) */
     uint64_t keyspace;
     uint32_t set_percent;
     uint32_t min_size, max_size;
@@ -58,11 +61,16 @@ typedef struct bench_worker {
     struct bench_slot *slots;
     uint64_t populated;
     int populate_status; /* first failure while populating, or 0 */
+    /* --window > 1: operations still unanswered in each batch, and the run it serves */
+    uint32_t *batch_left;
+    struct bench_run *run;
+    int windowed;
 } bench_worker;
 
 typedef struct bench_slot {
     bench_worker *w;
     uint64_t start_ns;
+    uint32_t batch; /* --window: which batch this slot belongs to */
 } bench_slot;
 
 /* shared run state (run.c) */

@@ -142,6 +142,7 @@ int main(int argc, char **argv)
     cfg.password = getenv("SOFA_PASSWORD");
     cfg.threads = 1;
     cfg.batch = 100;
+    cfg.window = 1;
     cfg.keyspace = 1000;
     cfg.set_percent = 33;
     cfg.min_size = 50;

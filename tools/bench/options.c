@@ -43,6 +43,8 @@ static const bench_option options[] = {
      "threads, one client each (default 1)"},
     {"batch", 'B', OPT_U32, CFG(batch), 1, BENCH_MAX_BATCH, "N",
      "operations scheduled per batch before waiting (default 100)"},
+    {"window", 'W', OPT_U32, CFG(window), 1, BENCH_MAX_WINDOW, "N",
+     "batches kept in flight: a batch is replaced as soon as it is answered (default 1)"},
     {"keyspace", 'I', OPT_U64, CFG(keyspace), 1, 9999999999ull, "N",
      "number of distinct keys (default 1000)"},
     {"set-pct", 'r', OPT_U32, CFG(set_percent), 0, 100, "PCT",

@@ -10,8 +10,11 @@
 #              SETPCT (default 10), SIZE (default 100), MEMCACHED (default: memcached on PATH),
 #              MC_THREADS (memcached -t, default 4 = memcached's default),
 #              MC_ARGS (more memcached options for both clients alike, e.g. "-R 200"),
-#              ROUNDS (default 1: the four runs are repeated ROUNDS times, interleaved, and the
-#              median round of each client is shown - use 5 or more on a busy machine)
+#              ROUNDS (default 1: the runs are repeated ROUNDS times, interleaved, and the
+#              median round of each client is shown - use 5 or more on a busy machine),
+#              WINDOW (default 2: sofa-bench is also run with -W WINDOW, that many batches in
+#              flight, and libmemcached noreply with a batch of BATCH*WINDOW, the same number
+#              of operations in flight; WINDOW=1 skips both)
 set -euo pipefail
 
 BUILD=${1:-build}
@@ -22,6 +25,7 @@ SETPCT=${SETPCT:-10}
 SIZE=${SIZE:-100}
 MC_THREADS=${MC_THREADS:-4}
 ROUNDS=${ROUNDS:-1}
+WINDOW=${WINDOW:-2}
 read -r -a MC_EXTRA <<<"${MC_ARGS:-}"
 MEMCACHED=${MEMCACHED:-$(command -v memcached || true)}
 BENCH=$BUILD/tools/bench/sofa-bench
@@ -45,7 +49,7 @@ for _ in $(seq 1 100); do
 done
 
 COMMON_SOFA=(-U "memcached://127.0.0.1:$PORT" -t 1 -B "$BATCH" -I "$KEYS" -r "$SETPCT" -m "$SIZE" -M "$SIZE")
-COMMON_LMC=(-p "$PORT" -B "$BATCH" -I "$KEYS" -r "$SETPCT" -s "$SIZE")
+COMMON_LMC=(-p "$PORT" -I "$KEYS" -r "$SETPCT" -s "$SIZE")
 
 echo "== memcached $("$MEMCACHED" -V | awk '{print $2}') -t $MC_THREADS ${MC_ARGS:-} on 127.0.0.1:$PORT; one thread, batch $BATCH, $((100 - SETPCT))% gets, $SIZE-byte values, $KEYS keys, ${DURATION}s each"
 # populate once (not measured), then the timed runs
@@ -68,39 +72,54 @@ trap 'kill "$MC_PID" 2>/dev/null || true; wait "$MC_PID" 2>/dev/null || true; rm
 for round in $(seq 1 "$ROUNDS"); do
   timed "sofa.$round" "$BENCH" "${COMMON_SOFA[@]}" -d "$DURATION" --json
   for mode in noreply buffered sync; do
-    timed "lmc-$mode.$round" "$LMC" "${COMMON_LMC[@]}" -d "$DURATION" --json --sets "$mode"
+    timed "lmc-$mode.$round" "$LMC" "${COMMON_LMC[@]}" -B "$BATCH" -d "$DURATION" --json --sets "$mode"
   done
+  if [ "$WINDOW" -gt 1 ]; then
+    timed "sofa-w.$round" "$BENCH" "${COMMON_SOFA[@]}" -W "$WINDOW" -d "$DURATION" --json
+    timed "lmc-big.$round" "$LMC" "${COMMON_LMC[@]}" -B "$((BATCH * WINDOW))" -d "$DURATION" --json --sets noreply
+  fi
 done
 
-python3 - "$TMPD" "$TICK" "$ROUNDS" <<'PY'
+python3 - "$TMPD" "$TICK" "$ROUNDS" "$WINDOW" "$BATCH" <<'PY'
 import json, sys, os
 d, tick, rounds = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+window, batch = int(sys.argv[4]), int(sys.argv[5])
 def load1(name):
     j = json.load(open(os.path.join(d, name + ".json")))
     u, s, st = open(os.path.join(d, name + ".cpu")).read().split()
     j["client_cpu"] = float(u) + float(s)
     j["server_cpu"] = float(st) / tick
     return j
-def load(name):
+def load(name, label):
     # the median round by ops/s (all rounds listed when there are several)
     rs = sorted((load1("%s.%d" % (name, r)) for r in range(1, rounds + 1)),
                 key=lambda j: j["ops_per_sec"])
     if rounds > 1:
-        print("%-12s rounds ops/s: %s" % (name, " ".join("%.0f" % j["ops_per_sec"] for j in rs)))
+        print("%-30s rounds ops/s: %s" % (label, " ".join("%.0f" % j["ops_per_sec"] for j in rs)))
     return rs[len(rs) // 2]
-runs = [("sofa-bench", load("sofa"))] + [
-    ("libmemcached %-8s" % m, load("lmc-" + m)) for m in ("noreply", "buffered", "sync")]
+sofas = [("sofa-bench -W 1", "sofa")]
+lmcs = [("libmemcached noreply", "lmc-noreply"), ("libmemcached buffered", "lmc-buffered"),
+        ("libmemcached sync", "lmc-sync")]
+if window > 1:
+    sofas.append(("sofa-bench -W %d" % window, "sofa-w"))
+    lmcs.append(("libmemcached noreply -B %d" % (batch * window), "lmc-big"))
+runs = [(label, load(name, label)) for label, name in sofas + lmcs]
 if rounds > 1:
     print("median round of %d:" % rounds)
-print("%-22s %12s %8s %15s %15s %10s" % ("client", "ops/s", "errors", "client us/op", "server us/op", "server %"))
+print("%-30s %12s %8s %13s %13s %9s" % ("client", "ops/s", "errors", "client us/op",
+                                         "server us/op", "server %"))
 for name, j in runs:
     ops = j["ops"]
-    print("%-22s %12.0f %8d %15.3f %15.3f %9.0f%%" % (
+    print("%-30s %12.0f %8d %13.3f %13.3f %8.0f%%" % (
         name, j["ops_per_sec"], j["errors"], 1e6 * j["client_cpu"] / ops,
         1e6 * j["server_cpu"] / ops, 100 * j["server_cpu"] / j["seconds"]))
-s = runs[0][1]["ops_per_sec"]
-for name, j in runs[1:]:
-    print("ratio sofa / %s: %.2fx" % (name.strip(), s / j["ops_per_sec"]))
-print("(noreply: libmemcached sets are not confirmed (SETQ) - less work than sofa; buffered: the "
-      "same server work, statuses discarded; sync: the same guarantee as sofa, one round trip per set)")
+res = dict(runs)
+for sname, _ in sofas:
+    for lname, _ in lmcs:
+        print("ratio %s / %s: %.2fx" % (sname, lname,
+                                        res[sname]["ops_per_sec"] / res[lname]["ops_per_sec"]))
+print("(-W 1: sofa-bench schedules a batch and waits for it, like libmemcached; -W N keeps N "
+      "batches in flight, which libmemcached's blocking calls cannot. noreply: libmemcached "
+      "sets are not confirmed (SETQ), less work than sofa; buffered: the same server work, "
+      "statuses discarded; sync: the same guarantee as sofa, one round trip per set)")
 PY

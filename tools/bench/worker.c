@@ -85,12 +85,17 @@ static void count(bench_worker *w, int status)
     w->status_counts[idx]++;
 }
 
+static void batch_answered(bench_worker *w, uint32_t b);
+
 static void finish_op(bench_slot *s, int status)
 {
     bench_worker *w = s->w;
     hist_record(&w->latency, bench_now_ns() - s->start_ns);
     count(w, status);
     atomic_fetch_add_explicit(&w->done, 1, memory_order_relaxed);
+    if (w->windowed && --w->batch_left[s->batch] == 0) {
+        batch_answered(w, s->batch);
+    }
 }
 
 static void on_get(sofa_client *client, sofa_status status, const sofa_get_result *r, void *cookie)
@@ -111,13 +116,16 @@ static uint32_t value_size(bench_worker *w)
     return c->min_size + (uint32_t)(bench_rand(&w->rng) % span);
 }
 
+/* @p start_ns: when the batch was scheduled. The operations of a batch are scheduled
+ * together and leave in one write, so one clock reading serves them all (as in
+ * compare-libmemcached, which times whole batches). */
 static void schedule(bench_worker *w, bench_slot *s, int is_set, uint64_t keyn,
-                     const sofa_kv_opts *o)
+                     const sofa_kv_opts *o, uint64_t start_ns)
 {
     char key[BENCH_KEY_MAX];
     size_t nkey = bench_key(key, keyn);
     s->w = w;
-    s->start_ns = bench_now_ns();
+    s->start_ns = start_ns;
     int rc = is_set ? sofa_kv_upsert(w->client, key, nkey, w->value, value_size(w), o, on_store, s)
                     : sofa_kv_get(w->client, key, nkey, o, on_get, s);
     if (is_set) {
@@ -138,9 +146,10 @@ static void populate(bench_worker *w)
     uint64_t k = w->id;
     while (k < c->keyspace) {
         unsigned n = 0;
+        uint64_t t0 = bench_now_ns();
         for (; n < c->batch && k < c->keyspace; n++, k += c->threads) {
             w->slots[n].w = w;
-            schedule(w, &w->slots[n], 1, k, &o);
+            schedule(w, &w->slots[n], 1, k, &o, t0);
         }
         sofa_client_wait(w->client);
         w->populated += n;
@@ -160,29 +169,78 @@ static void populate(bench_worker *w)
     atomic_store(&w->done, 0);
 }
 
+/* How many operations the next batch has: 0 when the run is over. */
+static unsigned claim_batch(bench_run *run, const bench_config *c)
+{
+    unsigned n = c->batch;
+    if (c->ops > 0) {
+        uint64_t got = atomic_fetch_add(&run->claimed, c->batch);
+        if (got >= c->ops) {
+            return 0;
+        }
+        if (c->ops - got < n) {
+            n = (unsigned)(c->ops - got);
+        }
+    } else if (atomic_load_explicit(&run->stop, memory_order_relaxed)) {
+        return 0;
+    }
+    return n;
+}
+
+static void schedule_batch(bench_worker *w, bench_slot *slots, unsigned n, const sofa_kv_opts *o)
+{
+    const bench_config *c = w->cfg;
+    uint64_t t0 = bench_now_ns();
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t r = bench_rand(&w->rng);
+        int is_set = (unsigned)(r % 100) < c->set_percent;
+        schedule(w, &slots[i], is_set, (r >> 8) % c->keyspace, o, t0);
+    }
+}
+
+/* --window > 1: batch b has been answered in full; put a new one in its place (from inside
+ * the last answer's callback, so the engine sends it in the same loop turn). Failures to
+ * schedule are answered synchronously, which can empty the batch again at once: loop rather
+ * than recurse. */
+static void batch_answered(bench_worker *w, uint32_t b)
+{
+    const bench_config *c = w->cfg;
+    sofa_kv_opts o = {0};
+    o.timeout_us = c->timeout_us;
+    bench_slot *slots = &w->slots[(size_t)b * c->batch];
+    unsigned n;
+    while ((n = claim_batch(w->run, c)) > 0) {
+        w->batch_left[b] = n + 1; /* +1: not answered while we are still scheduling */
+        schedule_batch(w, slots, n, &o);
+        if (--w->batch_left[b] != 0) {
+            return;
+        }
+    }
+}
+
 static void run_timed(bench_run *run, bench_worker *w)
 {
     const bench_config *c = w->cfg;
     sofa_kv_opts o = {0};
     o.timeout_us = c->timeout_us;
-    for (;;) {
-        unsigned n = c->batch;
-        if (c->ops > 0) {
-            uint64_t got = atomic_fetch_add(&run->claimed, c->batch);
-            if (got >= c->ops) {
-                break;
+    if (c->window > 1) {
+        w->run = run;
+        w->windowed = 1;
+        for (uint32_t b = 0; b < c->window; b++) {
+            for (uint32_t i = 0; i < c->batch; i++) {
+                w->slots[(size_t)b * c->batch + i].batch = b;
             }
-            if (c->ops - got < n) {
-                n = (unsigned)(c->ops - got);
-            }
-        } else if (atomic_load_explicit(&run->stop, memory_order_relaxed)) {
-            break;
+            batch_answered(w, b);
         }
-        for (unsigned i = 0; i < n; i++) {
-            uint64_t r = bench_rand(&w->rng);
-            int is_set = (unsigned)(r % 100) < c->set_percent;
-            schedule(w, &w->slots[i], is_set, (r >> 8) % c->keyspace, &o);
-        }
+        /* each answered batch schedules the next from its callback: wait returns when the
+         * run is over and the last batches are answered */
+        sofa_client_wait(w->client);
+        w->windowed = 0;
+        return;
+    }
+    unsigned n;
+    while ((n = claim_batch(run, c)) > 0) {
+        schedule_batch(w, w->slots, n, &o);
         sofa_client_wait(w->client);
     }
 }
@@ -195,9 +253,10 @@ void *bench_worker_main(void *arg)
     const bench_config *c = w->cfg;
     hist_init(&w->latency);
     w->rng = (c->seed ^ (0x9E3779B97F4A7C15ull * (w->id + 1))) | 1;
-    w->slots = calloc(c->batch, sizeof(*w->slots));
+    w->slots = calloc((size_t)c->batch * c->window, sizeof(*w->slots));
+    w->batch_left = calloc(c->window, sizeof(*w->batch_left));
     w->value = malloc(c->max_size ? c->max_size : 1);
-    if (w->slots == NULL || w->value == NULL) {
+    if (w->slots == NULL || w->batch_left == NULL || w->value == NULL) {
         w->connect_status = SOFA_E_NO_MEMORY;
     } else {
         memset(w->value, 'x', c->max_size);
@@ -215,8 +274,10 @@ void *bench_worker_main(void *arg)
     sofa_client_free(w->client);
     w->client = NULL;
     free(w->slots);
+    free(w->batch_left);
     free(w->value);
     w->slots = NULL;
+    w->batch_left = NULL;
     w->value = NULL;
     return NULL;
 }
