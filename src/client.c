@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "io/loader.h"
+#include "io/tls.h"
 #include "kv/engine.h"
 #include "sofa/client.h"
 #include "sofa/status.h"
@@ -131,10 +132,18 @@ int sofa_client_new(sofa_client **out, const sofa_client_options *opts, char *er
         level = c->cs.log_level;
     sofa__logger_init(&c->logger, o.logger, o.logger_arg, level);
     if (c->cs.tls) {
-        seterr(errbuf, errlen, "couchbases:// (TLS) is not supported by this build yet");
-        sofa__connstr_free(&c->cs);
-        free(c);
-        return SOFA_E_TLS;
+        sofa__tls_opts to = {c->cs.certpath, c->cs.tls_no_verify};
+        char why[256] = "";
+        rc = sofa__tls_ctx_new(&c->tls, &to, why, sizeof(why));
+        if (rc != 0) {
+            seterr(errbuf, errlen, "%s", why[0] ? why : "cannot create the TLS context");
+            sofa__connstr_free(&c->cs);
+            free(c);
+            return rc;
+        }
+        if (c->cs.tls_no_verify)
+            SOFA_LOG(&c->logger, SOFA_LOG_WARN, "client",
+                     "ssl=no_verify: server certificates are NOT verified (unsafe)");
     }
     c->memcached = c->cs.scheme == SOFA__SCHEME_MEMCACHED;
     const char *user = o.username ? o.username : c->cs.username;
@@ -356,6 +365,8 @@ static void destroy_now(sofa_client *c)
     sofa__config_unref(c->config);
     sofa__errmap_free(c->errmap);
     sofa__connstr_free(&c->cs);
+    sofa__tls_ctx_free(c->tls);
+    c->tls = NULL;
     if (c->password)
         memset(c->password, 0, strlen(c->password));
     free(c->password);

@@ -90,6 +90,7 @@ enum {
       "no node serves this key right now")                                                         \
     X(E_BAD_CONFIG, -210, NETWORK, 0, "cluster configuration is malformed")                        \
     X(E_TLS, -211, NETWORK, 0, "TLS error")                                                        \
+    X(E_TLS_VERIFY, -212, NETWORK, 0, "TLS: the server certificate was not accepted")            \
     /* timeouts */                                                                                 \
     X(E_TIMEOUT, -300, TIMEOUT, SOFA_F_TRANSIENT, "operation timed out before it was sent")        \
     X(E_TIMEOUT_AMBIGUOUS, -301, TIMEOUT, SOFA_F_TRANSIENT | SOFA_F_AMBIGUOUS,                     \

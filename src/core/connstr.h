@@ -65,7 +65,8 @@ typedef struct sofa__connstr {
     int log_level;         /* -1 = not given, else a sofa_log_level 0..4 (or -1 for "off") */
     int tls;               /* 1 for couchbases:// */
     /* Extra options (beyond the brief's list). */
-    char *certpath;             /* CA file for TLS, or NULL */
+    char *certpath;             /* CA file for TLS (certpath= or truststorepath=), or NULL */
+    int tls_no_verify;          /* ssl=no_verify: accept any server certificate (unsafe) */
     int log_level_given;        /* 1 if log_level was in the string (also for "off") */
     int enable_mutation_tokens; /* default 1 */
 } sofa__connstr;

@@ -109,7 +109,9 @@ static const opt_def options[] = {
     {"sasl_mech_force", K_SPECIAL, 0},
     {"ipv6", K_SPECIAL, 0},
     {"log_level", K_SPECIAL, 0},
-    {"certpath", K_STRING, F(certpath)},
+    {"certpath", K_SPECIAL, 0},
+    {"truststorepath", K_SPECIAL, 0},
+    {"ssl", K_SPECIAL, 0},
     {"enable_mutation_tokens", K_BOOL, F(enable_mutation_tokens)},
 };
 #undef F
@@ -219,6 +221,29 @@ static int apply_special(sofa__cs_ctx *ctx, const opt_def *o, char *v)
             return take_string(ctx, &cs->iops, v);
         }
         rc = bad_value(ctx, o, v, "a plugin name of a-z, 0-9 and _");
+    } else if (strcmp(o->name, "certpath") == 0 || strcmp(o->name, "truststorepath") == 0) {
+        /* Two names for one setting (libcouchbase spells it both ways). */
+        if (cs->certpath != NULL) {
+            rc = sofa__cs_fail(ctx, SOFA_E_CONNSTR_DUPLICATE,
+                               "option '%s': the CA file was already given (certpath and "
+                               "truststorepath are the same setting)",
+                               o->name);
+        } else if (strlen(v) > MAX_STRING_OPTION) {
+            rc = sofa__cs_fail(ctx, SOFA_E_CONNSTR_VALUE,
+                               "value of option '%s' longer than %d bytes", o->name,
+                               MAX_STRING_OPTION);
+        } else {
+            return take_string(ctx, &cs->certpath, v);
+        }
+    } else if (strcmp(o->name, "ssl") == 0) {
+        if (cs->scheme != SOFA__SCHEME_COUCHBASES) {
+            rc = sofa__cs_fail(ctx, SOFA_E_CONNSTR_VALUE,
+                               "option 'ssl' needs couchbases:// (TLS is chosen by the scheme)");
+        } else if (strcasecmp(v, "no_verify") == 0) {
+            cs->tls_no_verify = 1;
+        } else if (strcasecmp(v, "on") != 0) {
+            rc = bad_value(ctx, o, v, "on or no_verify");
+        }
     } else if (strcmp(o->name, "sasl_mech_force") == 0) {
         static const char *const mechs[] = {"PLAIN",        "SCRAM-SHA1",    "SCRAM-SHA256",
                                             "SCRAM-SHA512", "SCRAM-SHA-1",   "SCRAM-SHA-256",

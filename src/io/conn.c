@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "io/resolve.h"
+#include "io/tls.h"
 #include "sofa/status.h"
 
 static void on_event(sofa_io_event *ev, int fired, void *arg);
@@ -36,6 +37,10 @@ static int status_of_errno(int err)
 
 static void release_socket(sofa__conn *c)
 {
+    sofa__tls_free(c->tls);
+    c->tls = NULL;
+    c->tls_hs = c->tls_hs_want = 0;
+    c->tls_read_wants_write = c->tls_write_wants_read = 0;
     if (c->ev) {
         c->io->update_event(c->io, c->ev, SOFA_IO_CLEANUP, 0);
         c->ev = NULL;
@@ -82,10 +87,14 @@ static int want(sofa__conn *c)
     if (!c->ev)
         return 0;
     int flags;
-    if (c->state == SOFA__CONN_CONNECTING)
+    if (c->state == SOFA__CONN_CONNECTING && c->tls_hs)
+        flags = c->tls_hs_want;
+    else if (c->state == SOFA__CONN_CONNECTING)
         flags = SOFA_IO_WRITE;
     else
-        flags = SOFA_IO_READ | (sofa__buf_used(&c->wbuf) ? SOFA_IO_WRITE : 0);
+        flags = SOFA_IO_READ |
+                (sofa__buf_used(&c->wbuf) && !c->tls_write_wants_read ? SOFA_IO_WRITE : 0) |
+                (c->tls_read_wants_write ? SOFA_IO_WRITE : 0);
     /* Events are one-shot: ask again after every delivery (watching is reset then). */
     if (flags == c->watching)
         return 0;
@@ -98,6 +107,55 @@ static int want(sofa__conn *c)
 
 static void try_next_address(sofa__conn *c);
 static int self_connected(int fd);
+
+/* Connected (and TLS established): report it. */
+static void established(sofa__conn *c)
+{
+    c->state = SOFA__CONN_CONNECTED;
+    sofa__timerq_remove(c->tq, &c->timeout);
+    int rc = want(c);
+    if (rc != 0) {
+        fail(c, rc, "event loop refused the socket");
+        return;
+    }
+    c->h->on_connected(c, c->arg);
+}
+
+static void handshake_step(sofa__conn *c)
+{
+    int rc = sofa__tls_handshake(c->tls, c->errmsg, sizeof(c->errmsg));
+    if (rc == SOFA__TLS_OK) {
+        c->tls_hs = 0;
+        SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "io", "%s:%u: TLS established", c->host,
+                 (unsigned)c->port);
+        established(c);
+        return;
+    }
+    if (rc < 0) {
+        fail(c, rc, c->errmsg);
+        return;
+    }
+    c->tls_hs_want = rc == SOFA__TLS_WANT_READ ? SOFA_IO_READ : SOFA_IO_WRITE;
+    int wrc = want(c);
+    if (wrc != 0)
+        fail(c, wrc, "event loop refused the socket");
+}
+
+/* The TCP connect completed: establish TLS first when asked to. */
+static void tcp_connected(sofa__conn *c)
+{
+    if (!c->opts.tls) {
+        established(c);
+        return;
+    }
+    int rc = sofa__tls_new(&c->tls, c->opts.tls, c->fd, c->host, c->errmsg, sizeof(c->errmsg));
+    if (rc != 0) {
+        fail(c, rc, c->errmsg[0] ? c->errmsg : "cannot start TLS");
+        return;
+    }
+    c->tls_hs = 1;
+    handshake_step(c);
+}
 
 static void start_connect(sofa__conn *c, const struct addrinfo *ai)
 {
@@ -125,8 +183,10 @@ static void start_connect(sofa__conn *c, const struct addrinfo *ai)
         errno = ECONNREFUSED;
     }
     if (rc == 0) {
-        c->state = SOFA__CONN_CONNECTED;
-    } else if (errno != EINPROGRESS) {
+        tcp_connected(c);
+        return;
+    }
+    if (errno != EINPROGRESS) {
         c->last_errno = errno;
         snprintf(c->errmsg, sizeof(c->errmsg), "connect: %s", strerror(errno));
         release_socket(c);
@@ -134,14 +194,8 @@ static void start_connect(sofa__conn *c, const struct addrinfo *ai)
         return;
     }
     int wrc = want(c);
-    if (wrc != 0) {
+    if (wrc != 0)
         fail(c, wrc, "event loop refused the socket");
-        return;
-    }
-    if (c->state == SOFA__CONN_CONNECTED) {
-        sofa__timerq_remove(c->tq, &c->timeout);
-        c->h->on_connected(c, c->arg);
-    }
 }
 
 /* A TCP connect to a loopback port nobody listens on can pick that same port as its
@@ -235,7 +289,8 @@ static void on_timer(sofa__tentry *e, void *arg)
     if (c->state == SOFA__CONN_CONNECTING && !c->started) {
         resolve_and_connect(c); /* the deferred start */
     } else if (c->state == SOFA__CONN_CONNECTING) {
-        snprintf(c->errmsg, sizeof(c->errmsg), "connect timed out after %llu ms",
+        snprintf(c->errmsg, sizeof(c->errmsg), "%s timed out after %llu ms",
+                 c->tls_hs ? "TLS handshake" : "connect",
                  (unsigned long long)(c->opts.connect_timeout_us / 1000));
         fail(c, SOFA_E_CONNECT_FAILED, c->errmsg);
     }
@@ -243,8 +298,36 @@ static void on_timer(sofa__tentry *e, void *arg)
         destroy(c);
 }
 
+/* Everything queued in one SSL_write (retried with the same head after WANT_*). */
+static void tls_write(sofa__conn *c)
+{
+    c->tls_write_wants_read = 0;
+    while (sofa__buf_used(&c->wbuf)) {
+        size_t put = 0;
+        int rc = sofa__tls_write(c->tls, sofa__buf_head(&c->wbuf), sofa__buf_used(&c->wbuf), &put,
+                                 c->errmsg, sizeof(c->errmsg));
+        if (rc == SOFA__TLS_OK) {
+            c->writes++;
+            c->bytes_out += (uint64_t)put;
+            sofa__buf_consume(&c->wbuf, put);
+            continue;
+        }
+        if (rc == SOFA__TLS_WANT_READ)
+            c->tls_write_wants_read = 1;
+        if (rc == SOFA__TLS_WANT_READ || rc == SOFA__TLS_WANT_WRITE)
+            return;
+        fail(c, rc < 0 ? rc : SOFA_E_CONNECTION_CLOSED, c->errmsg);
+        return;
+    }
+    sofa__buf_shrink(&c->wbuf, 1u << 20);
+}
+
 static void do_write(sofa__conn *c)
 {
+    if (c->tls) {
+        tls_write(c);
+        return;
+    }
     while (sofa__buf_used(&c->wbuf)) {
         ssize_t n = send(c->fd, sofa__buf_head(&c->wbuf), sofa__buf_used(&c->wbuf), MSG_NOSIGNAL);
         if (n > 0) {
@@ -265,8 +348,58 @@ static void do_write(sofa__conn *c)
     sofa__buf_shrink(&c->wbuf, 1u << 20);
 }
 
+/* Read records until the socket has nothing more (and nothing is left decrypted inside the
+ * session, which no readiness event would announce). A failure after some data is
+ * reported once that data has been delivered. */
+static void tls_read(sofa__conn *c)
+{
+    size_t limit = c->opts.rbuf_max ? c->opts.rbuf_max : SOFA__CONN_RBUF_MAX;
+    int got = 0, err = 0;
+    c->tls_read_wants_write = 0;
+    for (int i = 0; i < 64 || sofa__tls_pending(c->tls) > 0; i++) {
+        uint8_t *p = sofa__buf_reserve(&c->rbuf, SOFA__CONN_READ_CHUNK, limit);
+        if (!p) {
+            err = SOFA_E_NO_MEMORY;
+            snprintf(c->errmsg, sizeof(c->errmsg), "read buffer over its limit or out of memory");
+            break;
+        }
+        size_t n = 0;
+        int rc = sofa__tls_read(c->tls, p, c->rbuf.cap - c->rbuf.len, &n, c->errmsg,
+                                sizeof(c->errmsg));
+        if (rc == SOFA__TLS_OK) {
+            sofa__buf_commit(&c->rbuf, n);
+            c->bytes_in += (uint64_t)n;
+            got = 1;
+            continue;
+        }
+        if (rc == SOFA__TLS_WANT_WRITE)
+            c->tls_read_wants_write = 1;
+        if (rc == SOFA__TLS_WANT_READ || rc == SOFA__TLS_WANT_WRITE)
+            break;
+        if (rc == SOFA__TLS_CLOSED) {
+            snprintf(c->errmsg, sizeof(c->errmsg), "connection closed by peer");
+            err = SOFA_E_CONNECTION_CLOSED;
+        } else {
+            err = rc;
+        }
+        break;
+    }
+    if (got) {
+        c->h->on_data(c, c->arg);
+        if (c->free_asked || c->state != SOFA__CONN_CONNECTED)
+            return;
+        sofa__buf_shrink(&c->rbuf, 1u << 20);
+    }
+    if (err)
+        fail(c, err, c->errmsg);
+}
+
 static void do_read(sofa__conn *c)
 {
+    if (c->tls) {
+        tls_read(c);
+        return;
+    }
     size_t limit = c->opts.rbuf_max ? c->opts.rbuf_max : SOFA__CONN_RBUF_MAX;
     int got = 0;
     for (int i = 0; i < 16; i++) {
@@ -314,7 +447,9 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
     (void)ev;
     c->busy++;
     c->watching = 0; /* one-shot */
-    if (c->state == SOFA__CONN_CONNECTING) {
+    if (c->state == SOFA__CONN_CONNECTING && c->tls_hs) {
+        handshake_step(c);
+    } else if (c->state == SOFA__CONN_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof(err);
         if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
@@ -327,14 +462,14 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
             release_socket(c);
             try_next_address(c);
         } else {
-            c->state = SOFA__CONN_CONNECTED;
-            sofa__timerq_remove(c->tq, &c->timeout);
-            c->h->on_connected(c, c->arg);
+            tcp_connected(c);
         }
     } else if (c->state == SOFA__CONN_CONNECTED) {
-        if (fired & SOFA_IO_WRITE)
+        /* TLS: a write may wait for readability and a read for writability. */
+        if ((fired & SOFA_IO_WRITE) || (c->tls_write_wants_read && (fired & SOFA_IO_READ)))
             do_write(c);
-        if (c->state == SOFA__CONN_CONNECTED && !c->free_asked && (fired & SOFA_IO_READ))
+        if (c->state == SOFA__CONN_CONNECTED && !c->free_asked &&
+            ((fired & SOFA_IO_READ) || (c->tls_read_wants_write && (fired & SOFA_IO_WRITE))))
             do_read(c);
     }
     if (c->state != SOFA__CONN_CLOSED && !c->free_asked) {

@@ -6,12 +6,18 @@
  *   sofa__conn_new()     resolve host (numeric hosts inline; names on a worker thread, io/resolve.h),
  *                        start a non-blocking connect to each address in turn, bounded by
  *                        the connect timeout (an entry in the client's deadline queue).
- *   on_connected         the socket is connected; writes may already have been queued.
+ *   on_connected         the socket is connected (and, with opts.tls, the TLS handshake
+ *                        is done and the server certificate verified); writes may already
+ *                        have been queued.
  *   write                sofa__conn_wreserve() + sofa__conn_wcommit() encode straight into
  *                        the send buffer; it is flushed on the next write readiness, so
  *                        everything queued in one loop turn goes out in one send().
  *   on_data              new bytes are in conn->rbuf; the handler consumes what it parsed
  *                        (sofa__buf_consume) and leaves partial packets for next time.
+ *   TLS                  opts.tls set: after the TCP connect a non-blocking handshake runs
+ *                        (io/tls.h), bounded by the same connect timeout; then reads and
+ *                        writes go through the TLS session with the same buffering (one
+ *                        SSL_write per flush, SSL_pending drained before waiting again).
  *   on_error             connect failure, timeout, EOF, reset or a buffer over its cap: the
  *                        socket is closed; the object lives until sofa__conn_free().
  *
@@ -37,6 +43,8 @@
 #define SOFA__CONN_HOST_MAX 256u
 
 typedef struct sofa__conn sofa__conn;
+struct sofa__tls;
+struct sofa__tls_ctx;
 
 typedef struct sofa__conn_handler {
     void (*on_connected)(sofa__conn *c, void *arg);
@@ -49,6 +57,7 @@ typedef struct sofa__conn_opts {
     int ipv6;                    /* 0 IPv4 only, 1 both, 2 IPv6 only */
     int nodelay;                 /* set TCP_NODELAY */
     size_t rbuf_max;             /* 0 = SOFA__CONN_RBUF_MAX */
+    struct sofa__tls_ctx *tls;   /* NULL = plain TCP; else borrowed, outlives the conn */
 } sofa__conn_opts;
 
 typedef enum sofa__conn_state {
@@ -82,6 +91,10 @@ struct sofa__conn {
     int free_asked; /* sofa__conn_free() called while busy */
     int last_errno;
     uint64_t bytes_in, bytes_out, writes;
+    struct sofa__tls *tls; /* the TLS session (opts.tls), after the TCP connect */
+    int tls_hs;            /* handshake running (state stays CONNECTING) */
+    int tls_hs_want;       /* SOFA_IO_READ/WRITE the handshake waits for */
+    int tls_read_wants_write, tls_write_wants_read;
 };
 
 /* Create and start connecting. 0, SOFA_E_INVALID_ARGUMENT (host too long),

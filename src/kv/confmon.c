@@ -15,8 +15,10 @@
 
 static void try_next_seed(sofa_client *c);
 
-#define DEFAULT_MGMT_PORT 8091 /* cluster manager (HTTP) */
-#define DEFAULT_KV_PORT 11210  /* memcached binary protocol (KV) */
+#define DEFAULT_MGMT_PORT 8091      /* cluster manager (HTTP) */
+#define DEFAULT_KV_PORT 11210       /* memcached binary protocol (KV) */
+#define DEFAULT_MGMT_TLS_PORT 18091 /* the same over TLS (couchbases://) */
+#define DEFAULT_KV_TLS_PORT 11207
 
 /* ------------------------------------------------------------ the config fetch op */
 
@@ -203,10 +205,12 @@ static void try_next_seed(sofa_client *c)
         const sofa__host *h = &c->cs.hosts[c->seed];
         /* An HTTP seed on the cluster manager's default port: try CCCP on the same host's
          * default KV port first (as libcouchbase does), then the HTTP stream. */
-        if (h->type != SOFA__HOST_KV && c->seed_phase == 0 && h->port == DEFAULT_MGMT_PORT &&
+        uint16_t mgmt_port = c->tls ? DEFAULT_MGMT_TLS_PORT : DEFAULT_MGMT_PORT;
+        if (h->type != SOFA__HOST_KV && c->seed_phase == 0 && h->port == mgmt_port &&
             (c->cs.bootstrap_on & SOFA__BOOTSTRAP_CCCP)) {
             c->seed_phase = 1;
-            sofa__kvnode *n = sofa__node_new(c, h->host, DEFAULT_KV_PORT, 1);
+            sofa__kvnode *n =
+                sofa__node_new(c, h->host, c->tls ? DEFAULT_KV_TLS_PORT : DEFAULT_KV_PORT, 1);
             if (n) {
                 c->boot_node = n;
                 sofa__node_connect(n);
@@ -218,6 +222,15 @@ static void try_next_seed(sofa_client *c)
         if (h->type != SOFA__HOST_KV) {
             if (!(c->cs.bootstrap_on & SOFA__BOOTSTRAP_HTTP)) {
                 sofa__client_report(c, "seed %zu %s:%u: HTTP disabled by bootstrap_on; skipped\n",
+                                    c->seed, h->host, (unsigned)h->port);
+                continue;
+            }
+            if (c->tls) {
+                /* The HTTP client has no TLS yet: never send credentials in clear text to
+                 * a port the user marked as HTTPS. */
+                sofa__client_report(c,
+                                    "seed %zu %s:%u: HTTP bootstrap over TLS is not supported "
+                                    "yet; skipped\n",
                                     c->seed, h->host, (unsigned)h->port);
                 continue;
             }
@@ -258,7 +271,8 @@ void sofa__boot_seed_failed(sofa_client *c, const char *name, int status, const 
         status = SOFA_E_BOOTSTRAP_TIMEOUT;
     int specific = status == SOFA_E_BOOTSTRAP_TIMEOUT || status == SOFA_E_AUTH_FAILED ||
                    status == SOFA_E_BUCKET_NOT_FOUND || status == SOFA_E_AUTH_NO_MECHANISM ||
-                   status == SOFA_E_AUTH_SERVER_PROOF;
+                   status == SOFA_E_AUTH_SERVER_PROOF || status == SOFA_E_TLS ||
+                   status == SOFA_E_TLS_VERIFY;
     if (c->boot_status == 0)
         c->boot_status = specific ? status : SOFA_E_BOOTSTRAP_FAILED;
     else if (c->boot_status != status)

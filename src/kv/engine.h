@@ -222,6 +222,7 @@ enum sofa__boot_state {
 struct sofa_client {
     sofa__logger logger;
     sofa__connstr cs;
+    struct sofa__tls_ctx *tls; /* couchbases://: shared by every connection, else NULL */
     char *username, *password;
     char *bucket; /* NULL in memcached mode */
     int memcached;

@@ -69,6 +69,7 @@ void sofa__node_connect(sofa__kvnode *n)
     o.connect_timeout_us = c->cs.config_node_timeout_us;
     o.ipv6 = c->cs.ipv6 == SOFA__IPV6_DISABLED ? 0 : c->cs.ipv6 == SOFA__IPV6_ONLY ? 2 : 1;
     o.nodelay = c->cs.tcp_nodelay;
+    o.tls = c->tls;
     int rc = sofa__conn_new(&n->conn, c->io, &c->tq, &c->logger, n->host, n->port, &o,
                             &node_handler, n);
     if (rc != 0) {

@@ -78,6 +78,9 @@ static void describe(const sofa__connstr *cs, char *out, size_t len)
     if (cs->certpath) {
         PUT(" cert=%s", cs->certpath);
     }
+    if (cs->tls_no_verify) {
+        PUT(" noverify");
+    }
     if (cs->enable_mutation_tokens != 1) {
         PUT(" tokens=%d", cs->enable_mutation_tokens);
     }
@@ -236,6 +239,15 @@ static const tcase cases[] = {
     {"couchbase://h?log_level=0", 0, "couchbase h:11210/kv b=default log=0"},
     {"couchbase://h?log_level=off", 0, "couchbase h:11210/kv b=default log=-1"},
     {"couchbases://h?certpath=%2Fetc%2Fca.pem", 0, "couchbases h:11207/kv b=default cert=/etc/ca.pem"},
+    {"couchbases://h?truststorepath=ca.pem", 0, "couchbases h:11207/kv b=default cert=ca.pem"},
+    {"couchbases://h?ssl=no_verify", 0, "couchbases h:11207/kv b=default noverify"},
+    {"couchbases://h?SSL=No_Verify&certpath=x", 0,
+     "couchbases h:11207/kv b=default cert=x noverify"},
+    {"couchbases://h?ssl=on", 0, "couchbases h:11207/kv b=default"},
+    {"couchbases://h:18091=http", SOFA_E_CONNSTR_PORT,
+     "port type 'http' of host at position 1 needs a non-TLS scheme"},
+    {"couchbases://a:18091,b:11207/x", 0, "couchbases a:11207/kv,b:11207*/kv b=x"},
+    {"couchbases://[::1]:12000", 0, "couchbases [::1]:12000*/kv b=default"},
     {"couchbase://h?enable_mutation_tokens=no", 0, "couchbase h:11210/kv b=default tokens=0"},
     {"couchbase://h?OPERATION_TIMEOUT=3", 0, "couchbase h:11210/kv b=default op=3000000"},
     {"couchbase://h?&operation_timeout=3&", 0, "couchbase h:11210/kv b=default op=3000000"},
@@ -279,6 +291,16 @@ static const tcase cases[] = {
      "SCRAM-SHA512)"},
     {"couchbase://h?iops=../evil", SOFA_E_CONNSTR_VALUE,
      "invalid value '../evil' for option 'iops' (a plugin name of a-z, 0-9 and _)"},
+    {"couchbases://h?ssl=off", SOFA_E_CONNSTR_VALUE,
+     "invalid value 'off' for option 'ssl' (on or no_verify)"},
+    {"couchbase://h?ssl=no_verify", SOFA_E_CONNSTR_VALUE,
+     "option 'ssl' needs couchbases:// (TLS is chosen by the scheme)"},
+    {"couchbases://h?certpath=a&truststorepath=b", SOFA_E_CONNSTR_DUPLICATE,
+     "option 'truststorepath': the CA file was already given (certpath and truststorepath are "
+     "the same setting)"},
+    {"couchbases://h?certpath=a&certpath=a", SOFA_E_CONNSTR_DUPLICATE,
+     "option 'certpath' given twice"},
+    {"couchbases://h?certpath=", SOFA_E_CONNSTR_VALUE, "option 'certpath' has an empty value"},
     {"couchbase://h?username=", SOFA_E_CONNSTR_VALUE, "option 'username' has an empty value"},
     {"couchbase://h?bucket=a/b", SOFA_E_CONNSTR_BUCKET,
      "bucket name 'a/b' has an invalid character at byte 2"},

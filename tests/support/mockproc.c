@@ -62,11 +62,17 @@ static int read_ready(sofa_test_mock *m, const char *file)
         json_t *n = json_array_get(nodes, (size_t)i);
         m->kv_ports[i] = (int)json_integer_value(json_object_get(n, "kv"));
         m->http_ports[i] = (int)json_integer_value(json_object_get(n, "http"));
+        m->kv_tls_ports[i] = (int)json_integer_value(json_object_get(n, "kv_tls"));
         if (m->kv_ports[i] <= 0 || m->http_ports[i] <= 0) {
             goto done;
         }
     }
     m->ctl_port = (int)json_integer_value(json_object_get(root, "control"));
+    m->tls_connstr[0] = '\0';
+    json_t *tls = json_object_get(root, "tls_connstr");
+    if (tls != NULL && copy_str(m->tls_connstr, sizeof(m->tls_connstr), tls) != 0) {
+        goto done;
+    }
     rc = 1;
 done:
     if (rc < 0) {

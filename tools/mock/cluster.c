@@ -193,8 +193,14 @@ static json_t *jcheck(jb *e, json_t *v)
 static json_t *services(const mock_cluster *c, int i)
 {
     const mock_node *n = &c->nodes[i];
-    return json_pack("{s:i,s:i,s:i,s:i}", "mgmt", n->http.port, "capi", n->http.port, "n1ql",
-                     n->http.port, "kv", n->kv.port);
+    json_t *s = json_pack("{s:i,s:i,s:i,s:i}", "mgmt", n->http.port, "capi", n->http.port, "n1ql",
+                          n->http.port, "kv", n->kv.port);
+    if (s != NULL && c->tls != NULL && n->kvtls.port > 0 &&
+        json_object_set_new(s, "kvSSL", json_integer(n->kvtls.port)) != 0) {
+        json_decref(s);
+        return NULL;
+    }
+    return s;
 }
 
 static json_t *nodes_ext(jb *e, mock_cluster *c, const int *act, int nact, int node, int dollar_host)
@@ -538,6 +544,7 @@ void mock_node_stop(mock_node *n)
 {
     mock_listener_close(&n->kv);
     mock_listener_close(&n->http);
+    mock_listener_close(&n->kvtls);
     mock_node_drop_connections(n);
     n->running = 0;
 }
@@ -552,9 +559,11 @@ int mock_node_start(mock_node *n)
         return 0;
     }
     if (mock_listener_open(&n->kv, c->base, c->host) != 0 ||
-        mock_listener_open(&n->http, c->base, c->host) != 0) {
+        mock_listener_open(&n->http, c->base, c->host) != 0 ||
+        (c->tls != NULL && mock_listener_open(&n->kvtls, c->base, c->host) != 0)) {
         mock_listener_close(&n->kv);
         mock_listener_close(&n->http);
+        mock_listener_close(&n->kvtls);
         return -1;
     }
     n->running = 1;

@@ -2,6 +2,7 @@
  * connection, response delays, hung nodes, injected faults, deferred (durable) responses. */
 #include "kv.h"
 #include "kvproto.h"
+#include "kvtls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -160,6 +161,7 @@ static void free_conn(mock_kvconn *c)
         mock_strbuf_free(&d->data);
         free(d);
     }
+    mock_kv_tls_free(c);
     if (c->fd >= 0) {
         close(c->fd);
     }
@@ -186,7 +188,9 @@ void mock_kvconn_close(mock_kvconn *c)
 static int do_flush(mock_kvconn *c)
 {
     while (c->woff < c->wbuf.len) {
-        ssize_t w = send(c->fd, c->wbuf.data + c->woff, c->wbuf.len - c->woff, MSG_NOSIGNAL);
+        ssize_t w = c->ssl ? mock_kv_tls_send(c, c->wbuf.data + c->woff, c->wbuf.len - c->woff)
+                           : send(c->fd, c->wbuf.data + c->woff, c->wbuf.len - c->woff,
+                                  MSG_NOSIGNAL);
         if (w > 0) {
             c->woff += (size_t)w;
             continue;
@@ -244,7 +248,17 @@ static void kv_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    mock_kv_flush(arg);
+    mock_kvconn *c = arg;
+    if (c->ssl != NULL && c->tls_hs) {
+        int r = mock_kv_tls_handshake(c);
+        if (r < 0) {
+            free_conn(c);
+        } else if (r > 0 && !c->want_write) {
+            event_del(c->wev);
+        }
+        return;
+    }
+    mock_kv_flush(c);
 }
 
 /* ------------------------------------------------------------------ delays / durables */
@@ -569,30 +583,63 @@ static void kv_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     mock_kvconn *c = arg;
-    if (mock_strbuf_reserve(&c->rbuf, READ_CHUNK) != 0) {
-        free_conn(c);
+    if (c->ssl != NULL && c->tls_hs) {
+        int h = mock_kv_tls_handshake(c);
+        if (h < 0) {
+            free_conn(c);
+        }
+        if (h <= 0) {
+            return;
+        }
+    }
+    int got = 0;
+    do { /* TLS: also what is already decrypted inside the session (no readiness for it) */
+        if (mock_strbuf_reserve(&c->rbuf, READ_CHUNK) != 0) {
+            free_conn(c);
+            return;
+        }
+        ssize_t r = c->ssl ? mock_kv_tls_recv(c, c->rbuf.data + c->rbuf.len,
+                                              c->rbuf.cap - c->rbuf.len)
+                           : recv(fd, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            free_conn(c);
+            return;
+        }
+        if (r < 0) {
+            break;
+        }
+        c->rbuf.len += (size_t)r;
+        got = 1;
+    } while (c->ssl != NULL && mock_kv_tls_pending(c) > 0);
+    if (!got) {
         return;
     }
-    ssize_t r = recv(fd, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len, 0);
-    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        free_conn(c);
-        return;
-    }
-    if (r < 0) {
-        return;
-    }
-    c->rbuf.len += (size_t)r;
     process(c);
     mock_kv_flush(c);
 }
 
+static mock_kvconn *accept_conn(mock_node *n, int fd);
+
 void mock_kv_accept(void *node, int fd)
 {
+    (void)accept_conn(node, fd);
+}
+
+void mock_kv_tls_accept(void *node, int fd)
+{
     mock_node *n = node;
+    mock_kvconn *c = accept_conn(n, fd);
+    if (c != NULL && (n->cluster->tls == NULL || mock_kv_tls_setup(c, n->cluster->tls) != 0)) {
+        free_conn(c);
+    }
+}
+
+static mock_kvconn *accept_conn(mock_node *n, int fd)
+{
     mock_kvconn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         close(fd);
-        return;
+        return NULL;
     }
     c->fd = fd;
     c->node = n;
@@ -608,7 +655,7 @@ void mock_kv_accept(void *node, int fd)
     n->kvconns = c;
     if (c->rev == NULL || c->wev == NULL) {
         free_conn(c);
-        return;
+        return NULL;
     }
     /* Legacy behaviour: a password-less bucket named "default" serves unauthenticated clients. */
     mock_bucket *def = mock_cluster_bucket(n->cluster, "default");
@@ -616,4 +663,5 @@ void mock_kv_accept(void *node, int fd)
         c->bucket = def;
     }
     event_add(c->rev, NULL);
+    return c;
 }

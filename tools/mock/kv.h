@@ -56,6 +56,8 @@ typedef struct mock_kvconn {
     uint64_t npackets;     /* framing diagnostics for the "bad packet" log line */
     uint8_t last_opcode;
     uint32_t last_bodylen;
+    struct ssl_st *ssl;    /* accepted on the TLS port (kvtls.c), else NULL */
+    int tls_hs;            /* TLS handshake still running */
 } mock_kvconn;
 
 static inline int mock_kv_has(const mock_kvconn *c, int feat)

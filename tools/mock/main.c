@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,13 @@ static void usage(FILE *f)
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
             "  --sync-replication 0|1    acknowledge HELLO SyncReplication (default 1)\n"
+            "  --tls-cert FILE           PEM certificate (chain) for KV over TLS: each node gets\n"
+            "                            a TLS KV port (ready file: kv_tls, tls_connstr; config:\n"
+            "                            services.kvSSL); needs --tls-key. With --port P the\n"
+            "                            TLS ports are P+2N+1+i\n"
+            "  --tls-key FILE            PEM private key for --tls-cert\n"
+            "  --sasl-mechs LIST         space-separated mechanisms SASL_LIST_MECHS offers\n"
+            "                            (default: SCRAM-SHA512 SCRAM-SHA256 SCRAM-SHA1 PLAIN)\n"
             "  --verbose                 log every KV request (with its status) and HTTP request\n"
             "  --help\n",
             MOCK_MAX_NODES, MOCK_MAX_REPLICAS, MOCK_MAX_VBUCKETS);
@@ -145,10 +153,22 @@ static int write_ready(mock_cluster *c, const char *file)
     for (int i = 0; i < c->nnodes; i++) {
         fprintf(f, "%s%s:%d", i ? "," : "", c->host, c->nodes[i].http.port);
     }
-    fprintf(f, "/%s\",\"nodes\":[", bucket);
+    fprintf(f, "/%s\",", bucket);
+    if (c->tls != NULL) {
+        fprintf(f, "\"tls_connstr\":\"couchbases://");
+        for (int i = 0; i < c->nnodes; i++) {
+            fprintf(f, "%s%s:%d", i ? "," : "", c->host, c->nodes[i].kvtls.port);
+        }
+        fprintf(f, "/%s\",", bucket);
+    }
+    fprintf(f, "\"nodes\":[");
     for (int i = 0; i < c->nnodes; i++) {
-        fprintf(f, "%s{\"kv\":%d,\"http\":%d}", i ? "," : "", c->nodes[i].kv.port,
+        fprintf(f, "%s{\"kv\":%d,\"http\":%d", i ? "," : "", c->nodes[i].kv.port,
                 c->nodes[i].http.port);
+        if (c->tls != NULL) {
+            fprintf(f, ",\"kv_tls\":%d", c->nodes[i].kvtls.port);
+        }
+        fprintf(f, "}");
     }
     fprintf(f, "],\"control\":%d,\"host\":\"%s\",\"pid\":%ld,\"buckets\":[", c->ctl.port, c->host,
             (long)getpid());
@@ -176,6 +196,11 @@ static int open_ports(mock_cluster *c, int base_port)
         mock_node *n = &c->nodes[i];
         n->kv.port = base_port ? base_port + 2 * i : 0;
         n->http.port = base_port ? base_port + 2 * i + 1 : 0;
+        n->kvtls.port = base_port ? base_port + 2 * c->nnodes + 1 + i : 0;
+        if (n->kvtls.port > 65535) {
+            mock_log("--port %d: no room for the TLS ports", base_port);
+            return -1;
+        }
         if (mock_node_start(n) != 0) {
             return -1;
         }
@@ -193,6 +218,10 @@ static void cleanup(mock_cluster *c)
         }
     }
     mock_listener_close(&c->ctl);
+    if (c->tls != NULL) {
+        SSL_CTX_free(c->tls);
+        c->tls = NULL;
+    }
     while (c->ctlconns) {
         mock_httpconn_close(c->ctlconns);
     }
@@ -205,6 +234,7 @@ static void cleanup(mock_cluster *c)
 typedef struct options {
     int nnodes, base_port, nspecs;
     const char *ready, *sample;
+    const char *tls_cert, *tls_key;
     bucket_spec specs[MOCK_MAX_BUCKETS];
 } options;
 
@@ -248,6 +278,15 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
             bad = parse_int(v, 0, 65535 - 2 * MOCK_MAX_NODES - 1, &o->base_port);
         } else if (strcmp(opt, "--ready-file") == 0) {
             o->ready = v;
+        } else if (strcmp(opt, "--tls-cert") == 0) {
+            o->tls_cert = v;
+        } else if (strcmp(opt, "--tls-key") == 0) {
+            o->tls_key = v;
+        } else if (strcmp(opt, "--sasl-mechs") == 0) {
+            bad = strlen(v) == 0 || strlen(v) >= sizeof(c->sasl_mechs);
+            if (!bad) {
+                snprintf(c->sasl_mechs, sizeof(c->sasl_mechs), "%s", v);
+            }
         } else if (strcmp(opt, "--sample") == 0) {
             o->sample = v;
         } else if (strcmp(opt, "--replicate-delay-ms") == 0) {
@@ -275,6 +314,10 @@ static int parse_args(int argc, char **argv, mock_cluster *c, options *o)
     if (c->nusers == 0) {
         parse_user("Administrator:password", &c->users[c->nusers++]);
     }
+    if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+        fprintf(stderr, "sofa-mock: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
     return -1;
 }
 
@@ -290,6 +333,7 @@ static int build_cluster(mock_cluster *c, const options *o)
         n->index = i;
         n->kv = (mock_listener){.fd = -1, .on_accept = mock_kv_accept, .arg = n};
         n->http = (mock_listener){.fd = -1, .on_accept = mock_http_accept, .arg = n};
+        n->kvtls = (mock_listener){.fd = -1, .on_accept = mock_kv_tls_accept, .arg = n};
     }
     c->ctl = (mock_listener){.fd = -1, .on_accept = mock_http_ctl_accept, .arg = c};
     for (int i = 0; i < o->nspecs; i++) {
@@ -308,6 +352,9 @@ static int build_cluster(mock_cluster *c, const options *o)
         fprintf(stderr, "sofa-mock: this build has no sample data (--sample %s)\n", o->sample);
         return -1;
 #endif
+    }
+    if (o->tls_cert != NULL && (c->tls = mock_tls_ctx_new(o->tls_cert, o->tls_key)) == NULL) {
+        return -1;
     }
     if (open_ports(c, o->base_port) != 0) {
         fprintf(stderr, "sofa-mock: cannot open ports\n");

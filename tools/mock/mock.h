@@ -179,6 +179,7 @@ typedef struct mock_node {
     int hang;         /* accept, never answer */
     uint64_t nobserve, nobserve_seqno; /* OBSERVE / OBSERVE_SEQNO requests received */
     mock_listener kv, http;
+    mock_listener kvtls; /* KV over TLS; open only when the cluster has a TLS context */
     struct mock_kvconn *kvconns;
     struct mock_httpconn *httpconns;
     struct event *restart_timer;
@@ -201,6 +202,8 @@ struct mock_cluster {
     mock_fault faults[MOCK_MAX_FAULTS];
     int nfaults;
     mock_listener ctl;                   /* control-only HTTP port, never closed */
+    struct ssl_ctx_st *tls;              /* --tls-cert/--tls-key given: KV over TLS, else NULL */
+    char sasl_mechs[128];                /* --sasl-mechs: SASL_LIST_MECHS answer, "" = all */
     struct mock_httpconn *ctlconns;
     struct mock_httpconn *streams;       /* /pools/default/bs/ subscribers (all nodes) */
 };
@@ -233,6 +236,9 @@ void mock_node_drop_connections(mock_node *n);
 int mock_listener_open(mock_listener *l, struct event_base *base, const char *host);
 void mock_listener_close(mock_listener *l);
 void mock_kv_accept(void *node, int fd);
+void mock_kv_tls_accept(void *node, int fd); /* the node's TLS KV port */
+/* Server TLS context from a PEM certificate (chain) and key. NULL with a message on stderr. */
+struct ssl_ctx_st *mock_tls_ctx_new(const char *cert_file, const char *key_file);
 void mock_kvconn_close(struct mock_kvconn *c); /* deferred when called from its own dispatch */
 struct mock_kvconn *mock_kvconn_next(struct mock_kvconn *c);
 void mock_http_accept(void *node, int fd);     /* node's HTTP port */
