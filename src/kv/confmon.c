@@ -397,6 +397,10 @@ static int match_nodes(sofa_client *c, const sofa__config *cfg, sofa__kvnode **n
     for (size_t i = 0; i < nkv && rc == 0; i++) {
         const sofa__node *cn = &cfg->nodes[i];
         uint16_t port = kv_port(c, cn);
+        if (port == 0)
+            SOFA_LOG(&c->logger, SOFA_LOG_WARN, "config",
+                     "node %s offers no %s KV port in the configuration; it cannot be reached",
+                     cn->host, c->cs.tls ? "TLS (kvSSL)" : "plain");
         match[i] = -1;
         for (size_t k = 0; k < c->nnodes; k++) {
             sofa__kvnode *o = c->nodes[k];
