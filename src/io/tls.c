@@ -8,14 +8,17 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "sofa/status.h"
 
 struct sofa__tls_ctx {
     SSL_CTX *ssl_ctx;
+    BIO_METHOD *bio; /* socket I/O with MSG_NOSIGNAL (a library must not raise SIGPIPE) */
     int verify;
 };
 
@@ -37,6 +40,65 @@ static void reason(char *errbuf, size_t errlen, const char *what, const char *fa
         snprintf(errbuf, errlen, "%s: %s", what, detail);
 }
 
+/* ------------------------------------------------------------ the socket BIO
+ * OpenSSL's own socket BIO writes with write(2), which raises SIGPIPE when the peer has
+ * gone; the application may not ignore that signal. This one uses send(MSG_NOSIGNAL). */
+
+static int bio_fd(BIO *b)
+{
+    return (int)(intptr_t)BIO_get_data(b);
+}
+
+static int retryable(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
+static int bio_write(BIO *b, const char *data, int n)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t w = send(bio_fd(b), data, (size_t)n, MSG_NOSIGNAL);
+    if (w < 0 && retryable(errno))
+        BIO_set_retry_write(b);
+    return (int)w;
+}
+
+static int bio_read(BIO *b, char *data, int n)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t r = recv(bio_fd(b), data, (size_t)n, 0);
+    if (r < 0 && retryable(errno))
+        BIO_set_retry_read(b);
+    return (int)r;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *bio_method_new(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sofa socket");
+    if (m && (!BIO_meth_set_write(m, bio_write) || !BIO_meth_set_read(m, bio_read) ||
+              !BIO_meth_set_ctrl(m, bio_ctrl) || !BIO_meth_set_create(m, bio_create))) {
+        BIO_meth_free(m);
+        m = NULL;
+    }
+    return m;
+}
+
+/* ------------------------------------------------------------ contexts */
+
 int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *errbuf,
                       size_t errlen)
 {
@@ -46,9 +108,10 @@ int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *err
         return SOFA_E_NO_MEMORY;
     ERR_clear_error();
     x->ssl_ctx = SSL_CTX_new(TLS_client_method());
-    if (!x->ssl_ctx) {
+    x->bio = bio_method_new();
+    if (!x->ssl_ctx || !x->bio) {
         reason(errbuf, errlen, "cannot create TLS context", "out of memory");
-        free(x);
+        sofa__tls_ctx_free(x);
         return SOFA_E_NO_MEMORY;
     }
     x->verify = !opts->no_verify;
@@ -85,6 +148,7 @@ void sofa__tls_ctx_free(sofa__tls_ctx *ctx)
     if (!ctx)
         return;
     SSL_CTX_free(ctx->ssl_ctx);
+    BIO_meth_free(ctx->bio);
     free(ctx);
 }
 
@@ -114,7 +178,12 @@ int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host,
         return SOFA_E_NO_MEMORY;
     }
     int ip = is_ip_literal(host);
-    int ok = SSL_set_fd(t->ssl, fd);
+    BIO *bio = BIO_new(ctx->bio);
+    int ok = bio != NULL;
+    if (ok) {
+        BIO_set_data(bio, (void *)(intptr_t)fd);
+        SSL_set_bio(t->ssl, bio, bio); /* the session owns it now */
+    }
     /* SNI carries names only (RFC 6066 forbids IP literals). */
     if (ok && !ip)
         ok = SSL_set_tlsext_host_name(t->ssl, host);
