@@ -75,7 +75,8 @@ typedef struct sofa_client_options {
  * @param errlen  size of @p errbuf.
  * @return 0; SOFA_E_INVALID_ARGUMENT (NULL @p out, bad struct_size); one of the
  *         SOFA_E_CONNSTR_* codes; SOFA_E_PLUGIN_* when the plugin cannot be loaded;
- *         SOFA_E_NO_MEMORY.
+ *         SOFA_E_TLS (`couchbases://` and the CA file of `certpath`/`truststorepath`
+ *         cannot be loaded; docs/tls.md); SOFA_E_NO_MEMORY.
  */
 SOFA_API int sofa_client_new(sofa_client **out, const sofa_client_options *opts, char *errbuf,
                              size_t errlen);
@@ -85,7 +86,9 @@ SOFA_API int sofa_client_new(sofa_client **out, const sofa_client_options *opts,
  * configuration (or, with `memcached://`, when its server list is ready), else
  * the failure: SOFA_E_BOOTSTRAP_FAILED (every seed failed; the per-seed reasons
  * are in sofa_client_bootstrap_report()), SOFA_E_BOOTSTRAP_TIMEOUT,
- * SOFA_E_AUTH_FAILED, SOFA_E_BUCKET_NOT_FOUND, SOFA_E_AUTH_NO_MECHANISM, or
+ * SOFA_E_AUTH_FAILED, SOFA_E_BUCKET_NOT_FOUND, SOFA_E_AUTH_NO_MECHANISM,
+ * SOFA_E_TLS_VERIFY (`couchbases://`: every seed's certificate was refused) or
+ * SOFA_E_TLS (every seed's TLS handshake failed), or
  * SOFA_E_CANCELED when the client is freed first.
  */
 typedef void (*sofa_connect_cb)(sofa_client *client, sofa_status status, void *cookie);
