@@ -126,8 +126,7 @@ static void handshake_step(sofa__conn *c)
     int rc = sofa__tls_handshake(c->tls, c->errmsg, sizeof(c->errmsg));
     if (rc == SOFA__TLS_OK) {
         c->tls_hs = 0;
-        SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "io", "%s:%u: TLS established", c->host,
-                 (unsigned)c->port);
+        SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "io", "%s:%u: TLS established", c->host, (unsigned)c->port);
         established(c);
         return;
     }
@@ -364,8 +363,8 @@ static void tls_read(sofa__conn *c)
             break;
         }
         size_t n = 0;
-        int rc = sofa__tls_read(c->tls, p, c->rbuf.cap - c->rbuf.len, &n, c->errmsg,
-                                sizeof(c->errmsg));
+        int rc =
+            sofa__tls_read(c->tls, p, c->rbuf.cap - c->rbuf.len, &n, c->errmsg, sizeof(c->errmsg));
         if (rc == SOFA__TLS_OK) {
             sofa__buf_commit(&c->rbuf, n);
             c->bytes_in += (uint64_t)n;

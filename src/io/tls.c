@@ -99,8 +99,7 @@ static BIO_METHOD *bio_method_new(void)
 
 /* ------------------------------------------------------------ contexts */
 
-int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *errbuf,
-                      size_t errlen)
+int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *errbuf, size_t errlen)
 {
     *out = NULL;
     sofa__tls_ctx *x = calloc(1, sizeof(*x));

@@ -35,8 +35,7 @@ enum {
 };
 
 /* 0, SOFA_E_NO_MEMORY, or SOFA_E_TLS (bad CA file, ...) with the reason in errbuf. */
-int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *errbuf,
-                      size_t errlen);
+int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *errbuf, size_t errlen);
 /* NULL is a no-op. Connections made from it keep what they need alive. */
 void sofa__tls_ctx_free(sofa__tls_ctx *ctx);
 /* 1 if the context verifies peers. */

@@ -122,8 +122,7 @@ static void bootstrap_and_kv_over_tls(void **state)
     big[0] = '"';
     big[sizeof(big) - 2] = '"';
     kt_res m = {0};
-    assert_int_equal(sofa_kv_upsert(c, "tls-big", 7, big, sizeof(big) - 1, NULL, kt_mut_cb, &m),
-                     0);
+    assert_int_equal(sofa_kv_upsert(c, "tls-big", 7, big, sizeof(big) - 1, NULL, kt_mut_cb, &m), 0);
     sofa_client_wait(c);
     assert_int_equal(m.calls, 1);
     assert_int_equal(m.status, 0);
@@ -244,8 +243,7 @@ static void plain_sasl_only_over_tls(void **state)
     assert_int_equal(kt_upsert(c, "plain", "1"), 0);
     sofa_client_free(c);
     /* the same server without TLS: no acceptable mechanism */
-    assert_int_equal(connect_status(m2.connstr, report, sizeof(report)),
-                     SOFA_E_AUTH_NO_MECHANISM);
+    assert_int_equal(connect_status(m2.connstr, report, sizeof(report)), SOFA_E_AUTH_NO_MECHANISM);
     /* a wrong password over TLS with PLAIN is an authentication failure */
     snprintf(cs, sizeof(cs), "%s?certpath=%s/ca.pem&password=nope&username=Administrator",
              m2.tls_connstr, certdir);
@@ -282,9 +280,8 @@ static void killed_mid_load_answers_every_op_once(void **state)
     for (int i = 0; i < LOAD_OPS; i++) {
         char key[32];
         snprintf(key, sizeof(key), "load-%d", i);
-        assert_int_equal(sofa_kv_upsert(c, key, strlen(key), val, strlen(val), NULL, kt_mut_cb,
-                                        &res[i]),
-                         0);
+        assert_int_equal(
+            sofa_kv_upsert(c, key, strlen(key), val, strlen(val), NULL, kt_mut_cb, &res[i]), 0);
     }
     /* let part of the load through, then cut every connection */
     int done = 0;

@@ -196,7 +196,10 @@ static json_t *services(const mock_cluster *c, int i)
     json_t *s = json_pack("{s:i,s:i,s:i,s:i}", "mgmt", n->http.port, "capi", n->http.port, "n1ql",
                           n->http.port, "kv", n->kv.port);
     if (s != NULL && c->tls != NULL && n->kvtls.port > 0 &&
-        json_object_set_new(s, "kvSSL", json_integer(n->kvtls.port)) != 0) {
+        (json_object_set_new(s, "kvSSL", json_integer(n->kvtls.port)) != 0 ||
+         json_object_set_new(s, "mgmtSSL", json_integer(n->httptls.port)) != 0 ||
+         json_object_set_new(s, "capiSSL", json_integer(n->httptls.port)) != 0 ||
+         json_object_set_new(s, "n1qlSSL", json_integer(n->httptls.port)) != 0)) {
         json_decref(s);
         return NULL;
     }
@@ -545,6 +548,7 @@ void mock_node_stop(mock_node *n)
     mock_listener_close(&n->kv);
     mock_listener_close(&n->http);
     mock_listener_close(&n->kvtls);
+    mock_listener_close(&n->httptls);
     mock_node_drop_connections(n);
     n->running = 0;
 }
@@ -560,10 +564,12 @@ int mock_node_start(mock_node *n)
     }
     if (mock_listener_open(&n->kv, c->base, c->host) != 0 ||
         mock_listener_open(&n->http, c->base, c->host) != 0 ||
-        (c->tls != NULL && mock_listener_open(&n->kvtls, c->base, c->host) != 0)) {
+        (c->tls != NULL && (mock_listener_open(&n->kvtls, c->base, c->host) != 0 ||
+                            mock_listener_open(&n->httptls, c->base, c->host) != 0))) {
         mock_listener_close(&n->kv);
         mock_listener_close(&n->http);
         mock_listener_close(&n->kvtls);
+        mock_listener_close(&n->httptls);
         return -1;
     }
     n->running = 1;

@@ -1,6 +1,7 @@
 /* sofa-mock: a small HTTP/1.1 server on the event loop — keep-alive, Content-Length
  * request bodies, chunked responses pulled from producers, and config streams. */
 #include "http.h"
+#include "mocktls.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -31,6 +32,7 @@ typedef struct mock_httpconn {
     int stream;                  /* MOCK_STREAM_* subscription */
     mock_bucket *stream_bucket;
     mock_http_producer producer;
+    mock_tls tls; /* tls.ssl set on a node's HTTPS port */
 } mock_httpconn;
 
 static void http_read_cb(evutil_socket_t fd, short what, void *arg);
@@ -58,6 +60,7 @@ static void free_conn(mock_httpconn *c)
     if (c->delay_timer) {
         event_free(c->delay_timer);
     }
+    mock_tls_free(&c->tls);
     close(c->fd);
     mock_strbuf_free(&c->rbuf);
     mock_strbuf_free(&c->wbuf);
@@ -115,7 +118,9 @@ static void flush(mock_httpconn *c)
 {
     for (;;) {
         while (c->woff < c->wbuf.len) {
-            ssize_t w = send(c->fd, c->wbuf.data + c->woff, c->wbuf.len - c->woff, MSG_NOSIGNAL);
+            size_t left = c->wbuf.len - c->woff;
+            ssize_t w = c->tls.ssl ? mock_tls_send(&c->tls, c->wbuf.data + c->woff, left)
+                                   : send(c->fd, c->wbuf.data + c->woff, left, MSG_NOSIGNAL);
             if (w > 0) {
                 c->woff += (size_t)w;
             } else if (w < 0 && errno == EINTR) {
@@ -457,21 +462,39 @@ static void http_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     mock_httpconn *c = arg;
-    if (mock_strbuf_reserve(&c->rbuf, 65536) != 0) {
-        free_conn(c);
-        return;
+    if (c->tls.ssl != NULL && c->tls.hs) {
+        int h = mock_tls_handshake(&c->tls);
+        if (h < 0) {
+            free_conn(c);
+        }
+        if (h <= 0) {
+            return;
+        }
     }
-    ssize_t r = recv(fd, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len - 1, 0);
-    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        free_conn(c);
-        return;
-    }
-    if (r < 0) {
-        return;
-    }
-    c->rbuf.len += (size_t)r;
-    if (c->rbuf.len > MOCK_HTTP_MAX_HEAD + MOCK_HTTP_MAX_BODY) {
-        free_conn(c);
+    int got = 0;
+    do { /* TLS: also what is already decrypted inside the session */
+        if (mock_strbuf_reserve(&c->rbuf, 65536) != 0) {
+            free_conn(c);
+            return;
+        }
+        size_t room = c->rbuf.cap - c->rbuf.len - 1;
+        ssize_t r = c->tls.ssl ? mock_tls_recv(&c->tls, c->rbuf.data + c->rbuf.len, room)
+                               : recv(fd, c->rbuf.data + c->rbuf.len, room, 0);
+        if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            free_conn(c);
+            return;
+        }
+        if (r < 0) {
+            break;
+        }
+        c->rbuf.len += (size_t)r;
+        got = 1;
+        if (c->rbuf.len > MOCK_HTTP_MAX_HEAD + MOCK_HTTP_MAX_BODY) {
+            free_conn(c);
+            return;
+        }
+    } while (c->tls.ssl != NULL && mock_tls_pending(&c->tls) > 0);
+    if (!got) {
         return;
     }
     if (c->busy) {
@@ -484,15 +507,25 @@ static void http_write_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    flush(arg);
+    mock_httpconn *c = arg;
+    if (c->tls.ssl != NULL && c->tls.hs) {
+        int r = mock_tls_handshake(&c->tls);
+        if (r < 0) {
+            free_conn(c);
+        } else if (r > 0 && !c->want_write) {
+            event_del(c->wev);
+        }
+        return;
+    }
+    flush(c);
 }
 
-static void accept_conn(mock_cluster *cl, mock_node *n, mock_httpconn **list, int fd)
+static mock_httpconn *accept_conn(mock_cluster *cl, mock_node *n, mock_httpconn **list, int fd)
 {
     mock_httpconn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
         close(fd);
-        return;
+        return NULL;
     }
     c->fd = fd;
     c->cluster = cl;
@@ -507,19 +540,31 @@ static void accept_conn(mock_cluster *cl, mock_node *n, mock_httpconn **list, in
     c->wev = event_new(cl->base, fd, EV_WRITE | EV_PERSIST, http_write_cb, c);
     if (c->rev == NULL || c->wev == NULL || event_add(c->rev, NULL) != 0) {
         free_conn(c);
+        return NULL;
     }
+    return c;
 }
 
 void mock_http_accept(void *node, int fd)
 {
     mock_node *n = node;
-    accept_conn(n->cluster, n, &n->httpconns, fd);
+    (void)accept_conn(n->cluster, n, &n->httpconns, fd);
+}
+
+void mock_https_accept(void *node, int fd)
+{
+    mock_node *n = node;
+    mock_httpconn *c = accept_conn(n->cluster, n, &n->httpconns, fd);
+    if (c != NULL &&
+        (n->cluster->tls == NULL || mock_tls_setup(&c->tls, n->cluster->tls, c->fd, c->wev) != 0)) {
+        free_conn(c);
+    }
 }
 
 void mock_http_ctl_accept(void *cluster, int fd)
 {
     mock_cluster *c = cluster;
-    accept_conn(c, NULL, &c->ctlconns, fd);
+    (void)accept_conn(c, NULL, &c->ctlconns, fd);
 }
 
 static void push_one(mock_httpconn *h)

@@ -2,7 +2,6 @@
  * connection, response delays, hung nodes, injected faults, deferred (durable) responses. */
 #include "kv.h"
 #include "kvproto.h"
-#include "kvtls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -161,7 +160,7 @@ static void free_conn(mock_kvconn *c)
         mock_strbuf_free(&d->data);
         free(d);
     }
-    mock_kv_tls_free(c);
+    mock_tls_free(&c->tls);
     if (c->fd >= 0) {
         close(c->fd);
     }
@@ -188,9 +187,9 @@ void mock_kvconn_close(mock_kvconn *c)
 static int do_flush(mock_kvconn *c)
 {
     while (c->woff < c->wbuf.len) {
-        ssize_t w = c->ssl ? mock_kv_tls_send(c, c->wbuf.data + c->woff, c->wbuf.len - c->woff)
-                           : send(c->fd, c->wbuf.data + c->woff, c->wbuf.len - c->woff,
-                                  MSG_NOSIGNAL);
+        ssize_t w = c->tls.ssl
+                        ? mock_tls_send(&c->tls, c->wbuf.data + c->woff, c->wbuf.len - c->woff)
+                        : send(c->fd, c->wbuf.data + c->woff, c->wbuf.len - c->woff, MSG_NOSIGNAL);
         if (w > 0) {
             c->woff += (size_t)w;
             continue;
@@ -249,8 +248,8 @@ static void kv_write_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     mock_kvconn *c = arg;
-    if (c->ssl != NULL && c->tls_hs) {
-        int r = mock_kv_tls_handshake(c);
+    if (c->tls.ssl != NULL && c->tls.hs) {
+        int r = mock_tls_handshake(&c->tls);
         if (r < 0) {
             free_conn(c);
         } else if (r > 0 && !c->want_write) {
@@ -583,8 +582,8 @@ static void kv_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     mock_kvconn *c = arg;
-    if (c->ssl != NULL && c->tls_hs) {
-        int h = mock_kv_tls_handshake(c);
+    if (c->tls.ssl != NULL && c->tls.hs) {
+        int h = mock_tls_handshake(&c->tls);
         if (h < 0) {
             free_conn(c);
         }
@@ -598,9 +597,9 @@ static void kv_read_cb(evutil_socket_t fd, short what, void *arg)
             free_conn(c);
             return;
         }
-        ssize_t r = c->ssl ? mock_kv_tls_recv(c, c->rbuf.data + c->rbuf.len,
-                                              c->rbuf.cap - c->rbuf.len)
-                           : recv(fd, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len, 0);
+        ssize_t r = c->tls.ssl ? mock_tls_recv(&c->tls, c->rbuf.data + c->rbuf.len,
+                                               c->rbuf.cap - c->rbuf.len)
+                               : recv(fd, c->rbuf.data + c->rbuf.len, c->rbuf.cap - c->rbuf.len, 0);
         if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             free_conn(c);
             return;
@@ -610,7 +609,7 @@ static void kv_read_cb(evutil_socket_t fd, short what, void *arg)
         }
         c->rbuf.len += (size_t)r;
         got = 1;
-    } while (c->ssl != NULL && mock_kv_tls_pending(c) > 0);
+    } while (c->tls.ssl != NULL && mock_tls_pending(&c->tls) > 0);
     if (!got) {
         return;
     }
@@ -629,7 +628,8 @@ void mock_kv_tls_accept(void *node, int fd)
 {
     mock_node *n = node;
     mock_kvconn *c = accept_conn(n, fd);
-    if (c != NULL && (n->cluster->tls == NULL || mock_kv_tls_setup(c, n->cluster->tls) != 0)) {
+    if (c != NULL &&
+        (n->cluster->tls == NULL || mock_tls_setup(&c->tls, n->cluster->tls, c->fd, c->wev) != 0)) {
         free_conn(c);
     }
 }

@@ -3,6 +3,7 @@
 #define SOFA_TOOLS_MOCK_KV_H
 
 #include "mock.h"
+#include "mocktls.h"
 
 typedef struct mock_req {
     uint8_t magic, opcode, extlen, datatype;
@@ -56,8 +57,7 @@ typedef struct mock_kvconn {
     uint64_t npackets;     /* framing diagnostics for the "bad packet" log line */
     uint8_t last_opcode;
     uint32_t last_bodylen;
-    struct ssl_st *ssl;    /* accepted on the TLS port (kvtls.c), else NULL */
-    int tls_hs;            /* TLS handshake still running */
+    mock_tls tls; /* tls.ssl set when accepted on the TLS port (mocktls.c) */
 } mock_kvconn;
 
 static inline int mock_kv_has(const mock_kvconn *c, int feat)

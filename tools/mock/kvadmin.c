@@ -58,8 +58,8 @@ static void op_hello(mock_kvconn *c, const mock_req *r)
 static void op_sasl(mock_kvconn *c, const mock_req *r)
 {
     if (r->opcode == OP_SASL_LIST) {
-        const char *m = c->node->cluster->sasl_mechs[0] ? c->node->cluster->sasl_mechs
-                                                        : mock_sasl_mechs();
+        const char *m =
+            c->node->cluster->sasl_mechs[0] ? c->node->cluster->sasl_mechs : mock_sasl_mechs();
         mock_kv_respond(c, r, ST_SUCCESS, NULL, 0, NULL, 0, m, strlen(m), 0, 0);
         return;
     }

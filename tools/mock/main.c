@@ -39,10 +39,11 @@ static void usage(FILE *f)
             "  --replicate-delay-ms MS   simulated replication delay (default 0)\n"
             "  --persist-delay-ms MS     simulated persistence delay (default 0)\n"
             "  --sync-replication 0|1    acknowledge HELLO SyncReplication (default 1)\n"
-            "  --tls-cert FILE           PEM certificate (chain) for KV over TLS: each node gets\n"
-            "                            a TLS KV port (ready file: kv_tls, tls_connstr; config:\n"
-            "                            services.kvSSL); needs --tls-key. With --port P the\n"
-            "                            TLS ports are P+2N+1+i\n"
+            "  --tls-cert FILE           PEM certificate (chain): each node also gets a TLS KV\n"
+            "                            port and an HTTPS port (ready file: kv_tls, http_tls,\n"
+            "                            tls_connstr; config: services.kvSSL, mgmtSSL, capiSSL,\n"
+            "                            n1qlSSL); needs --tls-key. With --port P node i's TLS\n"
+            "                            ports are P+2N+1+2i (KV) and P+2N+2+2i (HTTPS)\n"
             "  --tls-key FILE            PEM private key for --tls-cert\n"
             "  --sasl-mechs LIST         space-separated mechanisms SASL_LIST_MECHS offers\n"
             "                            (default: SCRAM-SHA512 SCRAM-SHA256 SCRAM-SHA1 PLAIN)\n"
@@ -166,7 +167,8 @@ static int write_ready(mock_cluster *c, const char *file)
         fprintf(f, "%s{\"kv\":%d,\"http\":%d", i ? "," : "", c->nodes[i].kv.port,
                 c->nodes[i].http.port);
         if (c->tls != NULL) {
-            fprintf(f, ",\"kv_tls\":%d", c->nodes[i].kvtls.port);
+            fprintf(f, ",\"kv_tls\":%d,\"http_tls\":%d", c->nodes[i].kvtls.port,
+                    c->nodes[i].httptls.port);
         }
         fprintf(f, "}");
     }
@@ -196,8 +198,9 @@ static int open_ports(mock_cluster *c, int base_port)
         mock_node *n = &c->nodes[i];
         n->kv.port = base_port ? base_port + 2 * i : 0;
         n->http.port = base_port ? base_port + 2 * i + 1 : 0;
-        n->kvtls.port = base_port ? base_port + 2 * c->nnodes + 1 + i : 0;
-        if (n->kvtls.port > 65535) {
+        n->kvtls.port = base_port ? base_port + 2 * c->nnodes + 1 + 2 * i : 0;
+        n->httptls.port = base_port ? base_port + 2 * c->nnodes + 2 + 2 * i : 0;
+        if (n->httptls.port > 65535) {
             mock_log("--port %d: no room for the TLS ports", base_port);
             return -1;
         }
@@ -334,6 +337,7 @@ static int build_cluster(mock_cluster *c, const options *o)
         n->kv = (mock_listener){.fd = -1, .on_accept = mock_kv_accept, .arg = n};
         n->http = (mock_listener){.fd = -1, .on_accept = mock_http_accept, .arg = n};
         n->kvtls = (mock_listener){.fd = -1, .on_accept = mock_kv_tls_accept, .arg = n};
+        n->httptls = (mock_listener){.fd = -1, .on_accept = mock_https_accept, .arg = n};
     }
     c->ctl = (mock_listener){.fd = -1, .on_accept = mock_http_ctl_accept, .arg = c};
     for (int i = 0; i < o->nspecs; i++) {

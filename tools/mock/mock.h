@@ -179,7 +179,8 @@ typedef struct mock_node {
     int hang;         /* accept, never answer */
     uint64_t nobserve, nobserve_seqno; /* OBSERVE / OBSERVE_SEQNO requests received */
     mock_listener kv, http;
-    mock_listener kvtls; /* KV over TLS; open only when the cluster has a TLS context */
+    mock_listener kvtls;   /* KV over TLS; open only when the cluster has a TLS context */
+    mock_listener httptls; /* HTTPS (mgmt, capi, n1ql); likewise */
     struct mock_kvconn *kvconns;
     struct mock_httpconn *httpconns;
     struct event *restart_timer;
@@ -242,6 +243,7 @@ struct ssl_ctx_st *mock_tls_ctx_new(const char *cert_file, const char *key_file)
 void mock_kvconn_close(struct mock_kvconn *c); /* deferred when called from its own dispatch */
 struct mock_kvconn *mock_kvconn_next(struct mock_kvconn *c);
 void mock_http_accept(void *node, int fd);     /* node's HTTP port */
+void mock_https_accept(void *node, int fd);    /* node's HTTPS port */
 void mock_http_ctl_accept(void *cluster, int fd); /* the control-only port */
 void mock_httpconn_close(struct mock_httpconn *c);
 void mock_http_push_config(mock_cluster *c);

@@ -1,6 +1,6 @@
-/* sofa-mock: KV over TLS — the server context and the per-connection session used by kv.c
- * instead of recv/send once a connection came in on a node's TLS port. */
-#include "kvtls.h"
+/* sofa-mock: TLS on accepted sockets — the server context and the per-connection session
+ * used by kv.c and http.c instead of recv/send on a node's TLS ports. */
+#include "mocktls.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -8,6 +8,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <stdio.h>
+
+#include "mock.h"
 
 struct ssl_ctx_st *mock_tls_ctx_new(const char *cert_file, const char *key_file)
 {
@@ -34,31 +36,32 @@ struct ssl_ctx_st *mock_tls_ctx_new(const char *cert_file, const char *key_file)
     return ctx;
 }
 
-int mock_kv_tls_setup(mock_kvconn *c, struct ssl_ctx_st *ctx)
+int mock_tls_setup(mock_tls *t, struct ssl_ctx_st *ctx, int fd, struct event *wev)
 {
-    c->ssl = SSL_new(ctx);
-    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+    t->wev = wev;
+    t->ssl = SSL_new(ctx);
+    if (t->ssl == NULL || SSL_set_fd(t->ssl, fd) != 1) {
         return -1;
     }
-    SSL_set_accept_state(c->ssl);
-    c->tls_hs = 1;
+    SSL_set_accept_state(t->ssl);
+    t->hs = 1;
     return 0;
 }
 
-void mock_kv_tls_free(mock_kvconn *c)
+void mock_tls_free(mock_tls *t)
 {
-    SSL_free(c->ssl);
-    c->ssl = NULL;
+    SSL_free(t->ssl);
+    t->ssl = NULL;
 }
 
 /* -1 with errno = EAGAIN for "try again on readiness", else -1 with errno = EPIPE. */
-static int classify(mock_kvconn *c, int ret)
+static int classify(mock_tls *t, int ret)
 {
-    int e = SSL_get_error(c->ssl, ret);
+    int e = SSL_get_error(t->ssl, ret);
     ERR_clear_error();
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-        if (e == SSL_ERROR_WANT_WRITE && c->tls_hs) {
-            event_add(c->wev, NULL);
+        if (e == SSL_ERROR_WANT_WRITE && t->hs) {
+            event_add(t->wev, NULL);
         }
         errno = EAGAIN;
         return -1;
@@ -67,49 +70,49 @@ static int classify(mock_kvconn *c, int ret)
     return -1;
 }
 
-int mock_kv_tls_handshake(mock_kvconn *c)
+int mock_tls_handshake(mock_tls *t)
 {
     ERR_clear_error();
-    int ret = SSL_do_handshake(c->ssl);
+    int ret = SSL_do_handshake(t->ssl);
     if (ret == 1) {
-        c->tls_hs = 0;
+        t->hs = 0;
         return 1;
     }
-    if (classify(c, ret) < 0 && errno == EAGAIN) {
+    if (classify(t, ret) < 0 && errno == EAGAIN) {
         return 0;
     }
     if (mock_verbose) {
-        mock_log("node %d: TLS handshake failed", c->node->index);
+        mock_log("TLS handshake failed");
     }
     return -1;
 }
 
-ssize_t mock_kv_tls_recv(mock_kvconn *c, void *buf, size_t n)
+ssize_t mock_tls_recv(mock_tls *t, void *buf, size_t n)
 {
     ERR_clear_error();
-    int ret = SSL_read(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+    int ret = SSL_read(t->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
     if (ret > 0) {
         return ret;
     }
-    if (SSL_get_error(c->ssl, ret) == SSL_ERROR_ZERO_RETURN) {
+    if (SSL_get_error(t->ssl, ret) == SSL_ERROR_ZERO_RETURN) {
         ERR_clear_error();
         return 0;
     }
-    return classify(c, ret);
+    return classify(t, ret);
 }
 
-ssize_t mock_kv_tls_send(mock_kvconn *c, const void *buf, size_t n)
+ssize_t mock_tls_send(mock_tls *t, const void *buf, size_t n)
 {
     ERR_clear_error();
-    int ret = SSL_write(c->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
+    int ret = SSL_write(t->ssl, buf, n > INT_MAX ? INT_MAX : (int)n);
     if (ret > 0) {
         return ret;
     }
-    return classify(c, ret);
+    return classify(t, ret);
 }
 
-size_t mock_kv_tls_pending(const mock_kvconn *c)
+size_t mock_tls_pending(const mock_tls *t)
 {
-    int p = SSL_pending(c->ssl);
+    int p = SSL_pending(t->ssl);
     return p > 0 ? (size_t)p : 0;
 }
