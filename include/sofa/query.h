@@ -19,7 +19,8 @@
  * client, statement or callbacks; a parameter that is not JSON; text that is
  * not UTF-8; at_plus without tokens; a wrong struct_size), SOFA_E_SHUTDOWN
  * (the client is being freed), SOFA_E_NOT_SUPPORTED (memcached:// has no query
- * service; couchbases:// because HTTP services have no TLS yet), SOFA_E_NO_MEMORY.
+ * service), SOFA_E_NO_MEMORY. With couchbases:// the request goes over TLS to the
+ * node's n1qlSSL (views: capiSSL) port, verified as docs/tls.md describes.
  *
  * Calls made before the bootstrap completes wait for a configuration (within
  * their deadline). The query node is chosen in turn among the nodes running the

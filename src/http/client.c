@@ -43,6 +43,7 @@ struct sofa__http {
     size_t nidle;
     uint64_t opened;
     sofa__io_guard guard;
+    sofa__conn_opts opts; /* http_conn_opts, plus TLS when set (sofa__http_set_tls) */
 };
 
 static void req_on_connected(sofa__conn *c, void *arg);
@@ -68,6 +69,11 @@ static const sofa__conn_opts http_conn_opts = {.connect_timeout_us = 0,
 
 /* ------------------------------------------------------------------ pool */
 
+void sofa__http_set_tls(sofa__http *h, struct sofa__tls_ctx *tls)
+{
+    h->opts.tls = tls;
+}
+
 sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *user,
                            const char *password)
 {
@@ -75,6 +81,7 @@ sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *us
     if (!h) {
         return NULL;
     }
+    h->opts = http_conn_opts;
     h->io = io;
     h->lg = lg;
     if (user) {
@@ -263,8 +270,8 @@ static int req_attach(sofa__http_req *r)
     } else {
         r->reused = 0;
         r->connected = 0;
-        int rc = sofa__conn_new(&c, h->io, NULL, h->lg, r->host, r->port, &http_conn_opts,
-                                &req_handler, r);
+        int rc =
+            sofa__conn_new(&c, h->io, NULL, h->lg, r->host, r->port, &h->opts, &req_handler, r);
         if (rc != 0) {
             return rc;
         }

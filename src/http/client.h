@@ -56,6 +56,9 @@ typedef struct sofa__http_spec {
 
 /* A pool. @p user NULL = no basic auth. @return NULL when out of memory or a
  * credential is longer than SOFA__HTTP_MAX_CREDENTIAL. */
+struct sofa__tls_ctx;
+/* Connections opened from now on use TLS with @p tls (borrowed; NULL = plain TCP). */
+void sofa__http_set_tls(sofa__http *h, struct sofa__tls_ctx *tls);
 sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *user,
                            const char *password);
 

@@ -225,15 +225,6 @@ static void try_next_seed(sofa_client *c)
                                     c->seed, h->host, (unsigned)h->port);
                 continue;
             }
-            if (c->tls) {
-                /* The HTTP client has no TLS yet: never send credentials in clear text to
-                 * a port the user marked as HTTPS. */
-                sofa__client_report(c,
-                                    "seed %zu %s:%u: HTTP bootstrap over TLS is not supported "
-                                    "yet; skipped\n",
-                                    c->seed, h->host, (unsigned)h->port);
-                continue;
-            }
             int rc = sofa__httpboot_start(c, h->host, h->port);
             if (rc == 0)
                 return;

@@ -99,10 +99,8 @@ static int client_svc(sofa_client *c, int have_cb, sofa__svc **out)
     if (rc != 0) {
         return rc;
     }
-    if (c->memcached || c->cs.tls) {
-        /* no query service with memcached://; no TLS for HTTP services yet
-         * (never fall back to plain text silently) */
-        return SOFA_E_NOT_SUPPORTED;
+    if (c->memcached) {
+        return SOFA_E_NOT_SUPPORTED; /* no query service with memcached:// */
     }
     for (sofa__client_ext *e = c->exts; e; e = e->next) {
         if (e->on_teardown == on_teardown) {
@@ -123,6 +121,9 @@ static int client_svc(sofa_client *c, int have_cb, sofa__svc **out)
     if (c->cs.query_timeout_us) {
         e->svc->query_timeout_us = c->cs.query_timeout_us;
     }
+    /* couchbases://: the services' TLS ports, over TLS (never plain text) */
+    e->svc->tls = c->tls != NULL;
+    sofa__http_set_tls(e->svc->http, c->tls);
     if (c->cs.view_timeout_us) {
         e->svc->view_timeout_us = c->cs.view_timeout_us;
     }

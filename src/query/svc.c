@@ -65,15 +65,15 @@ void sofa__svc_free(sofa__svc *s)
     free(s);
 }
 
-static uint16_t service_port(const sofa__node *n, sofa__service svc)
+static uint16_t service_port(const sofa__node *n, sofa__service svc, int tls)
 {
     switch (svc) {
     case SOFA__SVC_MGMT:
-        return n->mgmt;
+        return tls ? n->mgmt_tls : n->mgmt;
     case SOFA__SVC_CAPI:
-        return n->capi;
+        return tls ? n->capi_tls : n->capi;
     default:
-        return n->n1ql;
+        return tls ? n->n1ql_tls : n->n1ql;
     }
 }
 
@@ -82,7 +82,7 @@ size_t sofa__svc_count(sofa__svc *s, sofa__service svc)
     const sofa__config *c = s->hooks.config(s->hook_arg);
     size_t n = 0;
     for (size_t i = 0; c && i < c->nnodes; i++) {
-        n += service_port(&c->nodes[i], svc) != 0;
+        n += service_port(&c->nodes[i], svc, s->tls) != 0;
     }
     return n;
 }
@@ -139,7 +139,7 @@ int sofa__svc_pick(sofa__svc *s, sofa__service svc, size_t attempt, size_t *base
     size_t want = (*base + attempt) % count;
     for (size_t i = 0, k = 0; i < c->nnodes; i++) {
         const sofa__node *n = &c->nodes[i];
-        uint16_t port = service_port(n, svc);
+        uint16_t port = service_port(n, svc, s->tls);
         if (!port || k++ != want) {
             continue;
         }

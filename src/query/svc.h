@@ -82,6 +82,7 @@ typedef struct sofa__svc {
     uint64_t query_timeout_us;
     uint64_t view_timeout_us;
     size_t rr[3]; /* round-robin position per service */
+    int tls;      /* couchbases://: the services' TLS ports (mgmtSSL, capiSSL, n1qlSSL) */
     sofa__prepared *prepared;
     size_t nprepared;
     sofa_query *queries; /* running */

@@ -63,6 +63,7 @@ static int read_ready(sofa_test_mock *m, const char *file)
         m->kv_ports[i] = (int)json_integer_value(json_object_get(n, "kv"));
         m->http_ports[i] = (int)json_integer_value(json_object_get(n, "http"));
         m->kv_tls_ports[i] = (int)json_integer_value(json_object_get(n, "kv_tls"));
+        m->http_tls_ports[i] = (int)json_integer_value(json_object_get(n, "http_tls"));
         if (m->kv_ports[i] <= 0 || m->http_ports[i] <= 0) {
             goto done;
         }

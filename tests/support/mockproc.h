@@ -17,6 +17,7 @@ typedef struct sofa_test_mock {
     int kv_ports[SOFA_TEST_MOCK_MAX_NODES];
     int http_ports[SOFA_TEST_MOCK_MAX_NODES];
     int kv_tls_ports[SOFA_TEST_MOCK_MAX_NODES]; /* 0 unless started with --tls-cert/--tls-key */
+    int http_tls_ports[SOFA_TEST_MOCK_MAX_NODES]; /* HTTPS; likewise */
     char tls_connstr[1024];   /* couchbases://127.0.0.1:KVTLS1,.../BUCKET, or "" without TLS */
     int ctl_port;             /* control-only HTTP port (never stopped); 0 if the mock has none */
 } sofa_test_mock;

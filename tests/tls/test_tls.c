@@ -202,27 +202,31 @@ static void unreadable_ca_file_fails_at_client_new(void **state)
     assert_non_null(strstr(err, "no-such-ca.pem"));
 }
 
-/* No HTTP client over TLS yet: an HTTPS seed is skipped (never contacted in clear text), a
- * KV seed after it still bootstraps, and N1QL refuses to run. */
-static void https_seed_is_skipped(void **state)
+/* HTTP over TLS: bootstrap from an HTTPS seed (the streaming config), N1QL on the nodes'
+ * n1qlSSL ports, and the certificate checked there too. */
+static void http_services_over_tls(void **state)
 {
     (void)state;
     char cs[2048], report[4096];
     snprintf(cs, sizeof(cs), "couchbases://127.0.0.1:%d=https/default?certpath=%s/ca.pem",
-             mock.http_ports[0], certdir);
-    assert_int_equal(connect_status(cs, report, sizeof(report)), SOFA_E_BOOTSTRAP_FAILED);
-    assert_non_null(strstr(report, "HTTP bootstrap over TLS is not supported yet; skipped"));
-    snprintf(cs, sizeof(cs),
-             "couchbases://127.0.0.1:%d=https,127.0.0.1:%d/default?certpath=%s/ca.pem",
-             mock.http_ports[0], mock.kv_tls_ports[1], certdir);
+             mock.http_tls_ports[0], certdir);
     sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
     assert_non_null(c);
     assert_int_equal(kt_connect(c), 0);
-    assert_non_null(strstr(sofa_client_bootstrap_report(c), "skipped"));
+    assert_int_equal(kt_upsert(c, "via-https", "{\"boot\":\"http\"}"), 0);
     sofa_query_result *qr = NULL;
-    assert_int_equal(sofa_query_run(c, "SELECT 1", NULL, &qr), SOFA_E_NOT_SUPPORTED);
+    int rc = sofa_query_run(c, "SELECT 1 AS one", NULL, &qr);
+    if (rc != 0)
+        fprintf(stderr, "query over TLS: %s\n", sofa_status_name(rc));
+    assert_int_equal(rc, 0);
+    assert_int_equal(sofa_query_result_count(qr), 1);
     sofa_query_result_free(qr);
     sofa_client_free(c);
+    /* the HTTPS seed's certificate is verified like the KV ports' */
+    snprintf(cs, sizeof(cs), "couchbases://127.0.0.1:%d=https/default?certpath=%s/other_ca.pem",
+             mock.http_tls_ports[0], certdir);
+    assert_int_equal(connect_status(cs, report, sizeof(report)), SOFA_E_TLS_VERIFY);
+    assert_non_null(strstr(report, "certificate verify failed"));
 }
 
 /* PLAIN is chosen without being forced over TLS, and refused in clear text. */
@@ -324,7 +328,7 @@ int main(void)
         cmocka_unit_test(tls_to_a_plain_port_is_a_tls_error),
         cmocka_unit_test(unreadable_ca_file_fails_at_client_new),
         cmocka_unit_test(plain_sasl_only_over_tls),
-        cmocka_unit_test(https_seed_is_skipped),
+        cmocka_unit_test(http_services_over_tls),
         cmocka_unit_test(killed_mid_load_answers_every_op_once),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
