@@ -145,6 +145,11 @@ int sofa__svc_pick(sofa__svc *s, sofa__service svc, size_t attempt, size_t *base
         }
         memset(out, 0, sizeof(*out));
         if (svc == SOFA__SVC_CAPI && n->couch_api_base && parse_base(n->couch_api_base, out) == 0) {
+            /* couchApiBase names the plain port: over TLS keep its host and path, take the
+             * node's capiSSL port */
+            if (s->tls) {
+                out->port = port;
+            }
             return 0;
         }
         if (strlen(n->host) > SOFA__CONFIG_MAX_HOST) {

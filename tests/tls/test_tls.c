@@ -40,7 +40,8 @@ static int group_setup(void **state)
     char cert[512], key[512];
     path_of(cert, sizeof(cert), "server.pem");
     path_of(key, sizeof(key), "server.key");
-    const char *args[] = {"--nodes", "2", "--tls-cert", cert, "--tls-key", key, NULL};
+    const char *args[] = {"--nodes", "2",        "--tls-cert", cert, "--tls-key",
+                          key,       "--sample", "rows:50",    NULL};
     if (sofa_test_mock_start(&mock, args) != 0)
         return -1;
     return mock.tls_connstr[0] && mock.kv_tls_ports[0] > 0 ? 0 : -1;
@@ -220,6 +221,14 @@ static void http_services_over_tls(void **state)
         fprintf(stderr, "query over TLS: %s\n", sofa_status_name(rc));
     assert_int_equal(rc, 0);
     assert_int_equal(sofa_query_result_count(qr), 1);
+    sofa_query_result_free(qr);
+    /* a view (capiSSL) over TLS */
+    sofa_view_opts vo = SOFA_VIEW_OPTS_INIT;
+    vo.limit = 2;
+    vo.reduce = SOFA_FALSE;
+    qr = NULL;
+    assert_int_equal(sofa_view_run(c, "rows", "by_n", &vo, &qr), 0);
+    assert_int_equal(sofa_query_result_count(qr), 2);
     sofa_query_result_free(qr);
     sofa_client_free(c);
     /* the HTTPS seed's certificate is verified like the KV ports' */
