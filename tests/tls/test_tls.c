@@ -203,6 +203,23 @@ static void unreadable_ca_file_fails_at_client_new(void **state)
     assert_non_null(strstr(err, "no-such-ca.pem"));
 }
 
+typedef struct raw_res {
+    int calls, status, http_status;
+    char body[256];
+} raw_res;
+
+static void raw_cb(sofa_client *c, sofa_status st, const sofa_http_response *r, void *ck)
+{
+    raw_res *x = ck;
+    (void)c;
+    x->calls++;
+    x->status = st;
+    if (r) {
+        x->http_status = r->status;
+        snprintf(x->body, sizeof(x->body), "%.*s", (int)(r->nbody < 255 ? r->nbody : 255), r->body);
+    }
+}
+
 /* HTTP over TLS: bootstrap from an HTTPS seed (the streaming config), N1QL on the nodes'
  * n1qlSSL ports, and the certificate checked there too. */
 static void http_services_over_tls(void **state)
@@ -230,6 +247,16 @@ static void http_services_over_tls(void **state)
     assert_int_equal(sofa_view_run(c, "rows", "by_n", &vo, &qr), 0);
     assert_int_equal(sofa_query_result_count(qr), 2);
     sofa_query_result_free(qr);
+    /* a raw request to the cluster manager (mgmtSSL) over TLS */
+    sofa_http_request hr = {sizeof(hr), SOFA_HTTP_MGMT, "GET", "/pools/default/buckets/default",
+                            NULL,       NULL,           0,     0};
+    raw_res rr = {0};
+    assert_int_equal(sofa_http_request_start(c, &hr, raw_cb, &rr), 0);
+    sofa_client_wait(c);
+    assert_int_equal(rr.calls, 1);
+    assert_int_equal(rr.status, 0);
+    assert_int_equal(rr.http_status, 200);
+    assert_non_null(strstr(rr.body, "\"name\":\"default\""));
     sofa_client_free(c);
     /* the HTTPS seed's certificate is verified like the KV ports' */
     snprintf(cs, sizeof(cs), "couchbases://127.0.0.1:%d=https/default?certpath=%s/other_ca.pem",
