@@ -3,7 +3,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang python3
       libjansson-dev libssl-dev libevent-dev libev-dev libcmocka-dev
-      duktape-dev libhttp-parser-dev
+      duktape-dev libhttp-parser-dev openssl
       memcached libmemcached-tools libmemcached-dev sasl2-bin libsasl2-dev libsasl2-modules)
 missing=()
 for p in "${PKGS[@]}"; do
