@@ -127,6 +127,10 @@ typedef struct cstate {
     sofa__conn *conn;
     size_t want, got;
     int bad, connected, errors, err_status;
+    int pause_each; /* pause after every delivery; a timer resumes */
+    int pauses;
+    size_t read_batch;
+    sofa_io_timer *resume;
     char errmsg[200];
 } cstate;
 
@@ -155,6 +159,11 @@ static void on_data(sofa__conn *c, void *arg)
             s->bad++;
     s->got += n;
     sofa__buf_consume(&c->rbuf, n);
+    if (s->pause_each) {
+        s->pauses++;
+        sofa__conn_pause(c, 1);
+        s->io->update_timer(s->io, s->resume, SOFA_IO_WATCH, 2000);
+    }
     if (s->want && s->got >= s->want)
         s->io->stop_watching(s->io);
 }
@@ -169,6 +178,13 @@ static void on_error(sofa__conn *c, int status, void *arg)
 }
 
 static const sofa__conn_handler handler = {on_connected, on_data, on_error};
+
+static void on_resume(sofa_io_timer *t, void *arg)
+{
+    cstate *s = arg;
+    (void)t;
+    sofa__conn_pause(s->conn, 0);
+}
 
 static sofa__tls_ctx *client_ctx(void)
 {
@@ -192,6 +208,7 @@ static void client_run(cstate *s, int port, sofa__tls_ctx *x, uint64_t timeout_u
     memset(&o, 0, sizeof(o));
     o.connect_timeout_us = timeout_us;
     o.tls = x;
+    o.read_batch = s->read_batch;
     assert_int_equal(
         sofa__conn_new(&s->conn, s->io, &s->tq, NULL, "127.0.0.1", (uint16_t)port, &o, &handler, s),
         0);
@@ -250,6 +267,33 @@ static void data_before_abrupt_close_is_delivered(void **state)
     assert_int_equal(s.bad, 0);
     assert_int_equal(s.errors, 1);
     assert_int_equal(s.err_status, SOFA_E_CONNECTION_CLOSED);
+    client_end(&s);
+    sofa__tls_ctx_free(x);
+    server_stop(&srv);
+}
+
+/* Back-pressure: the reader pauses after each delivery and resumes 2 ms later; everything
+ * still arrives, in order, before the close (what the session had decrypted too). */
+static void paused_reader_gets_everything(void **state)
+{
+    (void)state;
+    server srv;
+    server_start(&srv, SRV_SEND_THEN_CLOSE);
+    sofa__tls_ctx *x = client_ctx();
+    cstate s;
+    memset(&s, 0, sizeof(s));
+    s.pause_each = 1;
+    s.read_batch = 20000; /* deliveries of about one record: many pauses */
+    client_run(&s, srv.port, x, 5000000);
+    s.resume = s.io->timer_new(s.io, on_resume, &s);
+    assert_non_null(s.resume);
+    s.io->start_watching(s.io);
+    assert_int_equal(s.got, TAIL);
+    assert_int_equal(s.bad, 0);
+    assert_true(s.pauses > 1);
+    assert_int_equal(s.errors, 1);
+    assert_int_equal(s.err_status, SOFA_E_CONNECTION_CLOSED);
+    s.io->update_timer(s.io, s.resume, SOFA_IO_CLEANUP, 0);
     client_end(&s);
     sofa__tls_ctx_free(x);
     server_stop(&srv);
@@ -317,6 +361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(bulk_echo_both_directions),
         cmocka_unit_test(data_before_abrupt_close_is_delivered),
+        cmocka_unit_test(paused_reader_gets_everything),
         cmocka_unit_test(handshake_is_bounded_by_the_connect_timeout),
         cmocka_unit_test(bad_ca_file_is_refused),
     };
