@@ -30,10 +30,15 @@ size_t bench_key(char *buf, uint64_t n)
 {
     static const char prefix[] = BENCH_KEY_PREFIX;
     size_t p = sizeof(prefix) - 1;
+    /* two digits per division (the lowest 10 digits of n) */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                "31323334353637383940414243444546474849505152535455565758596061"
+                                "62636465666768697071727374757677787980818283848586878889909192"
+                                "93949596979899";
     memcpy(buf, prefix, p);
-    for (int i = 9; i >= 0; i--) {
-        buf[p + (size_t)i] = (char)('0' + n % 10);
-        n /= 10;
+    for (int i = 8; i >= 0; i -= 2) {
+        memcpy(buf + p + (size_t)i, pairs + 2 * (n % 100), 2);
+        n /= 100;
     }
     buf[p + 10] = '\0';
     return p + 10;
