@@ -22,10 +22,10 @@ static void check(uint64_t n)
 static void key_is_prefix_and_ten_digits(void **state)
 {
     (void)state;
-    static const uint64_t fixed[] = {0,           1,           9,           10,
-                                     99,          100,         12345,       999999999,
-                                     1000000000,  9999999999u, 10000000000u, 12345678901234u,
-                                     UINT64_MAX};
+    static const uint64_t fixed[] = {
+        0,         1,         9,          10,          99,           100,
+        12345,     999999999, 1000000000, 9999999999u, 10000000000u, 12345678901234u,
+        UINT64_MAX};
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         check(fixed[i]);
     uint64_t s = 7;
