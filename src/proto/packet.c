@@ -268,7 +268,7 @@ long sofa__resp_parse(const uint8_t *buf, size_t len, sofa__resp *r)
         return SOFA_E_PROTOCOL;
     if (len - SOFA__HEADER_LEN < body)
         return 0;
-    memset(r, 0, sizeof(*r));
+    /* every field is assigned below */
     r->magic = magic;
     r->opcode = buf[1];
     r->datatype = buf[5];

@@ -64,6 +64,26 @@ static inline void sofa__put64(uint8_t *p, uint64_t v)
     sofa__put32(p + 4, (uint32_t)v);
 }
 #endif
+#ifdef SOFA__BE16
+static inline uint16_t sofa__get16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof(v));
+    return SOFA__BE16(v);
+}
+static inline uint32_t sofa__get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return SOFA__BE32(v);
+}
+static inline uint64_t sofa__get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return SOFA__BE64(v);
+}
+#else
 static inline uint16_t sofa__get16(const uint8_t *p)
 {
     return (uint16_t)((unsigned)p[0] << 8 | p[1]);
@@ -76,6 +96,7 @@ static inline uint64_t sofa__get64(const uint8_t *p)
 {
     return (uint64_t)sofa__get32(p) << 32 | sofa__get32(p + 4);
 }
+#endif
 
 /* ---------------------------------------------------------------- status mapping */
 /*
