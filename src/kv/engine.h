@@ -282,9 +282,45 @@ struct sofa_client {
 };
 
 /* ------------------------------------------------------------ lists */
-void sofa__list_push(sofa__op_list *l, sofa__op *op);
-void sofa__list_remove(sofa__op *op);
-sofa__op *sofa__list_pop(sofa__op_list *l);
+static inline void sofa__list_push(sofa__op_list *l, sofa__op *op)
+{
+    op->next = NULL;
+    op->prev = l->tail;
+    if (l->tail)
+        l->tail->next = op;
+    else
+        l->head = op;
+    l->tail = op;
+    l->n++;
+    op->list = l;
+}
+
+/* No-op when @p op is on no list. */
+static inline void sofa__list_remove(sofa__op *op)
+{
+    sofa__op_list *l = op->list;
+    if (!l)
+        return;
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        l->head = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    else
+        l->tail = op->prev;
+    l->n--;
+    op->next = op->prev = NULL;
+    op->list = NULL;
+}
+
+static inline sofa__op *sofa__list_pop(sofa__op_list *l)
+{
+    sofa__op *op = l->head;
+    if (op)
+        sofa__list_remove(op);
+    return op;
+}
 
 /* ------------------------------------------------------------ client internals */
 void sofa__client_enter(sofa_client *c);

@@ -6,48 +6,10 @@
 #include "kv/engine.h"
 #include "sofa/status.h"
 
-void sofa__list_push(sofa__op_list *l, sofa__op *op)
-{
-    op->next = NULL;
-    op->prev = l->tail;
-    if (l->tail)
-        l->tail->next = op;
-    else
-        l->head = op;
-    l->tail = op;
-    l->n++;
-    op->list = l;
-}
-
-void sofa__list_remove(sofa__op *op)
-{
-    sofa__op_list *l = op->list;
-    if (!l)
-        return;
-    if (op->prev)
-        op->prev->next = op->next;
-    else
-        l->head = op->next;
-    if (op->next)
-        op->next->prev = op->prev;
-    else
-        l->tail = op->prev;
-    l->n--;
-    op->next = op->prev = NULL;
-    op->list = NULL;
-}
-
-sofa__op *sofa__list_pop(sofa__op_list *l)
-{
-    sofa__op *op = l->head;
-    if (op)
-        sofa__list_remove(op);
-    return op;
-}
-
 static void on_op_timer(sofa__tentry *e, void *arg);
 
-sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
+/* sofa__op_new, inlined into this file's hot callers */
+static inline sofa__op *op_alloc(sofa_client *c, const sofa__op_type *type, size_t nbody)
 {
     if (nbody > SIZE_MAX - sizeof(sofa__op))
         return NULL;
@@ -73,6 +35,11 @@ sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
     return op;
 }
 
+sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
+{
+    return op_alloc(c, type, nbody);
+}
+
 int sofa__check_key(const void *key, size_t nkey)
 {
     if (!key && nkey)
@@ -95,9 +62,10 @@ int sofa__check_submit(sofa_client *c, const void *cb)
     return 0;
 }
 
-void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
-                          const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
-                          const void *value, uint32_t nvalue)
+/* sofa__op_set_request, inlined into this file's hot callers */
+static inline void op_fill(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
+                           const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
+                           const void *value, uint32_t nvalue)
 {
     uint8_t *p = op->body;
     op->opcode = opcode;
@@ -119,6 +87,13 @@ void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uin
     }
     if (nvalue)
         memcpy(p, value, nvalue);
+}
+
+void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
+                          const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
+                          const void *value, uint32_t nvalue)
+{
+    op_fill(op, opcode, framing, nframing, extras, nextras, key, nkey, value, nvalue);
 }
 
 static void live_link(sofa_client *c, sofa__op *op)
@@ -251,7 +226,8 @@ void sofa__op_free(sofa__op *op)
     sofa__list_remove(op);
     sofa__timerq_remove(&c->tq, &op->timer);
     live_unlink(c, op);
-    free(op->priv);
+    if (op->priv)
+        free(op->priv);
     int cls = op->size_class;
     if (cls && c->nfree_ops[cls - 1] < SOFA__OP_FREELIST_MAX && !c->destroying) {
         op->next = c->free_ops[cls - 1];
@@ -501,11 +477,11 @@ sofa__op *sofa__kv_op(sofa_client *c, const sofa__op_type *type, uint8_t opcode,
                             o && o->timeout_us ? o->timeout_us : c->op_timeout_us) != 0)
         return NULL;
     size_t nbody = (size_t)nframe + nextras + nkey + nvalue;
-    sofa__op *op = sofa__op_new(c, type, nbody);
+    sofa__op *op = op_alloc(c, type, nbody);
     if (!op)
         return NULL;
-    sofa__op_set_request(op, opcode, frame, nframe, extras, nextras, key, (uint16_t)nkey, value,
-                         (uint32_t)nvalue);
+    op_fill(op, opcode, frame, nframe, extras, nextras, key, (uint16_t)nkey, value,
+            (uint32_t)nvalue);
     op->route = SOFA__ROUTE_KEY;
     if (o) {
         op->datatype = o->datatype;
