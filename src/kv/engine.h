@@ -51,6 +51,11 @@ typedef struct sofa__kvnode sofa__kvnode;
 #define SOFA__OP_SMALL_BODY 64u
 #define SOFA__OP_MEDIUM_BODY 256u
 #define SOFA__OP_FREELIST_MAX 4096u
+/* Records with bodies up to 8 KiB (e.g. a store of a few KiB) are kept too, fewer of them
+ * (at most ~1 MiB idle per client). */
+#define SOFA__OP_LARGE_BODY 8192u
+#define SOFA__OP_FREELIST_LARGE_MAX 128u
+#define SOFA__OP_CLASSES 3
 
 typedef struct sofa__op_list {
     sofa__op *head, *tail;
@@ -136,7 +141,7 @@ struct sofa__op {
     int is_parent;    /* a collector: never routed, completes when its children have */
     int fail_status;  /* deferred completion with this status (never inside a submit) */
     void *priv;       /* per-type state */
-    uint8_t size_class; /* 0: own allocation, 1: small, 2: medium (recyclable) */
+    uint8_t size_class; /* 0: own allocation, 1: small, 2: medium, 3: large (recyclable) */
 };
 
 static inline const uint8_t *sofa__op_key(const sofa__op *op)
@@ -265,8 +270,8 @@ struct sofa_client {
     /* ops */
     sofa__op_list waiting;
     sofa__op *live_head;
-    sofa__op *free_ops[2]; /* recycled records per size class (linked through next) */
-    size_t nfree_ops[2];
+    sofa__op *free_ops[SOFA__OP_CLASSES]; /* recycled records per size class (through next) */
+    size_t nfree_ops[SOFA__OP_CLASSES];
     size_t npending;  /* user-visible operations not yet answered */
     size_t nlive;     /* records alive (including zombies and children) */
     /* life cycle */

@@ -13,14 +13,19 @@ static inline sofa__op *op_alloc(sofa_client *c, const sofa__op_type *type, size
 {
     if (nbody > SIZE_MAX - sizeof(sofa__op))
         return NULL;
-    int cls = nbody <= SOFA__OP_SMALL_BODY ? 1 : nbody <= SOFA__OP_MEDIUM_BODY ? 2 : 0;
+    int cls = nbody <= SOFA__OP_SMALL_BODY    ? 1
+              : nbody <= SOFA__OP_MEDIUM_BODY ? 2
+              : nbody <= SOFA__OP_LARGE_BODY  ? 3
+                                              : 0;
     sofa__op *op;
     if (cls && c->free_ops[cls - 1]) {
         op = c->free_ops[cls - 1];
         c->free_ops[cls - 1] = op->next;
         c->nfree_ops[cls - 1]--;
     } else {
-        size_t cap = cls == 1 ? SOFA__OP_SMALL_BODY : cls == 2 ? SOFA__OP_MEDIUM_BODY : nbody;
+        static const size_t caps[SOFA__OP_CLASSES] = {SOFA__OP_SMALL_BODY, SOFA__OP_MEDIUM_BODY,
+                                                      SOFA__OP_LARGE_BODY};
+        size_t cap = cls ? caps[cls - 1] : nbody;
         op = malloc(sizeof(*op) + cap);
         if (!op)
             return NULL;
@@ -229,7 +234,8 @@ void sofa__op_free(sofa__op *op)
     if (op->priv)
         free(op->priv);
     int cls = op->size_class;
-    if (cls && c->nfree_ops[cls - 1] < SOFA__OP_FREELIST_MAX && !c->destroying) {
+    if (cls && !c->destroying &&
+        c->nfree_ops[cls - 1] < (cls == 3 ? SOFA__OP_FREELIST_LARGE_MAX : SOFA__OP_FREELIST_MAX)) {
         op->next = c->free_ops[cls - 1];
         c->free_ops[cls - 1] = op;
         c->nfree_ops[cls - 1]++;
@@ -240,7 +246,7 @@ void sofa__op_free(sofa__op *op)
 
 void sofa__op_pool_free(sofa_client *c)
 {
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < SOFA__OP_CLASSES; k++) {
         while (c->free_ops[k]) {
             sofa__op *op = c->free_ops[k];
             c->free_ops[k] = op->next;
