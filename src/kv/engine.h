@@ -34,6 +34,7 @@
 #include "proto/sasl.h"
 #include "sofa/client.h"
 #include "sofa/kv.h"
+#include "sofa/status.h"
 
 typedef struct sofa__op sofa__op;
 typedef struct sofa__kvnode sofa__kvnode;
@@ -350,9 +351,28 @@ void sofa__client_report(sofa_client *c, const char *fmt, ...)
 /* Allocate a record with room for the body (framing + extras + key + value). */
 sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody);
 /* Validate a user key: 0, SOFA_E_EMPTY_KEY, SOFA_E_KEY_TOO_LONG, SOFA_E_INVALID_ARGUMENT. */
-int sofa__check_key(const void *key, size_t nkey);
-/* Check that a submit is allowed now: 0 or SOFA_E_SHUTDOWN / SOFA_E_INVALID_ARGUMENT. */
-int sofa__check_submit(sofa_client *c, const void *cb);
+static inline int sofa__check_key(const void *key, size_t nkey)
+{
+    if (!key && nkey)
+        return SOFA_E_INVALID_ARGUMENT;
+    if (nkey == 0)
+        return SOFA_E_EMPTY_KEY;
+    if (nkey > SOFA_KV_MAX_KEY)
+        return SOFA_E_KEY_TOO_LONG;
+    return 0;
+}
+/* Check that a submit is allowed now: 0 or SOFA_E_SHUTDOWN / SOFA_E_INVALID_ARGUMENT /
+ * SOFA_E_NO_MEMORY (SOFA__MAX_PENDING_OPS records alive). */
+static inline int sofa__check_submit(sofa_client *c, const void *cb)
+{
+    if (!c || !cb)
+        return SOFA_E_INVALID_ARGUMENT;
+    if (c->destroying || c->free_asked)
+        return SOFA_E_SHUTDOWN;
+    if (c->nlive >= SOFA__MAX_PENDING_OPS)
+        return SOFA_E_NO_MEMORY;
+    return 0;
+}
 /* Fill the request: copies framing, extras, key and value into op->body. */
 void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
                           const void *extras, uint8_t nextras, const void *key, uint16_t nkey,

@@ -45,28 +45,6 @@ sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
     return op_alloc(c, type, nbody);
 }
 
-int sofa__check_key(const void *key, size_t nkey)
-{
-    if (!key && nkey)
-        return SOFA_E_INVALID_ARGUMENT;
-    if (nkey == 0)
-        return SOFA_E_EMPTY_KEY;
-    if (nkey > SOFA_KV_MAX_KEY)
-        return SOFA_E_KEY_TOO_LONG;
-    return 0;
-}
-
-int sofa__check_submit(sofa_client *c, const void *cb)
-{
-    if (!c || !cb)
-        return SOFA_E_INVALID_ARGUMENT;
-    if (c->destroying || c->free_asked)
-        return SOFA_E_SHUTDOWN;
-    if (c->nlive >= SOFA__MAX_PENDING_OPS)
-        return SOFA_E_NO_MEMORY;
-    return 0;
-}
-
 /* sofa__op_set_request, inlined into this file's hot callers */
 static inline void op_fill(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
                            const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
@@ -229,7 +207,8 @@ void sofa__op_free(sofa__op *op)
 {
     sofa_client *c = op->client;
     sofa__list_remove(op);
-    sofa__timerq_remove(&c->tq, &op->timer);
+    if (sofa__tentry_queued(&op->timer)) /* answered ops left the queue already */
+        sofa__timerq_remove(&c->tq, &op->timer);
     live_unlink(c, op);
     if (op->priv)
         free(op->priv);

@@ -18,6 +18,10 @@ static void fill_get(const sofa__op *op, int status, const sofa__resp *r, sofa_g
     res->nvalue = r->nvalue;
     res->datatype = r->datatype;
     res->cas = r->cas;
+    if (r->nextras == 4) { /* the common case of sofa__resp_get_flags, inline */
+        res->flags = sofa__get32(r->extras);
+        return;
+    }
     uint32_t flags = 0;
     if (sofa__resp_get_flags(r, &flags) == 0)
         res->flags = flags;
