@@ -6,10 +6,8 @@
 
 #include "sofa/status.h"
 
-uint64_t sofa__now(const sofa_iops *io)
+uint64_t sofa__mono_us(void)
 {
-    if (io && io->struct_size >= offsetof(sofa_iops, now) + sizeof(io->now) && io->now)
-        return io->now((sofa_iops *)io);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;

@@ -247,7 +247,9 @@ void sofa__op_complete(sofa__op *op, int status, const sofa__resp *resp)
     op->state = SOFA__OPS_DONE;
     int count = counted(op);
     op->type->deliver(op, status, resp);
-    if (count)
+    if (count && c->npending > 1)
+        c->npending--; /* not the last: sofa__client_op_done would do only this */
+    else if (count)
         sofa__client_op_done(c);
     if (in_flight)
         op->zombie = 1; /* released when its response or its connection's end arrives */
@@ -317,6 +319,10 @@ static void on_op_timer(sofa__tentry *e, void *arg)
 void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp)
 {
     sofa_client *c = op->client;
+    if (resp->status == SOFA__ST_SUCCESS && !op->type->map_status) { /* the common case */
+        sofa__op_complete(op, SOFA_OK, resp);
+        return;
+    }
     int st = op->type->map_status ? op->type->map_status(op, resp)
                                   : sofa__status_from_server(resp->status, op->opcode, op->had_cas);
     if (st == SOFA_OK) {
