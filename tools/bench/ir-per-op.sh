@@ -59,7 +59,8 @@ measure() {
   for n in "$n1" "$n3"; do
     valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.$name.$n" \
       "$BENCH" "$@" -n "$n" >"$WORK/out.$name.$n" 2>"$WORK/vg.$name.$n" ||
-      { echo "sofa-bench failed ($name, -n $n):" >&2; tail -5 "$WORK/vg.$name.$n" >&2; exit 1; }
+      { echo "sofa-bench failed ($name, -n $n):" >&2; cat "$WORK/out.$name.$n" >&2
+        grep -v '^==' "$WORK/vg.$name.$n" | tail -20 >&2; exit 1; }
   done
   ir1=$(awk '/Collected :/ {print $NF}' "$WORK/vg.$name.$n1" | tail -1)
   ir3=$(awk '/Collected :/ {print $NF}' "$WORK/vg.$name.$n3" | tail -1)
@@ -114,6 +115,10 @@ if [ "$TARGET" != memcached ]; then
   PIDS+=($!)
   for _ in $(seq 1 100); do [ -s "$WORK/ready.json" ] && break; sleep 0.1; done
   CONNSTR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["connstr"])' "$WORK/ready.json")
+  # valgrind makes the SCRAM handshake slow (and slower still on a loaded machine): generous
+  # bootstrap timeouts; no config polling, whose work depends on the run's duration
+  case "$CONNSTR" in *\?*) SEP='&' ;; *) SEP='?' ;; esac
+  CONNSTR="$CONNSTR${SEP}config_node_timeout=60s&config_total_timeout=120s&config_poll_interval=0"
   measure mock -U "$CONNSTR" -u Administrator -P password -t 1 -B "$BATCH" -I "$KEYS" \
     -r "$MOCK_SETPCT" -m "$MOCK_MINSIZE" -M "$MOCK_MAXSIZE" --populate -T 30
 fi
