@@ -276,12 +276,13 @@ void sofa__timerq_run(sofa__timerq *q, uint64_t now, const int *stop)
     q->armed_for = 0;
     q->run_now = now;
     q->run_stop = stop;
-    while (q->n && q->heap[0]->when <= now) {
+    /* the stop flag is checked before every entry, the first included: a run that starts
+     * with it already set (the client was freed by an earlier event of the same loop turn)
+     * fires nothing */
+    while (q->n && q->heap[0]->when <= now && !(stop && *stop)) {
         sofa__tentry *e = q->heap[0];
         heap_remove(q, e);
         e->cb(e, e->arg);
-        if (stop && *stop)
-            break;
     }
     q->running = 0;
 }

@@ -83,8 +83,8 @@ void sofa__timerq_remove(sofa__timerq *q, sofa__tentry *e);
 /* Pre-size the heap for @p n entries: 0 or SOFA_E_NO_MEMORY. */
 int sofa__timerq_reserve(sofa__timerq *q, size_t n);
 /* Fire every entry due at @p now (each is unqueued before its callback, which may add or
- * remove entries). @p stop, when not NULL, is checked after each callback: non-zero ends
- * the run early (e.g. the client was asked to go away). */
+ * remove entries). @p stop, when not NULL, is checked before each callback: non-zero ends
+ * the run early, or fires nothing when already set (the client was asked to go away). */
 void sofa__timerq_run(sofa__timerq *q, uint64_t now, const int *stop);
 /* Arm the IOPS timer for the earliest entry (or leave it unarmed when empty). */
 void sofa__timerq_arm(sofa__timerq *q);

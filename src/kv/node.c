@@ -310,8 +310,10 @@ static void on_connected(sofa__conn *conn, void *arg)
     sofa_client *c = n->client;
     (void)conn;
     sofa__client_enter(c);
-    n->state = SOFA__NODE_HANDSHAKE;
-    sofa__hs_start(n);
+    if (!c->free_asked) { /* else freed by an earlier event of this loop turn */
+        n->state = SOFA__NODE_HANDSHAKE;
+        sofa__hs_start(n);
+    }
     sofa__client_leave(c);
 }
 
@@ -320,9 +322,13 @@ static void on_error(sofa__conn *conn, int status, void *arg)
     sofa__kvnode *n = arg;
     sofa_client *c = n->client;
     sofa__client_enter(c);
-    char why[sizeof(conn->errmsg)];
-    snprintf(why, sizeof(why), "%s", conn->errmsg);
-    sofa__node_fail(n, status, why);
+    /* when an earlier event of this loop turn freed the client, the destroy that follows
+     * answers the node's operations with CANCELED: nothing else may fire after the free */
+    if (!c->free_asked) {
+        char why[sizeof(conn->errmsg)];
+        snprintf(why, sizeof(why), "%s", conn->errmsg);
+        sofa__node_fail(n, status, why);
+    }
     sofa__client_leave(c);
 }
 

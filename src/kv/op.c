@@ -263,8 +263,10 @@ void sofa__op_child_done(sofa__op *child, int parent_status)
     (void)parent_status;
     if (!p || p->remaining == 0)
         return;
+    /* During sofa_client_free() the collector ends because it was canceled, whatever its
+     * children that finished earlier said: every pending operation gets CANCELED. */
     if (--p->remaining == 0)
-        sofa__op_complete(p, SOFA_OK, NULL);
+        sofa__op_complete(p, p->client->destroying ? SOFA_E_CANCELED : SOFA_OK, NULL);
 }
 
 void sofa__op_retry_later(sofa__op *op, uint64_t delay_us)

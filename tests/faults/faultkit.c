@@ -139,6 +139,8 @@ static void completed(fk_slot *s, sofa_status st)
     if (l->freeing && st != SOFA_E_CANCELED) {
         if (l->not_canceled < 5)
             fprintf(stderr, "after free: %s\n", sofa_status_name(st));
+        if (getenv("FK_ABORT_LATE")) /* debugging aid: a backtrace of the culprit */
+            abort();
         l->not_canceled++;
     }
     note_status(l, s->kind, st);

@@ -12,6 +12,7 @@
 
 #include "http/client.h"
 #include "sofa/status.h"
+#include "support/badhost.h"
 #include "testloop.h"
 
 typedef struct result {
@@ -383,7 +384,7 @@ static void unknown_host_fails_with_name_resolution(void **state)
     result r;
     memset(&r, 0, sizeof(r));
     sofa__http_spec s = spec_for(f, "GET", "/x");
-    s.host = "no-such-host.invalid";
+    s.host = SOFA_TEST_BAD_HOST;
     assert_int_equal(sofa__http_start(f->http, &s, &cbs, &r, NULL), 0);
     assert_true(testloop_run_until(f->io, &r.done, 5000));
     assert_int_equal(r.status, SOFA_E_NAME_RESOLUTION);

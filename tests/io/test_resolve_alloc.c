@@ -14,6 +14,7 @@
 #include "sofa/iops.h"
 #include "sofa/status.h"
 #include "support/failalloc.h"
+#include "support/badhost.h"
 
 typedef struct {
     sofa_iops *io;
@@ -69,7 +70,7 @@ static int one_run(void *arg)
 static void sweep(void **state)
 {
     (void)state;
-    const char *hosts[] = {"localhost", "nosuch.invalid"};
+    const char *hosts[] = {"localhost", SOFA_TEST_BAD_HOST};
     for (size_t k = 0; k < 2; k++) {
         failalloc_run(-1, one_run, (void *)hosts[k]);
         wait_workers_gone();

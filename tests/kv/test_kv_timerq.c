@@ -96,6 +96,48 @@ static void test_fires_in_deadline_order(void **state)
     sofa__timerq_free(&q);
 }
 
+static int stop_flag;
+
+static void record_and_stop(sofa__tentry *e, void *arg)
+{
+    record(e, arg);
+    stop_flag = 1;
+}
+
+/* The stop flag (the client's free_asked) ends a run after the callback that set it, and a
+ * run that starts with it set fires nothing: that entry stays queued. */
+static void test_stop_flag(void **state)
+{
+    (void)state;
+    fake f;
+    init_fake(&f);
+    sofa__timerq q;
+    sofa__timerq_init(&q, &f.io);
+    sofa_io_timer t;
+    q.timer = &t;
+    sofa__tentry e[3];
+    sofa__tentry_init(&e[0], record, (void *)(intptr_t)0);
+    sofa__tentry_init(&e[1], record_and_stop, (void *)(intptr_t)1);
+    sofa__tentry_init(&e[2], record, (void *)(intptr_t)2);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sofa__timerq_add(&q, &e[i], 1010 + (uint64_t)i), 0);
+    norder = 0;
+    stop_flag = 0;
+    sofa__timerq_run(&q, 2000, &stop_flag);
+    assert_int_equal(norder, 2);
+    assert_int_equal(order[0], 0);
+    assert_int_equal(order[1], 1);
+    assert_true(sofa__tentry_queued(&e[2]));
+    sofa__timerq_run(&q, 2000, &stop_flag); /* already set: nothing fires */
+    assert_int_equal(norder, 2);
+    assert_true(sofa__tentry_queued(&e[2]));
+    stop_flag = 0;
+    sofa__timerq_run(&q, 2000, &stop_flag);
+    assert_int_equal(norder, 3);
+    assert_int_equal(order[2], 2);
+    sofa__timerq_free(&q);
+}
+
 static void test_large_heap_random(void **state)
 {
     (void)state;
@@ -263,6 +305,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fires_in_deadline_order),
+        cmocka_unit_test(test_stop_flag),
         cmocka_unit_test(test_large_heap_random),
         cmocka_unit_test(test_list_and_heap_model),
         cmocka_unit_test(test_answered_head_keeps_order_and_arming),

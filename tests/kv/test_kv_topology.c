@@ -305,6 +305,89 @@ static void test_retired_node_drains(void **state)
     sofa_client_free(c);
 }
 
+/* A collector (multi-get) that is still waiting when the client is freed ends with
+ * SOFA_E_CANCELED, even when one of its keys had already failed: sofa_client_free()
+ * answers every pending operation with CANCELED (it used to report the earlier key's
+ * status, seen as a rare failure of test_faults_load's free-during-backoff case). */
+typedef struct mg_res {
+    int calls;
+    int status;
+    size_t n;
+    int item_status[2];
+} mg_res;
+
+static void mg_cb(sofa_client *c, sofa_status st, const sofa_multi_item *items, size_t n,
+                  void *ck)
+{
+    mg_res *m = ck;
+    (void)c;
+    m->calls++;
+    m->status = st;
+    m->n = n;
+    for (size_t i = 0; i < n && i < 2; i++)
+        m->item_status[i] = items[i].status;
+}
+
+typedef struct free_on_cb {
+    kt_res r;
+    sofa_client *c;
+} free_on_cb;
+
+static void free_in_get_cb(sofa_client *c, sofa_status st, const sofa_get_result *g, void *ck)
+{
+    free_on_cb *f = ck;
+    kt_get_cb(c, st, g, &f->r);
+    sofa_client_free(f->c); /* deferred until this callback returns */
+}
+
+/* The first key @p prefix N that @p c's config maps to the node with KV port @p port. */
+static void key_on_node(sofa_client *c, int port, const char *prefix, char *out, size_t len)
+{
+    for (int i = 0; i < 10000; i++) {
+        snprintf(out, len, "%s%d", prefix, i);
+        uint16_t vb;
+        int idx = sofa__config_map_key(c->config, out, strlen(out), &vb);
+        if (idx >= 0 && c->nodes[idx] && c->nodes[idx]->port == port)
+            return;
+    }
+    fail_msg("no key of %s maps to port %d", prefix, port);
+}
+
+static void test_free_cancels_partly_failed_multi_get(void **state)
+{
+    (void)state;
+    ctl("/mock/reset");
+    sofa_client *c = kt_client(mock.connstr, "Administrator", "password", NULL);
+    assert_non_null(c);
+    assert_int_equal(kt_connect(c), SOFA_OK);
+    char k0[32], k0b[32], k1[32];
+    key_on_node(c, mock.kv_ports[0], "mgmiss", k0, sizeof(k0));   /* absent: NOT_FOUND */
+    key_on_node(c, mock.kv_ports[0], "mgother", k0b, sizeof(k0b)); /* absent too */
+    key_on_node(c, mock.kv_ports[1], "mghung", k1, sizeof(k1));
+    kt_res warm;
+    (void)kt_get(c, k1, &warm); /* node 1 connected and ready before it hangs */
+    assert_int_equal(warm.calls, 1);
+    ctl("/mock/hang?on=1&node=1");
+    sofa_kv_opts o = {0};
+    o.timeout_us = 20000000; /* nothing times out in this test */
+    sofa_key mkeys[2] = {{k0, strlen(k0)}, {k1, strlen(k1)}};
+    mg_res m = {0};
+    assert_int_equal(sofa_kv_get_multi(c, mkeys, 2, 0, &o, mg_cb, &m), 0);
+    /* answered after the multi-get's key on the same node: when its callback frees the
+     * client, the multi-get holds a NOT_FOUND for k0 and still waits for k1 */
+    free_on_cb f = {{0}, c};
+    assert_int_equal(sofa_kv_get(c, k0b, strlen(k0b), &o, free_in_get_cb, &f), 0);
+    sofa_client_wait(c); /* destroys the client */
+    assert_int_equal(f.r.calls, 1);
+    assert_int_equal(f.r.status, SOFA_E_NOT_FOUND);
+    assert_int_equal(m.calls, 1);
+    assert_int_equal(m.n, 2);
+    assert_int_equal(m.item_status[0], SOFA_E_NOT_FOUND);
+    assert_int_equal(m.item_status[1], SOFA_E_CANCELED);
+    assert_int_equal(m.status, SOFA_E_CANCELED);
+    ctl("/mock/reset");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_tmpfail_is_retried),
         cmocka_unit_test(test_polling_sees_rebalance),
         cmocka_unit_test(test_retired_node_drains),
+        cmocka_unit_test(test_free_cancels_partly_failed_multi_get),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
