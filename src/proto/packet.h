@@ -18,12 +18,12 @@
 /* ---------------------------------------------------------------- byte order helpers */
 /* Stores of big-endian numbers: one byte swap and one store where the compiler knows the
  * byte order (GCC, clang), else byte by byte. */
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&          \
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&            \
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SOFA__BE16(v) __builtin_bswap16(v)
 #define SOFA__BE32(v) __builtin_bswap32(v)
 #define SOFA__BE64(v) __builtin_bswap64(v)
-#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&           \
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&             \
     __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define SOFA__BE16(v) (v)
 #define SOFA__BE32(v) (v)
@@ -142,10 +142,9 @@ size_t sofa__req_head_size(const sofa__req *r);
  * @p body is the whole body length (framing + extras + key + value). For callers that keep
  * the body laid out in one piece and copy it after the header themselves.
  */
-static inline void sofa__req_header(uint8_t *out, uint8_t opcode, uint8_t nframing,
-                                    uint8_t nextras, uint16_t nkey, uint8_t datatype,
-                                    uint16_t vbucket, uint32_t body, uint32_t opaque,
-                                    uint64_t cas)
+static inline void sofa__req_header(uint8_t *out, uint8_t opcode, uint8_t nframing, uint8_t nextras,
+                                    uint16_t nkey, uint8_t datatype, uint16_t vbucket,
+                                    uint32_t body, uint32_t opaque, uint64_t cas)
 {
     if (nframing > 0) {
         out[0] = SOFA__MAGIC_REQ_FLEX;
