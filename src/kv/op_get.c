@@ -6,12 +6,11 @@
 #include "kv/engine.h"
 #include "sofa/status.h"
 
-static void fill_get(const sofa__op *op, int status, const sofa__resp *r, sofa_get_result *res)
+static inline void fill_get(const sofa__op *op, int status, const sofa__resp *r, sofa_get_result *res)
 {
-    memset(res, 0, sizeof(*res));
-    res->key = sofa__op_key(op);
-    res->nkey = op->nkey;
-    res->is_replica = op->opcode == SOFA__OP_GET_REPLICA;
+    *res = (sofa_get_result){.key = sofa__op_key(op),
+                             .nkey = op->nkey,
+                             .is_replica = op->opcode == SOFA__OP_GET_REPLICA};
     if (status != SOFA_OK || !r)
         return;
     res->value = r->nvalue ? r->value : NULL;
