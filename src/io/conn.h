@@ -117,9 +117,11 @@ void sofa__conn_watch(sofa__conn *c);
 static inline void sofa__conn_wcommit(sofa__conn *c, size_t n)
 {
     sofa__buf_commit(&c->wbuf, n);
-    /* already watching for reading and writing with output queued: nothing to ask */
+    /* output queued and already watching for what it needs (writing, and reading unless
+     * paused): nothing to ask */
     if (c->state == SOFA__CONN_CONNECTED &&
-        !(c->watching == (SOFA_IO_READ | SOFA_IO_WRITE) && sofa__buf_used(&c->wbuf)))
+        !(sofa__buf_used(&c->wbuf) &&
+          c->watching == ((c->paused ? 0 : SOFA_IO_READ) | SOFA_IO_WRITE)))
         sofa__conn_watch(c);
 }
 /* Copy and queue. 0 or SOFA_E_NO_MEMORY. */
