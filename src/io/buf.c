@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint8_t *sofa__buf_reserve(sofa__buf *b, size_t need, size_t limit)
+/* sofa__buf_reserve's slow path (also correct on its own) */
+uint8_t *sofa__buf_grow(sofa__buf *b, size_t need, size_t limit)
 {
     size_t used = b->len - b->off;
     if (need > limit || used > limit - need)

@@ -28,10 +28,16 @@ static inline uint8_t *sofa__buf_head(const sofa__buf *b)
     return b->data + b->off;
 }
 
-/* Make room for @p need more bytes at the end (compacting first), never growing beyond
+/* Make room for @p need more bytes at the end (compacting first when needed), never growing beyond
  * @p limit bytes in total. Returns a pointer to the free space, or NULL (out of memory or
  * over the limit; the buffer is unchanged). */
-uint8_t *sofa__buf_reserve(sofa__buf *b, size_t need, size_t limit);
+uint8_t *sofa__buf_grow(sofa__buf *b, size_t need, size_t limit);
+static inline uint8_t *sofa__buf_reserve(sofa__buf *b, size_t need, size_t limit)
+{
+    if (need <= limit && b->len - b->off <= limit - need && b->cap - b->len >= need)
+        return b->data + b->len; /* fits as it is (the common case) */
+    return sofa__buf_grow(b, need, limit);
+}
 /* Mark @p n bytes after len as written (after sofa__buf_reserve). */
 static inline void sofa__buf_commit(sofa__buf *b, size_t n)
 {

@@ -582,22 +582,14 @@ int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa
     return 0;
 }
 
-uint8_t *sofa__conn_wreserve(sofa__conn *c, size_t n)
+void sofa__conn_watch(sofa__conn *c)
 {
-    if (c->state == SOFA__CONN_CLOSED)
-        return NULL;
-    return sofa__buf_reserve(&c->wbuf, n, SOFA__CONN_WBUF_MAX);
-}
-
-void sofa__conn_wcommit(sofa__conn *c, size_t n)
-{
-    sofa__buf_commit(&c->wbuf, n);
-    if (c->state == SOFA__CONN_CONNECTED) {
-        int rc = want(c);
-        if (rc != 0)
-            SOFA_LOG(c->lg, SOFA_LOG_WARN, "io", "%s:%u: cannot watch for writing: %s", c->host,
-                     (unsigned)c->port, sofa_status_name(rc));
-    }
+    if (c->state != SOFA__CONN_CONNECTED)
+        return;
+    int rc = want(c);
+    if (rc != 0)
+        SOFA_LOG(c->lg, SOFA_LOG_WARN, "io", "%s:%u: cannot watch for writing: %s", c->host,
+                 (unsigned)c->port, sofa_status_name(rc));
 }
 
 int sofa__conn_write(sofa__conn *c, const void *data, size_t n)

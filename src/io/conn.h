@@ -120,9 +120,25 @@ int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa
                    const char *host, uint16_t port, const sofa__conn_opts *opts,
                    const sofa__conn_handler *h, void *arg);
 /* Room for @p n bytes at the end of the send buffer, or NULL (out of memory / over cap). */
-uint8_t *sofa__conn_wreserve(sofa__conn *c, size_t n);
+static inline uint8_t *sofa__conn_wreserve(sofa__conn *c, size_t n)
+{
+    if (c->state == SOFA__CONN_CLOSED)
+        return NULL;
+    return sofa__buf_reserve(&c->wbuf, n, SOFA__CONN_WBUF_MAX);
+}
+/* Ask the loop for the events the connection needs now (after output was queued). */
+void sofa__conn_watch(sofa__conn *c);
 /* Queue @p n reserved bytes for sending (flushed on the next write readiness). */
-void sofa__conn_wcommit(sofa__conn *c, size_t n);
+static inline void sofa__conn_wcommit(sofa__conn *c, size_t n)
+{
+    sofa__buf_commit(&c->wbuf, n);
+    /* output queued and already watching for what it needs (writing, and reading unless
+     * paused): nothing to ask */
+    if (c->state == SOFA__CONN_CONNECTED &&
+        !(sofa__buf_used(&c->wbuf) &&
+          c->watching == ((c->paused ? 0 : SOFA_IO_READ) | SOFA_IO_WRITE)))
+        sofa__conn_watch(c);
+}
 /* Copy and queue. 0 or SOFA_E_NO_MEMORY. */
 int sofa__conn_write(sofa__conn *c, const void *data, size_t n);
 /* Try to send the queued output now instead of on the next write readiness (used when the

@@ -6,10 +6,8 @@
 
 #include "sofa/status.h"
 
-uint64_t sofa__now(const sofa_iops *io)
+uint64_t sofa__mono_us(void)
 {
-    if (io && io->struct_size >= offsetof(sofa_iops, now) + sizeof(io->now) && io->now)
-        return io->now((sofa_iops *)io);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
@@ -123,7 +121,21 @@ static int heap_set(sofa__timerq *q, sofa__tentry *e, uint64_t when, int is_prox
     return 0;
 }
 
-/* Keep the proxy at the list head's time (or out of the heap when the list is empty). */
+/*
+ * The proxy's time is never later than the list head's (proxy_lag): when the head leaves
+ * the list (an operation answered, the common case) the proxy keeps its time instead of
+ * moving down the heap for every operation. An early proxy is harmless: when it fires,
+ * proxy_fire finds the head not due yet and puts the proxy back at the head's time; and
+ * sofa__timerq_arm / sofa__timerq_top bring it up to date first, so the IOPS timer is
+ * armed for the real earliest entry and never wakes up early because of it.
+ */
+static int proxy_lag(const sofa__timerq *q)
+{
+    return q->heap && q->n && q->heap[0] == &q->proxy && q->lhead &&
+           q->proxy.when < q->lhead->when && !q->firing_list;
+}
+
+/* Put the proxy at the list head's time (or out of the heap when the list is empty). */
 static void proxy_sync(sofa__timerq *q)
 {
     if (q->firing_list)
@@ -183,9 +195,8 @@ int sofa__timerq_add(sofa__timerq *q, sofa__tentry *e, uint64_t when)
 {
     int moved = e->idx != SOFA__TENTRY_IDLE;
     if (e->idx == SOFA__TENTRY_LISTED) {
-        int was_head = q->lhead == e;
         list_unlink(q, e);
-        if (was_head)
+        if (!q->lhead) /* a later head keeps the proxy's earlier time: see proxy_lag */
             proxy_sync(q);
     }
     if (e->idx == SOFA__TENTRY_IDLE && (!q->ltail || when >= q->ltail->when)) {
@@ -217,9 +228,8 @@ void sofa__timerq_remove(sofa__timerq *q, sofa__tentry *e)
     if (e->idx == SOFA__TENTRY_IDLE)
         return;
     if (e->idx == SOFA__TENTRY_LISTED) {
-        int was_head = q->lhead == e;
         list_unlink(q, e);
-        if (was_head)
+        if (!q->lhead) /* a later head keeps the proxy's earlier time: see proxy_lag */
             proxy_sync(q);
         return;
     }
@@ -232,7 +242,15 @@ sofa__tentry *sofa__timerq_top(const sofa__timerq *q)
 {
     if (!q->n)
         return NULL;
-    return q->heap[0] == &q->proxy ? q->lhead : q->heap[0];
+    if (q->heap[0] != &q->proxy)
+        return q->heap[0];
+    /* the proxy may be early (proxy_lag): the earliest is the list head or the smaller of
+     * the root's children */
+    sofa__tentry *best = q->lhead;
+    for (size_t i = 1; i <= 2 && i < q->n; i++)
+        if (!best || q->heap[i]->when < best->when)
+            best = q->heap[i];
+    return best;
 }
 
 /* The list's head is due: fire list entries in order while they are due. */
@@ -280,6 +298,8 @@ void sofa__timerq_arm(sofa__timerq *q)
         }
         return;
     }
+    if (proxy_lag(q))
+        proxy_sync(q); /* arm for the real earliest time */
     uint64_t when = q->heap[0]->when;
     if (q->armed_for && q->armed_for == when)
         return;

@@ -51,8 +51,15 @@ typedef struct sofa__timerq {
     const int *run_stop;
 } sofa__timerq;
 
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t sofa__mono_us(void);
 /* Monotonic microseconds: io->now when the plugin provides it, else CLOCK_MONOTONIC. */
-uint64_t sofa__now(const sofa_iops *io);
+static inline uint64_t sofa__now(const sofa_iops *io)
+{
+    if (io && io->struct_size >= offsetof(sofa_iops, now) + sizeof(io->now) && io->now)
+        return io->now((sofa_iops *)io);
+    return sofa__mono_us();
+}
 
 static inline void sofa__tentry_init(sofa__tentry *e, sofa__tentry_cb cb, void *arg)
 {

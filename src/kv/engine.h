@@ -34,6 +34,7 @@
 #include "proto/sasl.h"
 #include "sofa/client.h"
 #include "sofa/kv.h"
+#include "sofa/status.h"
 
 typedef struct sofa__op sofa__op;
 typedef struct sofa__kvnode sofa__kvnode;
@@ -51,6 +52,11 @@ typedef struct sofa__kvnode sofa__kvnode;
 #define SOFA__OP_SMALL_BODY 64u
 #define SOFA__OP_MEDIUM_BODY 256u
 #define SOFA__OP_FREELIST_MAX 4096u
+/* Records with bodies up to 8 KiB (e.g. a store of a few KiB) are kept too, fewer of them
+ * (at most ~1 MiB idle per client). */
+#define SOFA__OP_LARGE_BODY 8192u
+#define SOFA__OP_FREELIST_LARGE_MAX 128u
+#define SOFA__OP_CLASSES 3
 
 typedef struct sofa__op_list {
     sofa__op *head, *tail;
@@ -136,7 +142,7 @@ struct sofa__op {
     int is_parent;    /* a collector: never routed, completes when its children have */
     int fail_status;  /* deferred completion with this status (never inside a submit) */
     void *priv;       /* per-type state */
-    uint8_t size_class; /* 0: own allocation, 1: small, 2: medium (recyclable) */
+    uint8_t size_class; /* 0: own allocation, 1: small, 2: medium, 3: large (recyclable) */
 };
 
 static inline const uint8_t *sofa__op_key(const sofa__op *op)
@@ -266,8 +272,8 @@ struct sofa_client {
     /* ops */
     sofa__op_list waiting;
     sofa__op *live_head;
-    sofa__op *free_ops[2]; /* recycled records per size class (linked through next) */
-    size_t nfree_ops[2];
+    sofa__op *free_ops[SOFA__OP_CLASSES]; /* recycled records per size class (through next) */
+    size_t nfree_ops[SOFA__OP_CLASSES];
     size_t npending;  /* user-visible operations not yet answered */
     size_t nlive;     /* records alive (including zombies and children) */
     /* life cycle */
@@ -283,9 +289,45 @@ struct sofa_client {
 };
 
 /* ------------------------------------------------------------ lists */
-void sofa__list_push(sofa__op_list *l, sofa__op *op);
-void sofa__list_remove(sofa__op *op);
-sofa__op *sofa__list_pop(sofa__op_list *l);
+static inline void sofa__list_push(sofa__op_list *l, sofa__op *op)
+{
+    op->next = NULL;
+    op->prev = l->tail;
+    if (l->tail)
+        l->tail->next = op;
+    else
+        l->head = op;
+    l->tail = op;
+    l->n++;
+    op->list = l;
+}
+
+/* No-op when @p op is on no list. */
+static inline void sofa__list_remove(sofa__op *op)
+{
+    sofa__op_list *l = op->list;
+    if (!l)
+        return;
+    if (op->prev)
+        op->prev->next = op->next;
+    else
+        l->head = op->next;
+    if (op->next)
+        op->next->prev = op->prev;
+    else
+        l->tail = op->prev;
+    l->n--;
+    op->next = op->prev = NULL;
+    op->list = NULL;
+}
+
+static inline sofa__op *sofa__list_pop(sofa__op_list *l)
+{
+    sofa__op *op = l->head;
+    if (op)
+        sofa__list_remove(op);
+    return op;
+}
 
 /* ------------------------------------------------------------ client internals */
 void sofa__client_enter(sofa_client *c);
@@ -310,9 +352,28 @@ void sofa__client_report(sofa_client *c, const char *fmt, ...)
 /* Allocate a record with room for the body (framing + extras + key + value). */
 sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody);
 /* Validate a user key: 0, SOFA_E_EMPTY_KEY, SOFA_E_KEY_TOO_LONG, SOFA_E_INVALID_ARGUMENT. */
-int sofa__check_key(const void *key, size_t nkey);
-/* Check that a submit is allowed now: 0 or SOFA_E_SHUTDOWN / SOFA_E_INVALID_ARGUMENT. */
-int sofa__check_submit(sofa_client *c, const void *cb);
+static inline int sofa__check_key(const void *key, size_t nkey)
+{
+    if (!key && nkey)
+        return SOFA_E_INVALID_ARGUMENT;
+    if (nkey == 0)
+        return SOFA_E_EMPTY_KEY;
+    if (nkey > SOFA_KV_MAX_KEY)
+        return SOFA_E_KEY_TOO_LONG;
+    return 0;
+}
+/* Check that a submit is allowed now: 0 or SOFA_E_SHUTDOWN / SOFA_E_INVALID_ARGUMENT /
+ * SOFA_E_NO_MEMORY (SOFA__MAX_PENDING_OPS records alive). */
+static inline int sofa__check_submit(sofa_client *c, const void *cb)
+{
+    if (!c || !cb)
+        return SOFA_E_INVALID_ARGUMENT;
+    if (c->destroying || c->free_asked)
+        return SOFA_E_SHUTDOWN;
+    if (c->nlive >= SOFA__MAX_PENDING_OPS)
+        return SOFA_E_NO_MEMORY;
+    return 0;
+}
 /* Fill the request: copies framing, extras, key and value into op->body. */
 void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
                           const void *extras, uint8_t nextras, const void *key, uint16_t nkey,

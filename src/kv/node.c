@@ -103,33 +103,27 @@ int sofa__node_write_req(sofa__kvnode *n, const sofa__req *r)
 
 int sofa__node_send(sofa__kvnode *n, sofa__op *op)
 {
-    sofa__req r;
-    memset(&r, 0, sizeof(r));
-    r.opcode = op->opcode;
-    r.vbucket = op->vb0 ? 0 : op->vbid;
-    r.cas = op->cas;
-    r.datatype = (n->features & SOFA__NF_JSON) ? op->datatype : 0;
-    r.framing = op->nframing ? op->body : NULL;
-    r.nframing = op->nframing;
-    r.extras = op->nextras ? op->body + op->nframing : NULL;
-    r.nextras = op->nextras;
-    r.key = op->nkey ? sofa__op_key(op) : NULL;
-    r.nkey = op->nkey;
-    r.value = op->nvalue ? sofa__op_key(op) + op->nkey : NULL;
-    r.nvalue = op->nvalue;
-    r.opaque = n->next_opaque++;
-    if (n->next_opaque == 0)
-        n->next_opaque = 1;
-    size_t need = sofa__req_size(&r);
-    if (!need)
+    /* op->body already holds framing | extras | key | value in wire order: the packet is
+     * the header and one copy of the body (the same checks as sofa__req_check) */
+    uint64_t nbody = (uint64_t)op->nframing + op->nextras + op->nkey + op->nvalue;
+    if (nbody > UINT32_MAX || nbody > SIZE_MAX - SOFA__HEADER_LEN ||
+        (op->nframing && op->nkey > SOFA__MAX_FLEX_KEY_LEN))
         return SOFA_E_INVALID_ARGUMENT;
+    size_t need = SOFA__HEADER_LEN + (size_t)nbody;
     uint8_t *p = sofa__conn_wreserve(n->conn, need);
     if (!p)
         return SOFA_E_NO_MEMORY;
-    sofa__req_encode(&r, p);
+    uint32_t opaque = n->next_opaque++;
+    if (n->next_opaque == 0)
+        n->next_opaque = 1;
+    sofa__req_header(p, op->opcode, op->nframing, op->nextras, op->nkey,
+                     (n->features & SOFA__NF_JSON) ? op->datatype : 0, op->vb0 ? 0 : op->vbid,
+                     (uint32_t)nbody, opaque, op->cas);
+    if (nbody)
+        memcpy(p + SOFA__HEADER_LEN, op->body, (size_t)nbody);
     sofa__conn_wcommit(n->conn, need);
     n->stream_pos += need;
-    op->opaque = r.opaque;
+    op->opaque = opaque;
     op->wpos = n->stream_pos;
     op->node = n;
     op->state = SOFA__OPS_SENT;

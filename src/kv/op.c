@@ -6,59 +6,26 @@
 #include "kv/engine.h"
 #include "sofa/status.h"
 
-void sofa__list_push(sofa__op_list *l, sofa__op *op)
-{
-    op->next = NULL;
-    op->prev = l->tail;
-    if (l->tail)
-        l->tail->next = op;
-    else
-        l->head = op;
-    l->tail = op;
-    l->n++;
-    op->list = l;
-}
-
-void sofa__list_remove(sofa__op *op)
-{
-    sofa__op_list *l = op->list;
-    if (!l)
-        return;
-    if (op->prev)
-        op->prev->next = op->next;
-    else
-        l->head = op->next;
-    if (op->next)
-        op->next->prev = op->prev;
-    else
-        l->tail = op->prev;
-    l->n--;
-    op->next = op->prev = NULL;
-    op->list = NULL;
-}
-
-sofa__op *sofa__list_pop(sofa__op_list *l)
-{
-    sofa__op *op = l->head;
-    if (op)
-        sofa__list_remove(op);
-    return op;
-}
-
 static void on_op_timer(sofa__tentry *e, void *arg);
 
-sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
+/* sofa__op_new, inlined into this file's hot callers */
+static inline sofa__op *op_alloc(sofa_client *c, const sofa__op_type *type, size_t nbody)
 {
     if (nbody > SIZE_MAX - sizeof(sofa__op))
         return NULL;
-    int cls = nbody <= SOFA__OP_SMALL_BODY ? 1 : nbody <= SOFA__OP_MEDIUM_BODY ? 2 : 0;
+    int cls = nbody <= SOFA__OP_SMALL_BODY    ? 1
+              : nbody <= SOFA__OP_MEDIUM_BODY ? 2
+              : nbody <= SOFA__OP_LARGE_BODY  ? 3
+                                              : 0;
     sofa__op *op;
     if (cls && c->free_ops[cls - 1]) {
         op = c->free_ops[cls - 1];
         c->free_ops[cls - 1] = op->next;
         c->nfree_ops[cls - 1]--;
     } else {
-        size_t cap = cls == 1 ? SOFA__OP_SMALL_BODY : cls == 2 ? SOFA__OP_MEDIUM_BODY : nbody;
+        static const size_t caps[SOFA__OP_CLASSES] = {SOFA__OP_SMALL_BODY, SOFA__OP_MEDIUM_BODY,
+                                                      SOFA__OP_LARGE_BODY};
+        size_t cap = cls ? caps[cls - 1] : nbody;
         op = malloc(sizeof(*op) + cap);
         if (!op)
             return NULL;
@@ -73,31 +40,15 @@ sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
     return op;
 }
 
-int sofa__check_key(const void *key, size_t nkey)
+sofa__op *sofa__op_new(sofa_client *c, const sofa__op_type *type, size_t nbody)
 {
-    if (!key && nkey)
-        return SOFA_E_INVALID_ARGUMENT;
-    if (nkey == 0)
-        return SOFA_E_EMPTY_KEY;
-    if (nkey > SOFA_KV_MAX_KEY)
-        return SOFA_E_KEY_TOO_LONG;
-    return 0;
+    return op_alloc(c, type, nbody);
 }
 
-int sofa__check_submit(sofa_client *c, const void *cb)
-{
-    if (!c || !cb)
-        return SOFA_E_INVALID_ARGUMENT;
-    if (c->destroying || c->free_asked)
-        return SOFA_E_SHUTDOWN;
-    if (c->nlive >= SOFA__MAX_PENDING_OPS)
-        return SOFA_E_NO_MEMORY;
-    return 0;
-}
-
-void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
-                          const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
-                          const void *value, uint32_t nvalue)
+/* sofa__op_set_request, inlined into this file's hot callers */
+static inline void op_fill(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
+                           const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
+                           const void *value, uint32_t nvalue)
 {
     uint8_t *p = op->body;
     op->opcode = opcode;
@@ -119,6 +70,13 @@ void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uin
     }
     if (nvalue)
         memcpy(p, value, nvalue);
+}
+
+void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
+                          const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
+                          const void *value, uint32_t nvalue)
+{
+    op_fill(op, opcode, framing, nframing, extras, nextras, key, nkey, value, nvalue);
 }
 
 static void live_link(sofa_client *c, sofa__op *op)
@@ -249,11 +207,14 @@ void sofa__op_free(sofa__op *op)
 {
     sofa_client *c = op->client;
     sofa__list_remove(op);
-    sofa__timerq_remove(&c->tq, &op->timer);
+    if (sofa__tentry_queued(&op->timer)) /* answered ops left the queue already */
+        sofa__timerq_remove(&c->tq, &op->timer);
     live_unlink(c, op);
-    free(op->priv);
+    if (op->priv)
+        free(op->priv);
     int cls = op->size_class;
-    if (cls && c->nfree_ops[cls - 1] < SOFA__OP_FREELIST_MAX && !c->destroying) {
+    if (cls && !c->destroying &&
+        c->nfree_ops[cls - 1] < (cls == 3 ? SOFA__OP_FREELIST_LARGE_MAX : SOFA__OP_FREELIST_MAX)) {
         op->next = c->free_ops[cls - 1];
         c->free_ops[cls - 1] = op;
         c->nfree_ops[cls - 1]++;
@@ -264,7 +225,7 @@ void sofa__op_free(sofa__op *op)
 
 void sofa__op_pool_free(sofa_client *c)
 {
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < SOFA__OP_CLASSES; k++) {
         while (c->free_ops[k]) {
             sofa__op *op = c->free_ops[k];
             c->free_ops[k] = op->next;
@@ -286,7 +247,9 @@ void sofa__op_complete(sofa__op *op, int status, const sofa__resp *resp)
     op->state = SOFA__OPS_DONE;
     int count = counted(op);
     op->type->deliver(op, status, resp);
-    if (count)
+    if (count && c->npending > 1)
+        c->npending--; /* not the last: sofa__client_op_done would do only this */
+    else if (count)
         sofa__client_op_done(c);
     if (in_flight)
         op->zombie = 1; /* released when its response or its connection's end arrives */
@@ -358,6 +321,10 @@ static void on_op_timer(sofa__tentry *e, void *arg)
 void sofa__op_on_response(sofa__op *op, sofa__kvnode *n, const sofa__resp *resp)
 {
     sofa_client *c = op->client;
+    if (resp->status == SOFA__ST_SUCCESS && !op->type->map_status) { /* the common case */
+        sofa__op_complete(op, SOFA_OK, resp);
+        return;
+    }
     int st = op->type->map_status ? op->type->map_status(op, resp)
                                   : sofa__status_from_server(resp->status, op->opcode, op->had_cas);
     if (st == SOFA_OK) {
@@ -503,11 +470,11 @@ sofa__op *sofa__kv_op(sofa_client *c, const sofa__op_type *type, uint8_t opcode,
                             o && o->timeout_us ? o->timeout_us : c->op_timeout_us) != 0)
         return NULL;
     size_t nbody = (size_t)nframe + nextras + nkey + nvalue;
-    sofa__op *op = sofa__op_new(c, type, nbody);
+    sofa__op *op = op_alloc(c, type, nbody);
     if (!op)
         return NULL;
-    sofa__op_set_request(op, opcode, frame, nframe, extras, nextras, key, (uint16_t)nkey, value,
-                         (uint32_t)nvalue);
+    op_fill(op, opcode, frame, nframe, extras, nextras, key, (uint16_t)nkey, value,
+            (uint32_t)nvalue);
     op->route = SOFA__ROUTE_KEY;
     if (o) {
         op->datatype = o->datatype;

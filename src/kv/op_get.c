@@ -6,18 +6,21 @@
 #include "kv/engine.h"
 #include "sofa/status.h"
 
-static void fill_get(const sofa__op *op, int status, const sofa__resp *r, sofa_get_result *res)
+static inline void fill_get(const sofa__op *op, int status, const sofa__resp *r, sofa_get_result *res)
 {
-    memset(res, 0, sizeof(*res));
-    res->key = sofa__op_key(op);
-    res->nkey = op->nkey;
-    res->is_replica = op->opcode == SOFA__OP_GET_REPLICA;
+    *res = (sofa_get_result){.key = sofa__op_key(op),
+                             .nkey = op->nkey,
+                             .is_replica = op->opcode == SOFA__OP_GET_REPLICA};
     if (status != SOFA_OK || !r)
         return;
     res->value = r->nvalue ? r->value : NULL;
     res->nvalue = r->nvalue;
     res->datatype = r->datatype;
     res->cas = r->cas;
+    if (r->nextras == 4) { /* the common case of sofa__resp_get_flags, inline */
+        res->flags = sofa__get32(r->extras);
+        return;
+    }
     uint32_t flags = 0;
     if (sofa__resp_get_flags(r, &flags) == 0)
         res->flags = flags;

@@ -123,21 +123,8 @@ size_t sofa__req_encode_head(const sofa__req *r, uint8_t *out)
     if (head == 0 || !out)
         return 0;
     uint32_t body = (uint32_t)r->nframing + r->nextras + r->nkey + r->nvalue;
-    if (r->nframing > 0) {
-        out[0] = SOFA__MAGIC_REQ_FLEX;
-        out[2] = r->nframing;
-        out[3] = (uint8_t)r->nkey;
-    } else {
-        out[0] = SOFA__MAGIC_REQ;
-        sofa__put16(out + 2, r->nkey);
-    }
-    out[1] = r->opcode;
-    out[4] = r->nextras;
-    out[5] = r->datatype;
-    sofa__put16(out + 6, r->vbucket);
-    sofa__put32(out + 8, body);
-    sofa__put32(out + 12, r->opaque);
-    sofa__put64(out + 16, r->cas);
+    sofa__req_header(out, r->opcode, r->nframing, r->nextras, r->nkey, r->datatype, r->vbucket,
+                     body, r->opaque, r->cas);
     uint8_t *p = out + SOFA__HEADER_LEN;
     if (r->nframing) {
         memcpy(p, r->framing, r->nframing);
@@ -281,7 +268,7 @@ long sofa__resp_parse(const uint8_t *buf, size_t len, sofa__resp *r)
         return SOFA_E_PROTOCOL;
     if (len - SOFA__HEADER_LEN < body)
         return 0;
-    memset(r, 0, sizeof(*r));
+    /* every field is assigned below */
     r->magic = magic;
     r->opcode = buf[1];
     r->datatype = buf[5];

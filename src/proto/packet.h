@@ -11,10 +11,41 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "proto/opcodes.h"
 
 /* ---------------------------------------------------------------- byte order helpers */
+/* Stores of big-endian numbers: one byte swap and one store where the compiler knows the
+ * byte order (GCC, clang), else byte by byte. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) &&            \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SOFA__BE16(v) __builtin_bswap16(v)
+#define SOFA__BE32(v) __builtin_bswap32(v)
+#define SOFA__BE64(v) __builtin_bswap64(v)
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&             \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define SOFA__BE16(v) (v)
+#define SOFA__BE32(v) (v)
+#define SOFA__BE64(v) (v)
+#endif
+#ifdef SOFA__BE16
+static inline void sofa__put16(uint8_t *p, uint16_t v)
+{
+    v = SOFA__BE16(v);
+    memcpy(p, &v, sizeof(v));
+}
+static inline void sofa__put32(uint8_t *p, uint32_t v)
+{
+    v = SOFA__BE32(v);
+    memcpy(p, &v, sizeof(v));
+}
+static inline void sofa__put64(uint8_t *p, uint64_t v)
+{
+    v = SOFA__BE64(v);
+    memcpy(p, &v, sizeof(v));
+}
+#else
 static inline void sofa__put16(uint8_t *p, uint16_t v)
 {
     p[0] = (uint8_t)(v >> 8);
@@ -32,6 +63,27 @@ static inline void sofa__put64(uint8_t *p, uint64_t v)
     sofa__put32(p, (uint32_t)(v >> 32));
     sofa__put32(p + 4, (uint32_t)v);
 }
+#endif
+#ifdef SOFA__BE16
+static inline uint16_t sofa__get16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, sizeof(v));
+    return SOFA__BE16(v);
+}
+static inline uint32_t sofa__get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return SOFA__BE32(v);
+}
+static inline uint64_t sofa__get64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return SOFA__BE64(v);
+}
+#else
 static inline uint16_t sofa__get16(const uint8_t *p)
 {
     return (uint16_t)((unsigned)p[0] << 8 | p[1]);
@@ -44,6 +96,7 @@ static inline uint64_t sofa__get64(const uint8_t *p)
 {
     return (uint64_t)sofa__get32(p) << 32 | sofa__get32(p + 4);
 }
+#endif
 
 /* ---------------------------------------------------------------- status mapping */
 /*
@@ -83,6 +136,32 @@ int sofa__req_check(const sofa__req *r);
 size_t sofa__req_size(const sofa__req *r);
 /* Bytes of header + framing + extras + key (everything but the value), or 0 if invalid. */
 size_t sofa__req_head_size(const sofa__req *r);
+/*
+ * Write the 24-byte request header to @p out: magic 0x08 (alternative request) when
+ * @p nframing > 0 (the caller checked nkey <= SOFA__MAX_FLEX_KEY_LEN then), else 0x80.
+ * @p body is the whole body length (framing + extras + key + value). For callers that keep
+ * the body laid out in one piece and copy it after the header themselves.
+ */
+static inline void sofa__req_header(uint8_t *out, uint8_t opcode, uint8_t nframing, uint8_t nextras,
+                                    uint16_t nkey, uint8_t datatype, uint16_t vbucket,
+                                    uint32_t body, uint32_t opaque, uint64_t cas)
+{
+    if (nframing > 0) {
+        out[0] = SOFA__MAGIC_REQ_FLEX;
+        out[2] = nframing;
+        out[3] = (uint8_t)nkey;
+    } else {
+        out[0] = SOFA__MAGIC_REQ;
+        sofa__put16(out + 2, nkey);
+    }
+    out[1] = opcode;
+    out[4] = nextras;
+    out[5] = datatype;
+    sofa__put16(out + 6, vbucket);
+    sofa__put32(out + 8, body);
+    sofa__put32(out + 12, opaque);
+    sofa__put64(out + 16, cas);
+}
 /* Write the whole packet (sofa__req_size bytes) to @p out. Returns bytes written, 0 if invalid. */
 size_t sofa__req_encode(const sofa__req *r, uint8_t *out);
 /* Write header + framing + extras + key (sofa__req_head_size bytes), for gather writes that

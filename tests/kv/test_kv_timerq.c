@@ -253,6 +253,54 @@ static void test_list_and_heap_model(void **state)
     free(e);
 }
 
+/* When the list's head leaves (an operation answered), the head's proxy in the heap keeps its
+ * earlier time; top, arm and run must still see the real earliest entry. */
+static void test_answered_head_keeps_order_and_arming(void **state)
+{
+    (void)state;
+    fake f;
+    init_fake(&f);
+    sofa__timerq q;
+    sofa__timerq_init(&q, &f.io);
+    sofa_io_timer t;
+    q.timer = &t;
+    sofa__tentry a, b, c, h;
+    sofa__tentry_init(&a, record, (void *)(intptr_t)0);
+    sofa__tentry_init(&b, record, (void *)(intptr_t)1);
+    sofa__tentry_init(&c, record, (void *)(intptr_t)2);
+    sofa__tentry_init(&h, record, (void *)(intptr_t)3);
+    assert_int_equal(sofa__timerq_add(&q, &a, 1100), 0); /* the list: a b c */
+    assert_int_equal(sofa__timerq_add(&q, &b, 1200), 0);
+    assert_int_equal(sofa__timerq_add(&q, &c, 1300), 0);
+    assert_int_equal(sofa__timerq_add(&q, &h, 1150), 0); /* earlier than the tail: the heap */
+    assert_int_equal(f.last_delay, 100);
+    sofa__timerq_remove(&q, &a); /* answered: b is the list's head, h the earliest */
+    assert_ptr_equal(sofa__timerq_top(&q), &h);
+    q.armed_for = 0;
+    sofa__timerq_arm(&q);
+    assert_int_equal(f.last_delay, 150);
+    sofa__timerq_remove(&q, &h);
+    assert_ptr_equal(sofa__timerq_top(&q), &b);
+    q.armed_for = 0;
+    sofa__timerq_arm(&q);
+    assert_int_equal(f.last_delay, 200);
+    sofa__timerq_remove(&q, &b);
+    assert_int_equal(sofa__timerq_add(&q, &h, 1250), 0);
+    norder = 0;
+    f.now = 1260;
+    sofa__timerq_run(&q, 1260, NULL); /* the proxy may fire early: nothing else may */
+    assert_int_equal(norder, 1);
+    assert_int_equal(order[0], 3);
+    assert_true(sofa__tentry_queued(&c));
+    sofa__timerq_arm(&q);
+    assert_int_equal(f.last_delay, 40);
+    sofa__timerq_run(&q, 1300, NULL);
+    assert_int_equal(norder, 2);
+    assert_int_equal(order[1], 2);
+    assert_null(sofa__timerq_top(&q));
+    sofa__timerq_free(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_stop_flag),
         cmocka_unit_test(test_large_heap_random),
         cmocka_unit_test(test_list_and_heap_model),
+        cmocka_unit_test(test_answered_head_keeps_order_and_arming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,32 @@ static void crc32_matches_zlib(void **state)
     assert_int_equal(sofa__crc32("key_0", 5), 0x64e29498u);
 }
 
+/* The table-driven CRC equals the bit-at-a-time definition on every length and offset. */
+static uint32_t crc32_bitwise(const uint8_t *p, size_t len)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ ((c & 1u) ? 0xedb88320u : 0u);
+    }
+    return c ^ 0xffffffffu;
+}
+
+static void crc32_matches_bitwise_definition(void **state)
+{
+    (void)state;
+    uint8_t buf[600];
+    uint32_t x = 12345u;
+    for (size_t i = 0; i < sizeof(buf); i++) {
+        x = x * 1103515245u + 12345u;
+        buf[i] = (uint8_t)(x >> 16);
+    }
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; len + off <= sizeof(buf); len += 1 + len / 8)
+            assert_int_equal(sofa__crc32(buf + off, len), crc32_bitwise(buf + off, len));
+}
+
 static void vbucket_vectors_table(void **state)
 {
     (void)state;
@@ -140,6 +166,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crc32_matches_zlib),
+        cmocka_unit_test(crc32_matches_bitwise_definition),
         cmocka_unit_test(vbucket_vectors_table),
         cmocka_unit_test(ketama_points_match_rfc26),
         cmocka_unit_test(ketama_lookup_matches_rfc26_keys),
