@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-#include "http/conn.h"
+#include "io/conn.h"
 #include "sofa/status.h"
 
 struct sofa__http_req {
@@ -16,12 +16,12 @@ struct sofa__http_req {
     sofa__http_req *prev, *next;
     sofa__http_req_cbs cbs;
     void *arg;
-    sofa__hconn *conn;
+    sofa__conn *conn;
     sofa_io_timer *timer;
     sofa__http_response resp;
     char *out; /* the request bytes, kept for one retry on a stale keep-alive connection */
     size_t nout;
-    char host[SOFA__HCONN_MAX_HOST + 1];
+    char host[SOFA__CONN_HOST_MAX];
     uint16_t port;
     uint64_t timeout_us;
     int connected; /* the connection was established (the request may have been sent) */
@@ -39,20 +39,32 @@ struct sofa__http {
     char *auth; /* "Authorization: Basic ...\r\n" or NULL */
     sofa__http_req *reqs;
     size_t nreqs;
-    sofa__hconn *idle[SOFA__HTTP_MAX_IDLE];
+    sofa__conn *idle[SOFA__HTTP_MAX_IDLE];
     size_t nidle;
     uint64_t opened;
     sofa__io_guard guard;
 };
 
-static void req_on_connected(sofa__hconn *c, void *arg);
-static void req_on_data(sofa__hconn *c, const char *data, size_t len, void *arg);
-static void req_on_error(sofa__hconn *c, int status, const char *msg, void *arg);
-static const sofa__hconn_handler req_handler = {req_on_connected, req_on_data, req_on_error};
+static void req_on_connected(sofa__conn *c, void *arg);
+static void req_on_data(sofa__conn *c, void *arg);
+static void req_on_error(sofa__conn *c, int status, void *arg);
+static const sofa__conn_handler req_handler = {req_on_connected, req_on_data, req_on_error};
 
-static void idle_on_data(sofa__hconn *c, const char *data, size_t len, void *arg);
-static void idle_on_error(sofa__hconn *c, int status, const char *msg, void *arg);
-static const sofa__hconn_handler idle_handler = {NULL, idle_on_data, idle_on_error};
+/* An idle keep-alive connection is connected already: on_connected never fires. */
+static void idle_on_connected(sofa__conn *c, void *arg);
+static void idle_on_data(sofa__conn *c, void *arg);
+static void idle_on_error(sofa__conn *c, int status, void *arg);
+static const sofa__conn_handler idle_handler = {idle_on_connected, idle_on_data, idle_on_error};
+
+/* Connections of the pool: both address families, no Nagle delay, no connect timeout of
+ * their own (each request has a deadline), no deadline queue (tq NULL). Responses are
+ * streamed: on_body sees each read of up to 64 KiB as it arrives, so a consumer that
+ * pauses stops the reading early and memory stays at one read. */
+static const sofa__conn_opts http_conn_opts = {.connect_timeout_us = 0,
+                                               .ipv6 = 1,
+                                               .nodelay = 1,
+                                               .rbuf_max = 0,
+                                               .read_batch = SOFA__CONN_READ_CHUNK};
 
 /* ------------------------------------------------------------------ pool */
 
@@ -104,7 +116,7 @@ void sofa__http_set_guard(sofa__http *h, void (*enter)(void *), void (*leave)(vo
     h->guard.arg = arg;
 }
 
-static void idle_remove(sofa__http *h, sofa__hconn *c)
+static void idle_remove(sofa__http *h, sofa__conn *c)
 {
     for (size_t i = 0; i < h->nidle; i++) {
         if (h->idle[i] == c) {
@@ -114,23 +126,22 @@ static void idle_remove(sofa__http *h, sofa__hconn *c)
     }
 }
 
-static void idle_put(sofa__http *h, sofa__hconn *c)
+static void idle_put(sofa__http *h, sofa__conn *c)
 {
     if (h->nidle == SOFA__HTTP_MAX_IDLE) {
-        sofa__hconn_free(h->idle[0]); /* the oldest goes */
+        sofa__conn_free(h->idle[0]); /* the oldest goes */
         memmove(h->idle, h->idle + 1, sizeof(h->idle[0]) * (h->nidle - 1));
         h->nidle--;
     }
-    sofa__hconn_set_handler(c, &idle_handler, h);
+    sofa__conn_set_handler(c, &idle_handler, h);
     h->idle[h->nidle++] = c;
 }
 
-static sofa__hconn *idle_take(sofa__http *h, const char *host, uint16_t port)
+static sofa__conn *idle_take(sofa__http *h, const char *host, uint16_t port)
 {
     for (size_t i = h->nidle; i-- > 0;) { /* the most recently used first */
-        sofa__hconn *c = h->idle[i];
-        if (sofa__hconn_port(c) == port && strcmp(sofa__hconn_host(c), host) == 0 &&
-            sofa__hconn_connected(c)) {
+        sofa__conn *c = h->idle[i];
+        if (c->port == port && strcmp(c->host, host) == 0 && c->state == SOFA__CONN_CONNECTED) {
             memmove(h->idle + i, h->idle + i + 1, sizeof(h->idle[0]) * (h->nidle - i - 1));
             h->nidle--;
             return c;
@@ -139,20 +150,27 @@ static sofa__hconn *idle_take(sofa__http *h, const char *host, uint16_t port)
     return NULL;
 }
 
-static void idle_on_data(sofa__hconn *c, const char *data, size_t len, void *arg)
+static void idle_on_connected(sofa__conn *c, void *arg)
 {
-    sofa__http *h = arg;
-    SOFA_LOG(h->lg, SOFA_LOG_DEBUG, "http", "unexpected %zu bytes on idle connection to %s:%u", len,
-             sofa__hconn_host(c), (unsigned)sofa__hconn_port(c));
-    idle_remove(h, c);
-    sofa__hconn_free(c);
+    (void)c;
+    (void)arg;
 }
 
-static void idle_on_error(sofa__hconn *c, int status, const char *msg, void *arg)
+static void idle_on_data(sofa__conn *c, void *arg)
 {
     sofa__http *h = arg;
+    SOFA_LOG(h->lg, SOFA_LOG_DEBUG, "http", "unexpected %zu bytes on idle connection to %s:%u",
+             sofa__buf_used(&c->rbuf), c->host, (unsigned)c->port);
     idle_remove(h, c);
-    sofa__hconn_free(c);
+    sofa__conn_free(c);
+}
+
+static void idle_on_error(sofa__conn *c, int status, void *arg)
+{
+    sofa__http *h = arg;
+    (void)status;
+    idle_remove(h, c);
+    sofa__conn_free(c);
 }
 
 size_t sofa__http_running(const sofa__http *h)
@@ -200,16 +218,16 @@ static void req_destroy(sofa__http_req *r)
 /* Detach the connection: back to the pool when it can carry another request. */
 static void req_release_conn(sofa__http_req *r, int keep)
 {
-    sofa__hconn *c = r->conn;
+    sofa__conn *c = r->conn;
     r->conn = NULL;
     if (!c) {
         return;
     }
-    if (keep && sofa__hconn_connected(c)) {
-        sofa__hconn_pause(c, 0);
+    if (keep && c->state == SOFA__CONN_CONNECTED) {
+        sofa__conn_pause(c, 0);
         idle_put(r->pool, c);
     } else {
-        sofa__hconn_free(c);
+        sofa__conn_free(c);
     }
 }
 
@@ -237,42 +255,46 @@ static void req_finish(sofa__http_req *r, int status, int sent, const char *msg)
 static int req_attach(sofa__http_req *r)
 {
     sofa__http *h = r->pool;
-    sofa__hconn *c = idle_take(h, r->host, r->port);
+    sofa__conn *c = idle_take(h, r->host, r->port);
     if (c) {
         r->reused = 1;
         r->connected = 1;
-        sofa__hconn_set_handler(c, &req_handler, r);
+        sofa__conn_set_handler(c, &req_handler, r);
     } else {
         r->reused = 0;
         r->connected = 0;
-        int rc = sofa__hconn_open(h->io, h->lg, r->host, r->port, &req_handler, r, &c);
+        int rc = sofa__conn_new(&c, h->io, NULL, h->lg, r->host, r->port, &http_conn_opts,
+                                &req_handler, r);
         if (rc != 0) {
             return rc;
         }
         h->opened++;
-        sofa__hconn_set_guard(c, &h->guard);
+        sofa__conn_set_guard(c, &h->guard);
     }
     r->conn = c;
-    if (!sofa__hconn_usable(c)) {
-        return 0; /* it failed already: on_error comes from the loop */
-    }
-    return sofa__hconn_write(c, r->out, r->nout);
+    return sofa__conn_write(c, r->out, r->nout);
 }
 
-static void req_on_connected(sofa__hconn *c, void *arg)
+static void req_on_connected(sofa__conn *c, void *arg)
 {
     sofa__http_req *r = arg;
+    (void)c;
     r->connected = 1;
 }
 
-static void req_on_data(sofa__hconn *c, const char *data, size_t len, void *arg)
+static void req_on_data(sofa__conn *c, void *arg)
 {
     sofa__http_req *r = arg;
+    const char *data = (const char *)sofa__buf_head(&c->rbuf);
+    size_t len = sofa__buf_used(&c->rbuf);
     r->got_bytes = 1;
     size_t used = 0;
     r->busy++;
     int rc = sofa__http_response_feed(&r->resp, data, len, &used);
     r->busy--;
+    /* The parser took what it needed (bytes after a complete response end the keep-alive
+     * below); the connection stays allocated until this dispatch ends. */
+    sofa__buf_consume(&c->rbuf, len);
     if (r->canceled) {
         if (!r->busy) {
             req_destroy(r);
@@ -288,9 +310,11 @@ static void req_on_data(sofa__hconn *c, const char *data, size_t len, void *arg)
     }
 }
 
-static void req_on_error(sofa__hconn *c, int status, const char *msg, void *arg)
+static void req_on_error(sofa__conn *c, int status, void *arg)
 {
     sofa__http_req *r = arg;
+    char msg[SOFA__CONN_HOST_MAX + 200];
+    snprintf(msg, sizeof(msg), "%s:%u: %s", c->host, (unsigned)c->port, c->errmsg);
     if (r->got_bytes) {
         r->busy++;
         int rc = sofa__http_response_eof(&r->resp); /* a body that ends with the connection */
@@ -304,7 +328,7 @@ static void req_on_error(sofa__hconn *c, int status, const char *msg, void *arg)
         if (rc == SOFA__HTTP_DONE) {
             req_finish(r, 0, 1, NULL);
         } else {
-            char full[256];
+            char full[sizeof(msg) + 160];
             snprintf(full, sizeof(full), "%s (%s)", sofa__http_response_error(&r->resp), msg);
             req_finish(r, status, 1, full); /* the network status says what happened */
         }
@@ -396,7 +420,7 @@ int sofa__http_start(sofa__http *h, const sofa__http_spec *spec, const sofa__htt
         *out = NULL;
     }
     if (!h || !spec || !cbs || !valid_token(spec->method, 16, 0) ||
-        !valid_token(spec->host, SOFA__HCONN_MAX_HOST, 0) || spec->port == 0 ||
+        !valid_token(spec->host, SOFA__CONN_HOST_MAX - 1, 0) || spec->port == 0 ||
         !valid_token(spec->path, SOFA__HTTP_MAX_PATH, 0) || spec->path[0] != '/' ||
         (spec->content_type && !valid_token(spec->content_type, 256, 1)) ||
         (spec->nbody && !spec->body)) {
@@ -453,7 +477,7 @@ int sofa__http_start(sofa__http *h, const sofa__http_spec *spec, const sofa__htt
 void sofa__http_pause(sofa__http_req *r, int paused)
 {
     if (r && r->conn) {
-        sofa__hconn_pause(r->conn, paused);
+        sofa__conn_pause(r->conn, paused);
     }
 }
 
@@ -481,7 +505,7 @@ void sofa__http_free(sofa__http *h)
         req_finish(h->reqs, SOFA_E_CANCELED, 1, "canceled: the client is being destroyed");
     }
     for (size_t i = 0; i < h->nidle; i++) {
-        sofa__hconn_free(h->idle[i]);
+        sofa__conn_free(h->idle[i]);
     }
     if (h->auth) {
         OPENSSL_cleanse(h->auth, strlen(h->auth));

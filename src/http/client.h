@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "core/log.h"
-#include "http/conn.h"
+#include "io/guard.h"
 #include "http/response.h"
 #include "sofa/iops.h"
 

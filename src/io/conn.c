@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,50 @@
 
 static void on_event(sofa_io_event *ev, int fired, void *arg);
 static void on_timer(sofa__tentry *e, void *arg);
+
+/* The deferred start and the connect timeout: an entry in the deadline queue, or the
+ * connection's own IOPS timer when it has no queue. */
+static int timer_arm(sofa__conn *c, uint64_t delay_us)
+{
+    if (c->tq)
+        return sofa__timerq_add(c->tq, &c->timeout, sofa__now(c->io) + delay_us);
+    return c->io->update_timer(c->io, c->timer, SOFA_IO_WATCH, delay_us);
+}
+
+static void timer_disarm(sofa__conn *c)
+{
+    if (c->tq)
+        sofa__timerq_remove(c->tq, &c->timeout);
+    else if (c->timer)
+        c->io->update_timer(c->io, c->timer, SOFA_IO_UNWATCH, 0);
+}
+
+static void on_io_timer(sofa_io_timer *t, void *arg)
+{
+    sofa__conn *c = arg;
+    (void)t;
+    on_timer(&c->timeout, c);
+}
+
+/* Every dispatch from the loop runs between these two: the owner's guard around it, and
+ * the deferred free at its end. Nothing touches the connection after dispatch_end(). */
+static sofa__io_guard dispatch_begin(sofa__conn *c)
+{
+    static const sofa__io_guard none = {NULL, NULL, NULL};
+    sofa__io_guard g = c->guard ? *c->guard : none;
+    sofa__guard_enter(&g);
+    c->busy++;
+    return g;
+}
+
+static void destroy(sofa__conn *c);
+
+static void dispatch_end(sofa__conn *c, sofa__io_guard g)
+{
+    if (--c->busy == 0 && c->free_asked)
+        destroy(c);
+    sofa__guard_leave(g); /* may free the owner and everything: nothing after this */
+}
 
 static int status_of_errno(int err)
 {
@@ -52,7 +97,9 @@ static void destroy(sofa__conn *c)
     sofa__resolve_cancel(c->rq);
     c->rq = NULL;
     release_socket(c);
-    sofa__timerq_remove(c->tq, &c->timeout);
+    timer_disarm(c);
+    if (c->timer)
+        c->io->update_timer(c->io, c->timer, SOFA_IO_CLEANUP, 0);
     if (c->addrs)
         freeaddrinfo(c->addrs);
     sofa__buf_free(&c->rbuf);
@@ -67,13 +114,13 @@ static void fail(sofa__conn *c, int status, const char *what)
         return;
     if (!c->errmsg[0])
         snprintf(c->errmsg, sizeof(c->errmsg), "%s", what);
-    SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "io", "%s:%u: %s (%s)", c->host, (unsigned)c->port,
-             c->errmsg, sofa_status_name(status));
+    SOFA_LOG(c->lg, SOFA_LOG_DEBUG, "io", "%s:%u: %s (%s)", c->host, (unsigned)c->port, c->errmsg,
+             sofa_status_name(status));
     c->state = SOFA__CONN_CLOSED;
     sofa__resolve_cancel(c->rq);
     c->rq = NULL;
     release_socket(c);
-    sofa__timerq_remove(c->tq, &c->timeout);
+    timer_disarm(c);
     c->h->on_error(c, status, c->arg);
 }
 
@@ -85,11 +132,12 @@ static int want(sofa__conn *c)
     if (c->state == SOFA__CONN_CONNECTING)
         flags = SOFA_IO_WRITE;
     else
-        flags = SOFA_IO_READ | (sofa__buf_used(&c->wbuf) ? SOFA_IO_WRITE : 0);
+        flags = (c->paused ? 0 : SOFA_IO_READ) | (sofa__buf_used(&c->wbuf) ? SOFA_IO_WRITE : 0);
     /* Events are one-shot: ask again after every delivery (watching is reset then). */
     if (flags == c->watching)
         return 0;
-    int rc = c->io->update_event(c->io, c->ev, SOFA_IO_WATCH, flags);
+    int rc = flags ? c->io->update_event(c->io, c->ev, SOFA_IO_WATCH, flags)
+                   : c->io->update_event(c->io, c->ev, SOFA_IO_UNWATCH, 0);
     if (rc != 0)
         return rc;
     c->watching = flags;
@@ -101,8 +149,7 @@ static int self_connected(int fd);
 
 static void start_connect(sofa__conn *c, const struct addrinfo *ai)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
         c->last_errno = errno;
         snprintf(c->errmsg, sizeof(c->errmsg), "socket: %s", strerror(errno));
@@ -139,7 +186,7 @@ static void start_connect(sofa__conn *c, const struct addrinfo *ai)
         return;
     }
     if (c->state == SOFA__CONN_CONNECTED) {
-        sofa__timerq_remove(c->tq, &c->timeout);
+        timer_disarm(c);
         c->h->on_connected(c, c->arg);
     }
 }
@@ -190,10 +237,9 @@ static void on_resolved(int rc, struct addrinfo *res, void *arg)
 {
     sofa__conn *c = arg;
     c->rq = NULL;
-    c->busy++;
+    sofa__io_guard g = dispatch_begin(c);
     resolved(c, rc, res);
-    if (--c->busy == 0 && c->free_asked)
-        destroy(c);
+    dispatch_end(c, g);
 }
 
 static void resolve_and_connect(sofa__conn *c)
@@ -207,10 +253,12 @@ static void resolve_and_connect(sofa__conn *c)
     snprintf(port, sizeof(port), "%u", (unsigned)c->port);
     c->started = 1;
     /* The connect timeout covers resolution too. */
-    if (c->opts.connect_timeout_us &&
-        sofa__timerq_add(c->tq, &c->timeout, sofa__now(c->io) + c->opts.connect_timeout_us) != 0) {
-        fail(c, SOFA_E_NO_MEMORY, "out of memory (timer)");
-        return;
+    if (c->opts.connect_timeout_us) {
+        int trc = timer_arm(c, c->opts.connect_timeout_us);
+        if (trc != 0) {
+            fail(c, trc, "cannot arm the connect timer");
+            return;
+        }
     }
     /* Numeric hosts (what cluster configs carry) resolve at once; names go to a worker
      * thread so the loop never blocks. */
@@ -231,7 +279,7 @@ static void on_timer(sofa__tentry *e, void *arg)
 {
     sofa__conn *c = arg;
     (void)e;
-    c->busy++;
+    sofa__io_guard g = dispatch_begin(c);
     if (c->state == SOFA__CONN_CONNECTING && !c->started) {
         resolve_and_connect(c); /* the deferred start */
     } else if (c->state == SOFA__CONN_CONNECTING) {
@@ -239,8 +287,7 @@ static void on_timer(sofa__tentry *e, void *arg)
                  (unsigned long long)(c->opts.connect_timeout_us / 1000));
         fail(c, SOFA_E_CONNECT_FAILED, c->errmsg);
     }
-    if (--c->busy == 0 && c->free_asked)
-        destroy(c);
+    dispatch_end(c, g);
 }
 
 static void do_write(sofa__conn *c)
@@ -268,19 +315,22 @@ static void do_write(sofa__conn *c)
 static void do_read(sofa__conn *c)
 {
     size_t limit = c->opts.rbuf_max ? c->opts.rbuf_max : SOFA__CONN_RBUF_MAX;
-    int got = 0;
-    for (int i = 0; i < 16; i++) {
+    size_t batch = c->opts.read_batch ? c->opts.read_batch : SIZE_MAX;
+    size_t got = 0; /* bytes read in this wakeup */
+    for (int i = 0; i < SOFA__CONN_READS_PER_WAKEUP && got < batch; i++) {
         uint8_t *p = sofa__buf_reserve(&c->rbuf, SOFA__CONN_READ_CHUNK, limit);
         if (!p) {
             fail(c, SOFA_E_NO_MEMORY, "read buffer over its limit or out of memory");
             return;
         }
         size_t room = c->rbuf.cap - c->rbuf.len;
+        if (room > batch - got)
+            room = batch - got;
         ssize_t n = recv(c->fd, p, room, 0);
         if (n > 0) {
             sofa__buf_commit(&c->rbuf, (size_t)n);
             c->bytes_in += (uint64_t)n;
-            got = 1;
+            got += (size_t)n;
             if ((size_t)n < room)
                 break;
             continue;
@@ -312,7 +362,7 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
 {
     sofa__conn *c = arg;
     (void)ev;
-    c->busy++;
+    sofa__io_guard g = dispatch_begin(c);
     c->watching = 0; /* one-shot */
     if (c->state == SOFA__CONN_CONNECTING) {
         int err = 0;
@@ -328,13 +378,14 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
             try_next_address(c);
         } else {
             c->state = SOFA__CONN_CONNECTED;
-            sofa__timerq_remove(c->tq, &c->timeout);
+            timer_disarm(c);
             c->h->on_connected(c, c->arg);
         }
     } else if (c->state == SOFA__CONN_CONNECTED) {
         if (fired & SOFA_IO_WRITE)
             do_write(c);
-        if (c->state == SOFA__CONN_CONNECTED && !c->free_asked && (fired & SOFA_IO_READ))
+        if (c->state == SOFA__CONN_CONNECTED && !c->free_asked && !c->paused &&
+            (fired & SOFA_IO_READ))
             do_read(c);
     }
     if (c->state != SOFA__CONN_CLOSED && !c->free_asked) {
@@ -342,8 +393,7 @@ static void on_event(sofa_io_event *ev, int fired, void *arg)
         if (rc != 0)
             fail(c, rc, "event loop error");
     }
-    if (--c->busy == 0 && c->free_asked)
-        destroy(c);
+    dispatch_end(c, g);
 }
 
 int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa__logger *lg,
@@ -351,7 +401,7 @@ int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa
                    const sofa__conn_handler *h, void *arg)
 {
     *out = NULL;
-    if (!host || strlen(host) >= SOFA__CONN_HOST_MAX)
+    if (!host || !*host || strlen(host) >= SOFA__CONN_HOST_MAX)
         return SOFA_E_INVALID_ARGUMENT;
     sofa__conn *c = calloc(1, sizeof(*c));
     if (!c)
@@ -367,10 +417,20 @@ int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa
     c->arg = arg;
     c->state = SOFA__CONN_CONNECTING;
     sofa__tentry_init(&c->timeout, on_timer, c);
+    if (!tq) {
+        c->timer = io->timer_new(io, on_io_timer, c);
+        if (!c->timer) {
+            free(c);
+            return SOFA_E_NO_MEMORY;
+        }
+    }
     /* Start on the next loop turn so errors never surface inside this call. */
-    if (sofa__timerq_add(tq, &c->timeout, sofa__now(io)) != 0) {
+    int rc = timer_arm(c, 0);
+    if (rc != 0) {
+        if (c->timer)
+            io->update_timer(io, c->timer, SOFA_IO_CLEANUP, 0);
         free(c);
-        return SOFA_E_NO_MEMORY;
+        return rc;
     }
     *out = c;
     return 0;
@@ -427,7 +487,31 @@ void sofa__conn_close(sofa__conn *c)
     sofa__resolve_cancel(c->rq);
     c->rq = NULL;
     release_socket(c);
-    sofa__timerq_remove(c->tq, &c->timeout);
+    timer_disarm(c);
+}
+
+void sofa__conn_set_handler(sofa__conn *c, const sofa__conn_handler *h, void *arg)
+{
+    c->h = h;
+    c->arg = arg;
+}
+
+void sofa__conn_set_guard(sofa__conn *c, const sofa__io_guard *g)
+{
+    c->guard = g;
+}
+
+void sofa__conn_pause(sofa__conn *c, int paused)
+{
+    if (!c || c->paused == !!paused)
+        return;
+    c->paused = !!paused;
+    if (c->state == SOFA__CONN_CONNECTED && !c->free_asked) {
+        int rc = want(c);
+        if (rc != 0)
+            SOFA_LOG(c->lg, SOFA_LOG_WARN, "io", "%s:%u: cannot change the watch: %s", c->host,
+                     (unsigned)c->port, sofa_status_name(rc));
+    }
 }
 
 void sofa__conn_free(sofa__conn *c)

@@ -3,21 +3,27 @@
  * The connection layer: one non-blocking TCP connection driven by the IOPS table.
  * Generic: the KV pipelines and the HTTP client both sit on it.
  *
- *   sofa__conn_new()     resolve host (numeric hosts inline; names on a worker thread, io/resolve.h),
- *                        start a non-blocking connect to each address in turn, bounded by
- *                        the connect timeout (an entry in the client's deadline queue).
- *   on_connected         the socket is connected; writes may already have been queued.
- *   write                sofa__conn_wreserve() + sofa__conn_wcommit() encode straight into
- *                        the send buffer; it is flushed on the next write readiness, so
- *                        everything queued in one loop turn goes out in one send().
- *   on_data              new bytes are in conn->rbuf; the handler consumes what it parsed
- *                        (sofa__buf_consume) and leaves partial packets for next time.
- *   on_error             connect failure, timeout, EOF, reset or a buffer over its cap: the
- *                        socket is closed; the object lives until sofa__conn_free().
+ *   sofa__conn_new()     resolve host (numeric hosts inline; names on a worker thread,
+ * io/resolve.h), start a non-blocking connect to each address in turn, bounded by the connect
+ * timeout (an entry in the client's deadline queue). on_connected         the socket is connected;
+ * writes may already have been queued. write                sofa__conn_wreserve() +
+ * sofa__conn_wcommit() encode straight into the send buffer; it is flushed on the next write
+ * readiness, so everything queued in one loop turn goes out in one send(). on_data              new
+ * bytes are in conn->rbuf; the handler consumes what it parsed (sofa__buf_consume) and leaves
+ * partial packets for next time. on_error             connect failure, timeout, EOF, reset or a
+ * buffer over its cap: the socket is closed; the object lives until sofa__conn_free().
  *
  * Re-entrancy: a handler may call sofa__conn_close()/sofa__conn_free() on its own
  * connection; the free is deferred until the dispatch returns. No handler is called
  * after sofa__conn_free(). Errors are never reported from inside sofa__conn_new().
+ *
+ * Timers: with a deadline queue (the KV engine's) the deferred start and the connect
+ * timeout are entries in it; without one (tq NULL: the HTTP pool) the connection arms a
+ * one-shot IOPS timer of its own for them.
+ * Owners: a connection may change hands (sofa__conn_set_handler: an HTTP keep-alive
+ * connection goes from a request to the idle pool and back), may be paused (no reads:
+ * back-pressure), and may carry a loop guard (io/guard.h) that it calls around every
+ * dispatch from the loop (events, its timer, name resolution).
  */
 #ifndef SOFA_IO_CONN_H
 #define SOFA_IO_CONN_H
@@ -27,6 +33,7 @@
 
 #include "core/log.h"
 #include "io/buf.h"
+#include "io/guard.h"
 #include "io/timerq.h"
 #include "sofa/iops.h"
 
@@ -34,6 +41,7 @@
 #define SOFA__CONN_RBUF_MAX (64u * 1024u * 1024u) /* > the largest packet sofa accepts */
 #define SOFA__CONN_WBUF_MAX (512u * 1024u * 1024u)
 #define SOFA__CONN_READ_CHUNK (64u * 1024u)
+#define SOFA__CONN_READS_PER_WAKEUP 16
 #define SOFA__CONN_HOST_MAX 256u
 
 typedef struct sofa__conn sofa__conn;
@@ -49,6 +57,8 @@ typedef struct sofa__conn_opts {
     int ipv6;                    /* 0 IPv4 only, 1 both, 2 IPv6 only */
     int nodelay;                 /* set TCP_NODELAY */
     size_t rbuf_max;             /* 0 = SOFA__CONN_RBUF_MAX */
+    size_t read_batch;           /* bytes read per wakeup before on_data; 0 = no limit (up to
+                                    SOFA__CONN_READS_PER_WAKEUP reads) */
 } sofa__conn_opts;
 
 typedef enum sofa__conn_state {
@@ -67,7 +77,9 @@ struct sofa__conn {
     /* private */
     int fd;
     sofa_iops *io;
-    sofa__timerq *tq;
+    sofa__timerq *tq;            /* NULL: timer is used instead */
+    sofa_io_timer *timer;        /* own one-shot timer when there is no deadline queue */
+    const sofa__io_guard *guard; /* borrowed, may be NULL */
     const sofa__logger *lg;
     sofa_io_event *ev;
     int watching; /* flags currently asked for */
@@ -78,14 +90,17 @@ struct sofa__conn {
     struct addrinfo *addrs, *next_addr;
     struct sofa__resolve *rq; /* name being resolved off the loop thread */
     int started;              /* resolution begun (the deferred start ran) */
-    int busy;       /* > 0 while inside a dispatch */
-    int free_asked; /* sofa__conn_free() called while busy */
+    int paused;               /* not reading (sofa__conn_pause) */
+    int busy;                 /* > 0 while inside a dispatch */
+    int free_asked;           /* sofa__conn_free() called while busy */
     int last_errno;
     uint64_t bytes_in, bytes_out, writes;
 };
 
-/* Create and start connecting. 0, SOFA_E_INVALID_ARGUMENT (host too long),
- * SOFA_E_NO_MEMORY. Resolution and connect failures arrive through on_error later. */
+/* Create and start connecting. @p tq may be NULL (the connection then uses an IOPS timer
+ * of its own). 0, SOFA_E_INVALID_ARGUMENT (host empty or too long), SOFA_E_NO_MEMORY, or
+ * the plugin's status when it refuses the timer. Resolution and connect failures arrive
+ * through on_error later. */
 int sofa__conn_new(sofa__conn **out, sofa_iops *io, sofa__timerq *tq, const sofa__logger *lg,
                    const char *host, uint16_t port, const sofa__conn_opts *opts,
                    const sofa__conn_handler *h, void *arg);
@@ -98,6 +113,15 @@ int sofa__conn_write(sofa__conn *c, const void *data, size_t n);
 /* Try to send the queued output now instead of on the next write readiness (used when the
  * caller is about to block in the loop anyway). A failure is reported through on_error. */
 void sofa__conn_flush(sofa__conn *c);
+/* Hand the connection to another owner: later events go to @p h / @p arg. Safe from
+ * inside a handler of this connection (the rest of that dispatch uses the new owner). */
+void sofa__conn_set_handler(sofa__conn *c, const sofa__conn_handler *h, void *arg);
+/* Call @p g (borrowed: must outlive the connection; NULL = none) around every dispatch
+ * from the loop. */
+void sofa__conn_set_guard(sofa__conn *c, const sofa__io_guard *g);
+/* Stop (1) or resume (0) reading; writes and error reports go on. Bytes already read
+ * stay in rbuf. */
+void sofa__conn_pause(sofa__conn *c, int paused);
 /* Close the socket now (no callback); pending output is dropped. */
 void sofa__conn_close(sofa__conn *c);
 /* Close and release (deferred while a handler of this connection runs). NULL is a no-op. */
