@@ -447,9 +447,13 @@ static void timeouts(void **state)
     assert_non_null(strstr(R.err, "E_"));
     assert_non_null(strstr(R.err, "TIMEOUT"));
     assert_int_equal(kv("get", "slow", NOARGS), OK);
-    /* every answer 300 ms late: bootstrap completes, the get's own -T deadline passes */
+    /* every answer 300 ms late: bootstrap completes, the get's own -T deadline passes. The
+     * handshake takes five round trips (1.5 s): config deadlines far above that, not the
+     * 2 s default a loaded machine could miss */
     assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/delay?ms=300", NULL, NULL, 0), 200);
-    rc = kv("-T", "0.1", "get", "slow", NOARGS);
+    snprintf(cs, sizeof(cs), "%s?config_total_timeout=20&config_node_timeout=15", mock.connstr);
+    rc = run_with(NULL, 0, NULL, 0, "-U", cs, "-u", "Administrator", "-P", "password", "-T", "0.1",
+                  "get", "slow", NOARGS);
     assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/reset", NULL, NULL, 0), 200);
     assert_int_equal(rc, TIMEOUT);
     if (strstr(R.err, "sofa: get slow: E_TIMEOUT") == NULL) {

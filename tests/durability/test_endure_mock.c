@@ -149,7 +149,9 @@ static void test_timeout(void **state)
     uint64_t t0 = dt_now_us();
     assert_int_equal(dt_endure1(f->c, "slow", w.cas, &w.token, &o, &d), SOFA_E_DURABILITY_TIMEOUT);
     uint64_t took = d.done_us - t0;
-    assert_true(took >= 290000u && took < 2000000u);
+    /* at the 300 ms deadline; the upper bound only has to stay below the 5 s persist delay
+     * (a loaded machine may be late by a second or more) */
+    assert_true(took >= 290000u && took < 4500000u);
     assert_int_equal(d.items[0].status, SOFA_E_DURABILITY_TIMEOUT);
     assert_int_equal(d.items[0].npersisted, 0);
     assert_int_equal(d.items[0].nreplicated, 2); /* replicated at once, never persisted */

@@ -219,7 +219,9 @@ static void test_free_during_hung_handshake(void **state)
     (void)state;
     assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/hang?on=1&node=0", NULL, NULL, 0),
                      200);
-    sofa_client *c = new_client("");
+    /* the handshake deadline stays out of the way however slowly the 20 turns run (else
+     * the next seed could connect before the free) */
+    sofa_client *c = new_client("config_node_timeout=30s&config_total_timeout=60s");
     assert_int_equal(sofa_client_connect(c, on_connect, &T), 0);
     schedule(50, 3);
     for (int i = 0; i < 20; i++) {
@@ -265,7 +267,10 @@ static void test_free_with_ops_in_backoff_and_hung(void **state)
     assert_int_equal(sofa_test_mock_ctl(&mock, "POST", "/mock/hang?on=1&node=2", NULL, NULL, 0),
                      200);
     schedule(3000, 9);
-    for (int i = 0; i < 30; i++) {
+    /* at least 30 turns, and until node 0 answered something (a loaded machine can take
+     * longer than 30 short turns); well before the operations' 5 s deadline */
+    int64_t end = fk_now_ms() + 3000;
+    for (int i = 0; i < 30 || (T.ok == 0 && fk_now_ms() < end); i++) {
         fk_sleep_ms(3);
         sofa_client_tick(c);
     }

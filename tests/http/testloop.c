@@ -446,16 +446,22 @@ void test_server_stop(test_server *s)
     close(s->fd);
 }
 
+/* The socket stays bound (never listening) until the process exits: connecting to its port
+ * is refused, and neither another process's bind() nor an outgoing connection's ephemeral
+ * port can take it (a port that was merely bound and closed could be reused at once). */
 uint16_t test_closed_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t alen = sizeof(a);
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
-    getsockname(fd, (struct sockaddr *)&a, &alen);
-    close(fd);
-    return ntohs(a.sin_port);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &alen) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    return ntohs(a.sin_port); /* fd deliberately kept open */
 }

@@ -57,7 +57,8 @@ typedef struct test_server {
 int test_server_start(test_server *s);
 /* Stop the thread and close everything. */
 void test_server_stop(test_server *s);
-/* A port on which nothing listens (bound then closed). */
+/* A port on which nothing listens and nothing else can take (held bound until exit); 0 on
+ * failure. */
 uint16_t test_closed_port(void);
 
 #endif

@@ -30,19 +30,21 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A loopback port nobody listens on (bound, then closed). */
+/* A loopback port nobody listens on: the socket stays bound (never listening) until the
+ * process exits, so connecting is refused and no other bind() or outgoing connection can
+ * take the port meanwhile (a port bound and closed at once could be). */
 static int closed_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, (struct sockaddr *)&a, sizeof(a));
     socklen_t len = sizeof(a);
-    getsockname(fd, (struct sockaddr *)&a, &len);
-    close(fd);
-    return ntohs(a.sin_port);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    return ntohs(a.sin_port); /* fd deliberately kept open */
 }
 
 static void test_refused_seed_then_good_one(void **state)

@@ -81,6 +81,14 @@ class Mock:
         assert st == 200, js
         return js
 
+    def wait_running(self, node, running, timeout=10.0):
+        """Wait until `info` reports node `node` running (or not): stop and drop run just
+        after their answer, a for_ms restart later; a loaded machine can take its time."""
+        end = time.time() + timeout
+        while self.info()["nodes"][node]["running"] is not running:
+            assert time.time() < end, "node %d not %s" % (node, "running" if running else "stopped")
+            time.sleep(0.01)
+
 
 def http_request(port, method, path, body=None, auth=None, headers=None, timeout=10):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)

@@ -208,7 +208,7 @@ def test_durability_impossible():
         # majority of 2 copies is 2: stopping the replica node makes it impossible
         idx = m.kv.index(ports[1])
         assert m.ctl("stop?node=%d" % idx)[0] == 200
-        time.sleep(0.05)
+        m.wait_running(idx, False)
         durable_set(c, "k", vb, 1)
         assert c.recv().status == 0xA1
 

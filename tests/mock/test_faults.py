@@ -94,15 +94,18 @@ def test_stop_and_restart_keep_ports():
         c = connect(m.kv[1])
         assert c.call(0x0A).status == 0
         # stop node 0 through its own HTTP port, restarting by itself after 1.5 s
+        t0 = time.time()
         st, _ = m.ctl("stop?node=0&for_ms=1500", port=m.http[0])
         assert st == 200
-        time.sleep(0.1)
+        m.wait_running(0, False)
         try:
             socket.create_connection(("127.0.0.1", m.kv[0]), timeout=1).close()
             raise AssertionError("still open")
         except ConnectionRefusedError:
             pass
-        time.sleep(1.6)
+        # back by itself, not before 1.5 s (waited for: a loaded machine may be late)
+        m.wait_running(0, True)
+        assert time.time() - t0 >= 1.45
         assert connect(m.kv[0]).call(0x0A).status == 0
 
 
@@ -135,16 +138,17 @@ def test_rebalance_moves_vbuckets():
 def test_delay_and_hang():
     with Mock("--vbuckets", str(NVB)) as m:
         c = connect(m.kv[0])
-        assert m.ctl("delay?node=0&ms=1000")[0] == 200
+        # 2 s of delay against 1.5 s bounds for the undelayed: clear on a loaded machine too
+        assert m.ctl("delay?node=0&ms=2000")[0] == 200
         t0 = time.time()
         c.send(0x0A)
         c.send(0x0B)
         assert c.recv().opcode == 0x0A and c.recv().opcode == 0x0B
-        assert 0.98 <= time.time() - t0 < 5.0
+        assert 1.98 <= time.time() - t0 < 10.0
         assert m.ctl("delay?ms=0")[0] == 200
         t0 = time.time()
         c.call(0x0A)
-        assert time.time() - t0 < 0.8
+        assert time.time() - t0 < 1.5
         assert m.ctl("hang?node=0&on=1")[0] == 200
         h = KV(m.kv[0])  # still accepts
         h.send(0x0A)
@@ -158,17 +162,18 @@ def test_http_delay_and_hang():
     from mocklib import http_request
     admin = ("Administrator", "password")
     with Mock("--nodes", "2") as m:
-        assert m.ctl("delay?node=0&ms=1000")[0] == 200
+        # 2 s of delay against 1.5 s bounds for the undelayed: clear on a loaded machine too
+        assert m.ctl("delay?node=0&ms=2000")[0] == 200
         t0 = time.time()
         st, _ = http_request(m.http[0], "GET", "/pools/default", auth=admin)
-        assert st == 200 and 0.98 <= time.time() - t0 < 5.0
+        assert st == 200 and 1.98 <= time.time() - t0 < 10.0
         t0 = time.time()
         assert http_request(m.http[1], "GET", "/pools/default", auth=admin)[0] == 200
-        assert time.time() - t0 < 0.8  # other nodes unaffected
+        assert time.time() - t0 < 1.5  # other nodes unaffected
         # the control API on the delayed node's own port is not delayed
         t0 = time.time()
         assert m.ctl("hang?node=1&on=1", port=m.http[0])[0] == 200
-        assert time.time() - t0 < 0.8
+        assert time.time() - t0 < 1.5
         try:
             http_request(m.http[1], "GET", "/pools", timeout=0.5)
             raise AssertionError("a hung node answered")
@@ -260,12 +265,16 @@ def test_clean_exit_and_bad_options():
     assert r.returncode == 0 and "--ready-file" in r.stdout
     t0 = time.time()
     with Mock("--nodes", "4", "--replicas", "3", "--vbuckets", "1024") as m:
-        assert time.time() - t0 < 1.0
+        assert time.time() - t0 < 3.0  # quick (under 0.1 s unloaded); room for ASan + load
     with Mock("--verbose") as m:
         c = connect(m.kv[0])
         c.call(0x0A)
-        time.sleep(0.05)
-        log = open(os.path.join(m.dir, "mock.log")).read()
+        end = time.time() + 10  # the log line can follow the answer
+        while True:
+            log = open(os.path.join(m.dir, "mock.log")).read()
+            if ("op 0x0a key '' vb 0" in log and "-> status 0x00" in log) or time.time() > end:
+                break
+            time.sleep(0.01)
         assert "op 0x0a key '' vb 0" in log and "-> status 0x00" in log, log
     # Mock.stop asserted exit status 0 after SIGTERM
 
