@@ -21,9 +21,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step "start sofa-mock: 3 nodes, 1 replica, bucket 'default', sample dataset 'beers', simulated replication 20 ms / persistence 50 ms"
+step "a throwaway CA and a server certificate for 127.0.0.1 (openssl), for the TLS ports"
+mkdir "$WORK/tls" && sh tests/tls/gen_certs.sh "$WORK/tls" && ls "$WORK/tls"
+
+step "start sofa-mock: 3 nodes, 1 replica, bucket 'default', sample dataset 'beers', simulated replication 20 ms / persistence 50 ms, plain and TLS ports"
 "$B/tools/mock/sofa-mock" --nodes 3 --replicas 1 --bucket default --sample beers \
   --replicate-delay-ms 20 --persist-delay-ms 50 \
+  --tls-cert "$WORK/tls/server.pem" --tls-key "$WORK/tls/server.key" \
   --ready-file "$WORK/ready.json" >"$WORK/mock.log" 2>&1 &
 MOCK_PID=$!
 for _ in $(seq 100); do [ -s "$WORK/ready.json" ] && break; sleep 0.05; done
@@ -81,6 +85,16 @@ if [ -x "$B/examples/durability" ]; then
   step "durability: persist_to/replicate_to, endure, server-side levels (examples/durability.c)"
   run "$B/examples/durability" "$CONNSTR" $USER $PASS
 fi
+
+TLS_CONNSTR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tls_connstr"])' "$WORK/ready.json")
+step "TLS (couchbases://, docs/tls.md): KV and N1QL over verified TLS, trusting the demo CA"
+run "$B/examples/kv-sync" "$TLS_CONNSTR?truststorepath=$WORK/tls/ca.pem" $USER $PASS
+if [ -x "$B/examples/n1ql-stream" ]; then
+  run "$B/examples/n1ql-stream" "$TLS_CONNSTR?truststorepath=$WORK/tls/ca.pem" \
+    "SELECT name FROM default WHERE type = 'brewery' ORDER BY name LIMIT 3" $USER $PASS
+fi
+printf -- '-- $ kv-sync %s ...   (no trust store: expect E_TLS_VERIFY and the reason per seed)\n' "$TLS_CONNSTR"
+"$B/examples/kv-sync" "$TLS_CONNSTR" $USER $PASS 2>&1 || true
 
 step "stop the mock"
 kill "$MOCK_PID"; wait "$MOCK_PID" 2>/dev/null || true; MOCK_PID=""
