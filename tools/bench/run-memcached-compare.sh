@@ -114,10 +114,20 @@ for name, j in runs:
         name, j["ops_per_sec"], j["errors"], 1e6 * j["client_cpu"] / ops,
         1e6 * j["server_cpu"] / ops, 100 * j["server_cpu"] / j["seconds"]))
 res = dict(runs)
+names = dict(sofas + lmcs)
 for sname, _ in sofas:
     for lname, _ in lmcs:
-        print("ratio %s / %s: %.2fx" % (sname, lname,
-                                        res[sname]["ops_per_sec"] / res[lname]["ops_per_sec"]))
+        line = "ratio %s / %s: %.2fx (medians)" % (
+            sname, lname, res[sname]["ops_per_sec"] / res[lname]["ops_per_sec"])
+        if rounds > 1:
+            # the two runs of one round are seconds apart: their ratio is the least disturbed
+            # by the machine's speed drifting between rounds
+            rr = sorted(load1("%s.%d" % (names[sname], r))["ops_per_sec"] /
+                        load1("%s.%d" % (names[lname], r))["ops_per_sec"]
+                        for r in range(1, rounds + 1))
+            line += "; per round %s, median %.2fx" % (" ".join("%.2f" % x for x in rr),
+                                                      rr[len(rr) // 2])
+        print(line)
 print("(-W 1: sofa-bench schedules a batch and waits for it, like libmemcached; -W N keeps N "
       "batches in flight, which libmemcached's blocking calls cannot. noreply: libmemcached "
       "sets are not confirmed (SETQ), less work than sofa; buffered: the same server work, "
