@@ -44,6 +44,7 @@ struct sofa__http {
     uint64_t opened;
     sofa__io_guard guard;
     sofa__conn_opts opts; /* http_conn_opts, plus TLS when set (sofa__http_set_tls) */
+    uint64_t connect_timeout_us; /* sofa__http_set_connect_timeout; 0 = none */
 };
 
 static void req_on_connected(sofa__conn *c, void *arg);
@@ -57,8 +58,9 @@ static void idle_on_data(sofa__conn *c, void *arg);
 static void idle_on_error(sofa__conn *c, int status, void *arg);
 static const sofa__conn_handler idle_handler = {idle_on_connected, idle_on_data, idle_on_error};
 
-/* Connections of the pool: both address families, no Nagle delay, no connect timeout of
- * their own (each request has a deadline), no deadline queue (tq NULL). Responses are
+/* Connections of the pool: both address families, no Nagle delay, a connect timeout only
+ * when the owner sets one (sofa__http_set_connect_timeout; each request also has its
+ * deadline), no deadline queue (tq NULL). Responses are
  * streamed: on_body sees each read of up to 64 KiB as it arrives, so a consumer that
  * pauses stops the reading early and memory stays at one read. */
 static const sofa__conn_opts http_conn_opts = {.connect_timeout_us = 0,
@@ -72,6 +74,11 @@ static const sofa__conn_opts http_conn_opts = {.connect_timeout_us = 0,
 void sofa__http_set_tls(sofa__http *h, struct sofa__tls_ctx *tls)
 {
     h->opts.tls = tls;
+}
+
+void sofa__http_set_connect_timeout(sofa__http *h, uint64_t us)
+{
+    h->connect_timeout_us = us;
 }
 
 sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *user,
@@ -270,8 +277,13 @@ static int req_attach(sofa__http_req *r)
     } else {
         r->reused = 0;
         r->connected = 0;
-        int rc =
-            sofa__conn_new(&c, h->io, NULL, h->lg, r->host, r->port, &h->opts, &req_handler, r);
+        /* A TCP connect that hangs, or a TLS handshake with a port that stays silent, fails
+         * after the connect timeout rather than at the request's (longer) deadline. */
+        sofa__conn_opts o = h->opts;
+        if (h->connect_timeout_us && (!r->timeout_us || h->connect_timeout_us < r->timeout_us)) {
+            o.connect_timeout_us = h->connect_timeout_us;
+        }
+        int rc = sofa__conn_new(&c, h->io, NULL, h->lg, r->host, r->port, &o, &req_handler, r);
         if (rc != 0) {
             return rc;
         }

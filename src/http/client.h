@@ -59,6 +59,13 @@ typedef struct sofa__http_spec {
 struct sofa__tls_ctx;
 /* Connections opened from now on use TLS with @p tls (borrowed; NULL = plain TCP). */
 void sofa__http_set_tls(sofa__http *h, struct sofa__tls_ctx *tls);
+/* Connections opened from now on must be connected (TCP, and the TLS handshake with TLS)
+ * within @p us microseconds (0 = no limit of their own: only the request's deadline).
+ * The clients set it to config_node_timeout. A request whose deadline is shorter is
+ * bounded by its deadline alone (SOFA_E_QUERY_TIMEOUT); else a connection that is not
+ * up in time ends the request with SOFA_E_CONNECT_FAILED, sent = 0 and a message such
+ * as "127.0.0.1:18093: TLS handshake timed out after 2000 ms". */
+void sofa__http_set_connect_timeout(sofa__http *h, uint64_t us);
 sofa__http *sofa__http_new(sofa_iops *io, const sofa__logger *lg, const char *user,
                            const char *password);
 

@@ -119,6 +119,7 @@ int sofa__httpboot_start(sofa_client *c, const char *host, uint16_t port)
             return SOFA_E_NO_MEMORY;
         sofa__http_set_guard(c->http, hb_enter, hb_leave, c);
         sofa__http_set_tls(c->http, c->tls);
+        sofa__http_set_connect_timeout(c->http, c->cs.config_node_timeout_us);
         sofa__tentry_init(&c->hb_timer, on_hb_timer, c);
     }
     snprintf(c->hhost, sizeof(c->hhost), "%s", host);

@@ -124,6 +124,8 @@ static int client_svc(sofa_client *c, int have_cb, sofa__svc **out)
     /* couchbases://: the services' TLS ports, over TLS (never plain text) */
     e->svc->tls = c->tls != NULL;
     sofa__http_set_tls(e->svc->http, c->tls);
+    /* connect + TLS handshake bounded like the KV connections' */
+    sofa__http_set_connect_timeout(e->svc->http, c->cs.config_node_timeout_us);
     if (c->cs.view_timeout_us) {
         e->svc->view_timeout_us = c->cs.view_timeout_us;
     }

@@ -10,7 +10,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "http/client.h"
+#include "io/tls.h"
 #include "sofa/status.h"
 #include "support/badhost.h"
 #include "testloop.h"
@@ -391,6 +396,82 @@ static void unknown_host_fails_with_name_resolution(void **state)
     assert_int_equal(r.sent, 0);
 }
 
+/* A TCP port that completes connects (the kernel's backlog) but never says a word: a TLS
+ * client's handshake waits there forever. Returns the listening socket. */
+static int silent_listener(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 8), 0);
+    socklen_t len = sizeof(a);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* TLS to a port that stays silent: the connect timeout ends it (not the 10 s deadline),
+ * with a message that names the handshake and sent = 0. */
+static void tls_handshake_to_a_silent_port_times_out(void **state)
+{
+    fixture *f = *state;
+    sofa__tls_opts to = {NULL, 1};
+    sofa__tls_ctx *tls = NULL;
+    char err[256];
+    assert_int_equal(sofa__tls_ctx_new(&tls, &to, err, sizeof(err)), 0);
+    sofa__http_set_tls(f->http, tls);
+    sofa__http_set_connect_timeout(f->http, 200000);
+    uint16_t port;
+    int lfd = silent_listener(&port);
+    result r;
+    memset(&r, 0, sizeof(r));
+    sofa__http_spec s = spec_for(f, "GET", "/x");
+    s.port = port;
+    s.timeout_us = 10000000;
+    assert_int_equal(sofa__http_start(f->http, &s, &cbs, &r, NULL), 0);
+    assert_true(testloop_run_until(f->io, &r.done, 3000));
+    assert_int_equal(r.status, SOFA_E_CONNECT_FAILED);
+    assert_int_equal(r.sent, 0);
+    assert_non_null(strstr(r.msg, "TLS handshake timed out after 200 ms"));
+    assert_non_null(strstr(r.msg, "127.0.0.1"));
+    sofa__http_free(f->http); /* before the context it borrows */
+    f->http = NULL;
+    sofa__tls_ctx_free(tls);
+    close(lfd);
+}
+
+/* A request deadline shorter than the connect timeout is what ends the request. */
+static void request_deadline_bounds_the_connect_timeout(void **state)
+{
+    fixture *f = *state;
+    sofa__tls_opts to = {NULL, 1};
+    sofa__tls_ctx *tls = NULL;
+    char err[256];
+    assert_int_equal(sofa__tls_ctx_new(&tls, &to, err, sizeof(err)), 0);
+    sofa__http_set_tls(f->http, tls);
+    sofa__http_set_connect_timeout(f->http, 5000000);
+    uint16_t port;
+    int lfd = silent_listener(&port);
+    result r;
+    memset(&r, 0, sizeof(r));
+    sofa__http_spec s = spec_for(f, "GET", "/x");
+    s.port = port;
+    s.timeout_us = 150000;
+    assert_int_equal(sofa__http_start(f->http, &s, &cbs, &r, NULL), 0);
+    assert_true(testloop_run_until(f->io, &r.done, 3000));
+    assert_int_equal(r.status, SOFA_E_QUERY_TIMEOUT);
+    assert_int_equal(r.sent, 0);
+    assert_non_null(strstr(r.msg, "150 ms"));
+    sofa__http_free(f->http);
+    f->http = NULL;
+    sofa__tls_ctx_free(tls);
+    close(lfd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +488,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(pool_freed_from_a_body_callback, setup, teardown),
         cmocka_unit_test_setup_teardown(bad_requests_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(unknown_host_fails_with_name_resolution, setup, teardown),
+        cmocka_unit_test_setup_teardown(tls_handshake_to_a_silent_port_times_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(request_deadline_bounds_the_connect_timeout, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
