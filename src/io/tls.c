@@ -20,11 +20,24 @@ struct sofa__tls_ctx {
     SSL_CTX *ssl_ctx;
     BIO_METHOD *bio; /* socket I/O with MSG_NOSIGNAL (a library must not raise SIGPIPE) */
     int verify;
+    /* the owner's reference plus one per session: every BIO of a session points at bio,
+     * which must stay until the last session is gone (one client = one thread) */
+    unsigned refs;
 };
 
 struct sofa__tls {
     SSL *ssl;
+    sofa__tls_ctx *ctx; /* a reference */
 };
+
+static void ctx_unref(sofa__tls_ctx *ctx)
+{
+    if (--ctx->refs > 0)
+        return;
+    SSL_CTX_free(ctx->ssl_ctx);
+    BIO_meth_free(ctx->bio);
+    free(ctx);
+}
 
 /* "what: reason" with OpenSSL's first queued error (or @p fallback), queue cleared. */
 static void reason(char *errbuf, size_t errlen, const char *what, const char *fallback)
@@ -105,6 +118,7 @@ int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *err
     sofa__tls_ctx *x = calloc(1, sizeof(*x));
     if (!x)
         return SOFA_E_NO_MEMORY;
+    x->refs = 1;
     ERR_clear_error();
     x->ssl_ctx = SSL_CTX_new(TLS_client_method());
     x->bio = bio_method_new();
@@ -146,9 +160,7 @@ void sofa__tls_ctx_free(sofa__tls_ctx *ctx)
 {
     if (!ctx)
         return;
-    SSL_CTX_free(ctx->ssl_ctx);
-    BIO_meth_free(ctx->bio);
-    free(ctx);
+    ctx_unref(ctx);
 }
 
 int sofa__tls_ctx_verifies(const sofa__tls_ctx *ctx)
@@ -166,6 +178,12 @@ int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host,
                   size_t errlen)
 {
     *out = NULL;
+    if (!host || !*host || strlen(host) > SOFA__TLS_HOST_MAX) {
+        if (errbuf && errlen)
+            snprintf(errbuf, errlen, "TLS: host name empty or longer than %u bytes",
+                     (unsigned)SOFA__TLS_HOST_MAX);
+        return SOFA_E_INVALID_ARGUMENT;
+    }
     sofa__tls *t = calloc(1, sizeof(*t));
     if (!t)
         return SOFA_E_NO_MEMORY;
@@ -193,11 +211,15 @@ int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host,
                 : X509_VERIFY_PARAM_set1_host(param, host, 0);
     }
     if (!ok) {
-        reason(errbuf, errlen, "cannot set up TLS session", "unknown error");
+        /* host is 1..255 bytes without NUL (the connection layer's limit) and an IP
+         * literal is checked above: what is left to fail is an allocation */
+        reason(errbuf, errlen, "cannot set up TLS session", "out of memory");
         sofa__tls_free(t);
-        return SOFA_E_TLS;
+        return SOFA_E_NO_MEMORY;
     }
     SSL_set_connect_state(t->ssl);
+    t->ctx = ctx;
+    ctx->refs++;
     *out = t;
     return 0;
 }
@@ -206,7 +228,9 @@ void sofa__tls_free(sofa__tls *t)
 {
     if (!t)
         return;
-    SSL_free(t->ssl);
+    SSL_free(t->ssl); /* and its BIO, which still needs the context's method */
+    if (t->ctx)
+        ctx_unref(t->ctx);
     free(t);
 }
 

@@ -18,6 +18,8 @@
 
 #include <stddef.h>
 
+#define SOFA__TLS_HOST_MAX 255u /* bytes of a host name (the SNI limit) */
+
 typedef struct sofa__tls_ctx sofa__tls_ctx;
 typedef struct sofa__tls sofa__tls;
 
@@ -36,13 +38,15 @@ enum {
 
 /* 0, SOFA_E_NO_MEMORY, or SOFA_E_TLS (bad CA file, ...) with the reason in errbuf. */
 int sofa__tls_ctx_new(sofa__tls_ctx **out, const sofa__tls_opts *opts, char *errbuf, size_t errlen);
-/* NULL is a no-op. Connections made from it keep what they need alive. */
+/* NULL is a no-op. Sessions made from it keep what they need alive (a reference each):
+ * the context may go before them. */
 void sofa__tls_ctx_free(sofa__tls_ctx *ctx);
 /* 1 if the context verifies peers. */
 int sofa__tls_ctx_verifies(const sofa__tls_ctx *ctx);
 
 /* A client-side TLS session on the connected socket @p fd for @p host (a name or an IP
- * literal without brackets). 0, SOFA_E_NO_MEMORY or SOFA_E_TLS (message in errbuf). */
+ * literal without brackets; at most SOFA__TLS_HOST_MAX bytes). 0, SOFA_E_INVALID_ARGUMENT
+ * (host empty or too long) or SOFA_E_NO_MEMORY (message in errbuf). */
 int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host, char *errbuf,
                   size_t errlen);
 /* NULL is a no-op. Sends no close_notify (the socket is closed right after). */
