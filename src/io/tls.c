@@ -174,6 +174,28 @@ static int is_ip_literal(const char *host)
     return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
+/* @p host as SNI and the certificate check want it in @p out (SOFA__TLS_HOST_MAX + 1
+ * bytes): an IPv6 address without its zone ("fe80::1%eth0" is the IP fe80::1), a name
+ * without its trailing dot (RFC 6066: "db1.example.com." is sent as "db1.example.com").
+ * Returns 1 for an IP literal. */
+static int tls_host(const char *host, char *out)
+{
+    snprintf(out, SOFA__TLS_HOST_MAX + 1, "%s", host);
+    char *zone = strchr(out, '%');
+    if (zone && strchr(out, ':')) {
+        *zone = '\0';
+        if (is_ip_literal(out))
+            return 1;
+        *zone = '%';
+    }
+    if (is_ip_literal(out))
+        return 1;
+    size_t n = strlen(out);
+    if (n > 1 && out[n - 1] == '.')
+        out[n - 1] = '\0';
+    return 0;
+}
+
 int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host, char *errbuf,
                   size_t errlen)
 {
@@ -194,7 +216,8 @@ int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host,
         free(t);
         return SOFA_E_NO_MEMORY;
     }
-    int ip = is_ip_literal(host);
+    char name[SOFA__TLS_HOST_MAX + 1];
+    int ip = tls_host(host, name);
     BIO *bio = BIO_new(ctx->bio);
     int ok = bio != NULL;
     if (ok) {
@@ -203,12 +226,12 @@ int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host,
     }
     /* SNI carries names only (RFC 6066 forbids IP literals). */
     if (ok && !ip)
-        ok = SSL_set_tlsext_host_name(t->ssl, host);
+        ok = SSL_set_tlsext_host_name(t->ssl, name);
     if (ok && ctx->verify) {
         X509_VERIFY_PARAM *param = SSL_get0_param(t->ssl);
         X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host)
-                : X509_VERIFY_PARAM_set1_host(param, host, 0);
+        ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name)
+                : X509_VERIFY_PARAM_set1_host(param, name, 0);
     }
     if (!ok) {
         /* host is 1..255 bytes without NUL (the connection layer's limit) and an IP

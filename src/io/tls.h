@@ -5,8 +5,9 @@
  *
  *   sofa__tls_ctx_new()   one per client: trust store (a PEM CA file, or the system
  *                         store), TLS 1.2 minimum, peer verification on unless no_verify.
- *   sofa__tls_new()       one per connection, after the TCP connect: SNI (names only) and
- *                         host name / IP address verification against the certificate.
+ *   sofa__tls_new()       one per connection, after the TCP connect: SNI (names only,
+ *                         without a trailing dot) and host name / IP address verification
+ *                         against the certificate (an IPv6 zone is not part of the IP).
  *   handshake/read/write  non-blocking; SOFA__TLS_WANT_READ / _WANT_WRITE say which
  *                         readiness to wait for before calling the same function again.
  *
@@ -53,8 +54,9 @@ int sofa__tls_new(sofa__tls **out, sofa__tls_ctx *ctx, int fd, const char *host,
 void sofa__tls_free(sofa__tls *t);
 
 /* Drive the handshake: SOFA__TLS_OK when done, WANT_READ/WANT_WRITE, or a negative
- * status (SOFA_E_TLS_VERIFY when the certificate was refused, else SOFA_E_TLS or a
- * network status) with the reason in errbuf. */
+ * status with the reason in errbuf: SOFA_E_TLS_VERIFY when the certificate was refused,
+ * else SOFA_E_TLS (also for an EOF or a reset during the handshake: typically a port
+ * that does not speak TLS; errbuf then says which). */
 int sofa__tls_handshake(sofa__tls *t, char *errbuf, size_t errlen);
 /* Read up to @p n bytes: SOFA__TLS_OK with *got > 0, WANT_READ/WANT_WRITE (*got = 0),
  * SOFA__TLS_CLOSED, or a negative status with the reason in errbuf. */

@@ -152,6 +152,11 @@ static void sni_is_sent_for_names_only(void **state)
     assert_string_equal(seen, "(none)");
     sni_seen("::1", seen);
     assert_string_equal(seen, "(none)");
+    /* RFC 6066: no trailing dot; an IPv6 literal with a zone is still an IP */
+    sni_seen("db1.example.com.", seen);
+    assert_string_equal(seen, "db1.example.com");
+    sni_seen("fe80::1%lo", seen);
+    assert_string_equal(seen, "(none)");
 }
 
 static void verification_is_on_unless_asked_off(void **state)
