@@ -43,7 +43,7 @@ struct sofa__http {
     size_t nidle;
     uint64_t opened;
     sofa__io_guard guard;
-    sofa__conn_opts opts; /* http_conn_opts, plus TLS when set (sofa__http_set_tls) */
+    sofa__conn_opts opts;        /* http_conn_opts, plus TLS when set (sofa__http_set_tls) */
     uint64_t connect_timeout_us; /* sofa__http_set_connect_timeout; 0 = none */
 };
 
