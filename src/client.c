@@ -146,6 +146,7 @@ int sofa_client_new(sofa_client **out, const sofa_client_options *opts, char *er
                      "ssl=no_verify: server certificates are NOT verified (unsafe)");
     }
     c->memcached = c->cs.scheme == SOFA__SCHEME_MEMCACHED;
+    sofa__boot_init_ports(c);
     const char *user = o.username ? o.username : c->cs.username;
     const char *pass = o.password ? o.password : c->cs.password;
     rc = 0;

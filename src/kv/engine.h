@@ -249,6 +249,8 @@ struct sofa_client {
     int boot_status;
     size_t seed;             /* next seed index */
     int seed_phase;          /* 1: the CCCP attempt of an HTTP seed on port 8091 is running */
+    uint16_t seed_mgmt_port; /* an HTTP seed on this port is tried over CCCP first ... */
+    uint16_t seed_kv_port;   /* ... on this port (8091/11210, 18091/11207 with TLS) */
     sofa__kvnode *boot_node;
     sofa__tentry boot_timer; /* total bootstrap timeout */
     sofa_connect_cb connect_cb;
@@ -461,6 +463,12 @@ void sofa__hs_on_response(sofa__kvnode *n, const sofa__resp *r);
 
 /* ------------------------------------------------------------ config (confmon.c) */
 int sofa__boot_start(sofa_client *c);
+/* Sets c->seed_mgmt_port and c->seed_kv_port to the defaults for c->tls (at client creation). */
+void sofa__boot_init_ports(sofa_client *c);
+/* The port to try CCCP on before the HTTP config stream of seed @h, 0 for none: an HTTP seed
+ * on the cluster manager's default port is tried first on the same host's default KV port
+ * (as libcouchbase does), unless bootstrap_on excludes CCCP. */
+uint16_t sofa__boot_cccp_port(const sofa_client *c, const sofa__host *h);
 /* A node connection failed during handshake (or a bootstrap step failed). */
 void sofa__boot_node_failed(sofa_client *c, sofa__kvnode *n, int status, const char *why);
 /* The bootstrap node is ready: fetch the config. */
