@@ -1,5 +1,5 @@
 /* Test support: run Debian's /usr/bin/memcached (binary protocol, optional SASL) as a child
- * process on a free loopback port. Not part of libsofa. */
+ * process on a loopback port it picks itself. Not part of libsofa. */
 #ifndef SOFA_TESTS_SUPPORT_MEMCACHEDPROC_H
 #define SOFA_TESTS_SUPPORT_MEMCACHEDPROC_H
 
@@ -12,7 +12,8 @@ typedef struct sofa_test_memcached {
     char connstr[128]; /* memcached://127.0.0.1:PORT */
 } sofa_test_memcached;
 
-/* Start memcached -B binary on 127.0.0.1 (a port found by binding port 0). With sasl != 0
+/* Start memcached -B binary on 127.0.0.1, on a port it binds itself (-p -1) and reports in
+ * its MEMCACHED_PORT_FILENAME file (no free-port race). With sasl != 0
  * also -S, with a temporary Cyrus sasldb holding user/pass (made by saslpasswd2) and a
  * SASL_CONF_PATH config allowing PLAIN, SCRAM-SHA-1 and SCRAM-SHA-256. Waits up to 10 s
  * until it accepts connections. Path overridable with env SOFA_MEMCACHED.
