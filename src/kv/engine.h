@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/connstr.h"
+#include "core/dlist.h"
 #include "http/client.h"
 #include "core/log.h"
 #include "io/conn.h"
@@ -106,7 +107,7 @@ struct sofa__op {
     sofa__tentry timer;
     sofa__op *next, *prev;   /* list links */
     sofa__op_list *list;
-    sofa__op *lnext, *lprev; /* client->live links */
+    sofa__dlink live;        /* on client->live */
     sofa_client *client;
     const sofa__op_type *type;
     sofa__kvnode *node;        /* when QUEUED or SENT (and during delivery of a response) */
@@ -273,11 +274,10 @@ struct sofa_client {
     size_t poll_rr;
     /* ops */
     sofa__op_list waiting;
-    sofa__op *live_head;
+    sofa__dlist live; /* records alive, including zombies and children (sofa__op.live) */
     sofa__op *free_ops[SOFA__OP_CLASSES]; /* recycled records per size class (through next) */
     size_t nfree_ops[SOFA__OP_CLASSES];
     size_t npending;  /* user-visible operations not yet answered */
-    size_t nlive;     /* records alive (including zombies and children) */
     /* life cycle */
     int depth;        /* > 0 inside a callback from the loop */
     int waiting_loop; /* inside sofa_client_wait */
@@ -372,7 +372,7 @@ static inline int sofa__check_submit(sofa_client *c, const void *cb)
         return SOFA_E_INVALID_ARGUMENT;
     if (c->destroying || c->free_asked)
         return SOFA_E_SHUTDOWN;
-    if (c->nlive >= SOFA__MAX_PENDING_OPS)
+    if (c->live.n >= SOFA__MAX_PENDING_OPS)
         return SOFA_E_NO_MEMORY;
     return 0;
 }

@@ -32,16 +32,7 @@ static void release(sofa_query *q)
 
 static void unlink_query(sofa_query *q)
 {
-    sofa__svc *s = q->svc;
-    if (q->prev) {
-        q->prev->next = q->next;
-    } else if (s->queries == q) {
-        s->queries = q->next;
-    }
-    if (q->next) {
-        q->next->prev = q->prev;
-    }
-    q->prev = q->next = NULL;
+    (void)sofa__dlist_unlink(&q->svc->queries, &q->link);
 }
 
 sofa_query *sofa__q_new(sofa__svc *svc, sofa__qkind kind, const sofa__qops *ops,
@@ -67,11 +58,7 @@ sofa_query *sofa__q_new(sofa__svc *svc, sofa__qkind kind, const sofa__qops *ops,
         release(q);
         return NULL;
     }
-    q->next = svc->queries;
-    if (svc->queries) {
-        svc->queries->prev = q;
-    }
-    svc->queries = q;
+    sofa__dlist_push(&svc->queries, &q->link);
     return q;
 }
 
@@ -396,8 +383,9 @@ void sofa__q_unbusy(sofa_query *q)
 
 void sofa__queries_cancel_all(sofa__svc *s)
 {
-    while (s->queries) {
-        sofa__q_finish(s->queries, SOFA_E_CANCELED, "canceled: the client is being destroyed");
+    while (s->queries.head) {
+        sofa__q_finish(SOFA__DLIST_ENTRY(s->queries.head, sofa_query, link), SOFA_E_CANCELED,
+                       "canceled: the client is being destroyed");
     }
 }
 

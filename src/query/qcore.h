@@ -41,7 +41,7 @@ typedef struct sofa__qops {
 
 struct sofa_query {
     sofa__svc *svc;
-    sofa_query *prev, *next;
+    sofa__dlink link; /* on svc->queries */
     sofa__qkind kind;
     const sofa__qops *ops;
     sofa__service service;
