@@ -376,6 +376,21 @@ static inline int sofa__check_submit(sofa_client *c, const void *cb)
         return SOFA_E_NO_MEMORY;
     return 0;
 }
+/* sofa__check_submit, then sofa__check_key: the checks of every operation on one key. */
+static inline int sofa__check_key_submit(sofa_client *c, const void *cb, const void *key,
+                                         size_t nkey)
+{
+    int rc = sofa__check_submit(c, cb);
+    return rc != 0 ? rc : sofa__check_key(key, nkey);
+}
+/* sofa__check_key_submit, then SOFA_E_NOT_SUPPORTED in memcached mode: the checks of an
+ * operation on a key's copies (replica reads, observe), which memcached does not have. */
+static inline int sofa__check_copies_submit(sofa_client *c, const void *cb, const void *key,
+                                            size_t nkey)
+{
+    int rc = sofa__check_key_submit(c, cb, key, nkey);
+    return rc != 0 ? rc : c->memcached ? SOFA_E_NOT_SUPPORTED : 0;
+}
 /* Fill the request: copies framing, extras, key and value into op->body. */
 void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
                           const void *extras, uint8_t nextras, const void *key, uint16_t nkey,
