@@ -9,62 +9,67 @@
 #include "kv/engine.h"
 #include "kv/kvtest.h"
 
-/* The CCCP port chosen for seed @i of @connstr (0: none); *port gets the seed's own port. */
-static unsigned cccp_port_of(const char *connstr, size_t i, unsigned *port)
+typedef struct seed_case {
+    const char *connstr;
+    size_t seed;        /* which host of connstr */
+    unsigned port;      /* the seed's own port (from the connection string's defaults) */
+    unsigned cccp_port; /* the CCCP attempt before it, 0 for none */
+} seed_case;
+
+static void check_cases(const seed_case *cases, size_t n)
 {
-    sofa_client *c = kt_client(connstr, NULL, NULL, NULL);
-    assert_non_null(c);
-    assert_true(i < c->cs.nhosts);
-    *port = c->cs.hosts[i].port;
-    unsigned r = sofa__boot_cccp_port(c, &c->cs.hosts[i]);
-    sofa_client_free(c);
-    return r;
+    for (size_t i = 0; i < n; i++) {
+        const seed_case *t = &cases[i];
+        sofa_client *c = kt_client(t->connstr, NULL, NULL, NULL);
+        assert_non_null(c);
+        assert_true(t->seed < c->cs.nhosts);
+        const sofa__host *h = &c->cs.hosts[t->seed];
+        if (h->port != t->port || sofa__boot_cccp_port(c, h) != t->cccp_port)
+            fail_msg("%s seed %zu: port %u (want %u), CCCP port %u (want %u)", t->connstr, t->seed,
+                     (unsigned)h->port, t->port, (unsigned)sofa__boot_cccp_port(c, h),
+                     t->cccp_port);
+        sofa_client_free(c);
+    }
 }
 
+/* An HTTP seed on the cluster manager's default port gets CCCP on 11210 first. */
 static void test_http_default_port_gets_cccp_on_11210(void **state)
 {
     (void)state;
-    unsigned port = 0;
-    assert_int_equal(cccp_port_of("http://127.0.0.1/default", 0, &port), 11210);
-    assert_int_equal(port, 8091);
-    /* explicit :8091 is the same */
-    assert_int_equal(cccp_port_of("http://127.0.0.1:8091/default", 0, &port), 11210);
-    assert_int_equal(port, 8091);
-    /* couchbase://host:8091=http as well */
-    assert_int_equal(cccp_port_of("couchbase://h1:8091=http,h2/default", 0, &port), 11210);
-    assert_int_equal(port, 8091);
+    static const seed_case cases[] = {
+        {"http://127.0.0.1/default", 0, 8091, 11210},
+        {"http://127.0.0.1:8091/default", 0, 8091, 11210},
+        {"couchbase://h1:8091=http,h2/default", 0, 8091, 11210},
+    };
+    check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_no_cccp_attempt(void **state)
 {
     (void)state;
-    unsigned port = 0;
-    /* a KV seed is CCCP itself, on its own (default) port */
-    assert_int_equal(cccp_port_of("couchbase://127.0.0.1/default", 0, &port), 0);
-    assert_int_equal(port, 11210);
-    assert_int_equal(cccp_port_of("couchbase://h1:8091=http,h2/default", 1, &port), 0);
-    assert_int_equal(port, 11210);
-    /* an HTTP seed on another port says nothing about where KV listens */
-    assert_int_equal(cccp_port_of("http://127.0.0.1:9000/default", 0, &port), 0);
-    assert_int_equal(port, 9000);
-    assert_int_equal(cccp_port_of("http://127.0.0.1:9000/default?bootstrap_on=all", 0, &port), 0);
-    /* bootstrap_on=http excludes CCCP */
-    assert_int_equal(cccp_port_of("http://127.0.0.1/default?bootstrap_on=http", 0, &port), 0);
-    assert_int_equal(port, 8091);
+    static const seed_case cases[] = {
+        /* a KV seed is CCCP itself, on its own (default) port */
+        {"couchbase://127.0.0.1/default", 0, 11210, 0},
+        {"couchbase://h1:8091=http,h2/default", 1, 11210, 0},
+        /* an HTTP seed on another port says nothing about where KV listens */
+        {"http://127.0.0.1:9000/default", 0, 9000, 0},
+        {"http://127.0.0.1:9000/default?bootstrap_on=all", 0, 9000, 0},
+        /* bootstrap_on=http excludes CCCP */
+        {"http://127.0.0.1/default?bootstrap_on=http", 0, 8091, 0},
+    };
+    check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 static void test_tls_defaults(void **state)
 {
     (void)state;
-    unsigned port = 0;
-    assert_int_equal(cccp_port_of("couchbases://127.0.0.1/default?ssl=no_verify", 0, &port), 0);
-    assert_int_equal(port, 11207);
-    assert_int_equal(
-        cccp_port_of("couchbases://127.0.0.1:18091=https/default?ssl=no_verify", 0, &port), 11207);
-    assert_int_equal(port, 18091);
-    /* the plain manager port is not the TLS one */
-    assert_int_equal(
-        cccp_port_of("couchbases://127.0.0.1:8091=https/default?ssl=no_verify", 0, &port), 0);
+    static const seed_case cases[] = {
+        {"couchbases://127.0.0.1/default?ssl=no_verify", 0, 11207, 0},
+        {"couchbases://127.0.0.1:18091=https/default?ssl=no_verify", 0, 18091, 11207},
+        /* the plain manager port is not the TLS one */
+        {"couchbases://127.0.0.1:8091=https/default?ssl=no_verify", 0, 8091, 0},
+    };
+    check_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 int main(void)
