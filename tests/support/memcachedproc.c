@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -195,6 +197,64 @@ int sofa_test_memcached_start(sofa_test_memcached *m, int sasl, const char *user
 fail:
     sofa_test_memcached_stop(m);
     return -1;
+}
+
+static int read_full(int fd, unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = recv(fd, p, n, 0);
+        if (r <= 0) {
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* The "pid" of a binary STAT (op 0x10) on fd: one packet per statistic, ended by one with
+ * an empty key. -1 on any error. */
+static long stats_pid(int fd)
+{
+    unsigned char req[24] = {0x80, 0x10};
+    if (send(fd, req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+        return -1;
+    }
+    long pid = -1;
+    for (;;) {
+        unsigned char hdr[24], body[1024];
+        if (read_full(fd, hdr, 24) != 0 || hdr[0] != 0x81 || hdr[1] != 0x10 || hdr[6] != 0 ||
+            hdr[7] != 0) {
+            return -1;
+        }
+        uint32_t blen;
+        memcpy(&blen, hdr + 8, 4);
+        blen = ntohl(blen);
+        size_t klen = (size_t)((hdr[2] << 8) | hdr[3]);
+        if (blen >= sizeof(body) || klen > blen || read_full(fd, body, blen) != 0) {
+            return -1;
+        }
+        if (klen == 0) {
+            return pid;
+        }
+        body[blen] = '\0';
+        if (klen == 3 && memcmp(body, "pid", 3) == 0) {
+            pid = strtol((const char *)body + 3, NULL, 10);
+        }
+    }
+}
+
+long sofa_test_memcached_pid(int port, int timeout_ms)
+{
+    int fd = sofa_test_connect(port, timeout_ms);
+    if (fd < 0) {
+        return -1;
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    long pid = stats_pid(fd);
+    close(fd);
+    return pid;
 }
 
 void sofa_test_memcached_stop(sofa_test_memcached *m)

@@ -20,6 +20,10 @@ typedef struct sofa_test_memcached {
  * Returns 0, or -1 (message on stderr, nothing left running). */
 int sofa_test_memcached_start(sofa_test_memcached *m, int sasl, const char *user, const char *pass);
 
+/* The process id a memcached on 127.0.0.1:@p port reports (binary STAT "pid"; not under
+ * SASL), to tell a started server from another process's: -1 on any error or timeout. */
+long sofa_test_memcached_pid(int port, int timeout_ms);
+
 /* SIGTERM, waitpid, remove the temp dir. Safe on a zeroed struct. */
 void sofa_test_memcached_stop(sofa_test_memcached *m);
 

@@ -7,7 +7,6 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -70,38 +69,6 @@ static int rpc(int fd, uint8_t op, const char *key, const void *val, size_t nval
     return (hdr[6] << 8) | hdr[7];
 }
 
-/* The "pid" of a binary STAT (op 0x10) on fd: it answers one packet per statistic, ended by
- * one with an empty key. -1 on any error. */
-static long stats_pid(int fd)
-{
-    unsigned char req[24] = {0x80, 0x10};
-    if (send(fd, req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
-        return -1;
-    }
-    long pid = -1;
-    for (;;) {
-        unsigned char hdr[24], body[1024];
-        if (read_full(fd, hdr, 24) != 0 || hdr[0] != 0x81 || hdr[1] != 0x10 || hdr[6] != 0 ||
-            hdr[7] != 0) {
-            return -1;
-        }
-        uint32_t blen;
-        memcpy(&blen, hdr + 8, 4);
-        blen = ntohl(blen);
-        size_t klen = (size_t)((hdr[2] << 8) | hdr[3]);
-        if (blen >= sizeof(body) || klen > blen || read_full(fd, body, blen) != 0) {
-            return -1;
-        }
-        if (klen == 0) {
-            return pid;
-        }
-        body[blen] = '\0';
-        if (klen == 3 && memcmp(body, "pid", 3) == 0) {
-            pid = strtol((const char *)body + 3, NULL, 10);
-        }
-    }
-}
-
 /* The server on m.port is the child started, not another process's memcached. */
 static void instance_on_port_is_the_child(void **state)
 {
@@ -110,14 +77,8 @@ static void instance_on_port_is_the_child(void **state)
     assert_int_equal(sofa_test_memcached_start(&a, 0, NULL, NULL), 0);
     assert_int_equal(sofa_test_memcached_start(&b, 0, NULL, NULL), 0);
     assert_int_not_equal(a.port, b.port);
-    int fd = sofa_test_connect(a.port, 2000);
-    assert_true(fd >= 0);
-    assert_int_equal(stats_pid(fd), (long)a.pid);
-    close(fd);
-    fd = sofa_test_connect(b.port, 2000);
-    assert_true(fd >= 0);
-    assert_int_equal(stats_pid(fd), (long)b.pid);
-    close(fd);
+    assert_int_equal(sofa_test_memcached_pid(a.port, 2000), (long)a.pid);
+    assert_int_equal(sofa_test_memcached_pid(b.port, 2000), (long)b.pid);
     sofa_test_memcached_stop(&b);
     sofa_test_memcached_stop(&a);
 }
