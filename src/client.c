@@ -146,6 +146,7 @@ int sofa_client_new(sofa_client **out, const sofa_client_options *opts, char *er
                      "ssl=no_verify: server certificates are NOT verified (unsafe)");
     }
     c->memcached = c->cs.scheme == SOFA__SCHEME_MEMCACHED;
+    sofa__boot_init_ports(c);
     const char *user = o.username ? o.username : c->cs.username;
     const char *pass = o.password ? o.password : c->cs.password;
     rc = 0;
@@ -348,8 +349,8 @@ static void destroy_now(sofa_client *c)
     if (c->boot_node)
         sofa__node_free(c->boot_node);
     /* anything left (zombies of freed nodes) */
-    while (c->live_head)
-        sofa__op_free(c->live_head);
+    while (c->live.head)
+        sofa__op_free(SOFA__DLIST_ENTRY(c->live.head, sofa__op, live));
     sofa__op_pool_free(c);
     if (c->io) {
         sofa__timerq_remove(&c->tq, &c->boot_timer);

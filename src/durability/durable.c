@@ -82,9 +82,7 @@ typedef struct write_args {
 static int submit(sofa_client *c, const void *key, size_t nkey, const sofa_kv_opts *o,
                   const write_args *a, sofa_mutation_cb cb, void *cookie)
 {
-    int rc = sofa__check_submit(c, (const void *)cb);
-    if (rc == 0)
-        rc = sofa__check_key(key, nkey);
+    int rc = sofa__check_key_submit(c, (const void *)cb, key, nkey);
     if (rc != 0)
         return rc;
     if (o->durability_level != SOFA_DURABILITY_NONE)

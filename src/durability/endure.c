@@ -28,7 +28,7 @@ typedef struct sofa__dur_registry dur_registry;
 
 struct sofa__dur_registry {
     sofa__client_ext ext;
-    sofa__endure *head;
+    sofa__dlist list; /* running records (sofa__endure.rlink) */
 };
 
 /* ------------------------------------------------------------ life cycle */
@@ -45,13 +45,7 @@ static void reg_unlink(sofa__endure *e)
 {
     if (!e->reg)
         return;
-    if (e->rprev)
-        e->rprev->rnext = e->rnext;
-    else
-        e->reg->head = e->rnext;
-    if (e->rnext)
-        e->rnext->rprev = e->rprev;
-    e->rnext = e->rprev = NULL;
+    (void)sofa__dlist_unlink(&e->reg->list, &e->rlink);
     e->reg = NULL;
 }
 
@@ -98,8 +92,8 @@ static void on_teardown(sofa_client *c, void *arg)
 {
     dur_registry *reg = arg;
     (void)c;
-    while (reg->head) {
-        sofa__endure *e = reg->head;
+    while (reg->list.head) {
+        sofa__endure *e = SOFA__DLIST_ENTRY(reg->list.head, sofa__endure, rlink);
         for (size_t i = 0; i < e->nkeys; i++)
             sofa__endure_key_final(e, &e->keys[i], SOFA_E_CANCELED);
         finish(e); /* unlinks it */
@@ -334,10 +328,7 @@ int sofa__endure_start(sofa_client *c, const sofa_endure_key *keys, size_t nkeys
         return SOFA_E_NO_MEMORY;
     }
     e->reg = reg;
-    e->rnext = reg->head;
-    if (reg->head)
-        reg->head->rprev = e;
-    reg->head = e;
+    sofa__dlist_push(&reg->list, &e->rlink);
     sofa__client_pending_add(c);
     SOFA_LOG(&c->logger, SOFA_LOG_DEBUG, "durability",
              "endure %zu key(s): persist_to %d replicate_to %d%s, timeout %llu ms", nkeys, persist,

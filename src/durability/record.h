@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/dlist.h"
 #include "durability/endure.h"
 #include "io/timerq.h"
 #include "sofa/durability.h"
@@ -34,7 +35,7 @@ typedef struct sofa__endure sofa__endure;
 struct sofa__endure {
     sofa_client *c;
     struct sofa__dur_registry *reg;
-    struct sofa__endure *rnext, *rprev;
+    sofa__dlink rlink; /* on reg's list while reg is set */
     sofa__dur_key *keys;
     sofa_endure_item *items; /* the callback's results (allocated with the keys) */
     size_t nkeys, nleft;

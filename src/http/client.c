@@ -7,13 +7,14 @@
 
 #include <openssl/evp.h>
 
+#include "core/dlist.h"
 #include "io/conn.h"
 #include "sofa/status.h"
 
 struct sofa__http_req {
     sofa__http *pool; /* not used once canceled: the pool may be gone by then */
     sofa_iops *io;
-    sofa__http_req *prev, *next;
+    sofa__dlink link; /* on pool->reqs */
     sofa__http_req_cbs cbs;
     void *arg;
     sofa__conn *conn;
@@ -37,8 +38,7 @@ struct sofa__http {
     sofa_iops *io;
     const sofa__logger *lg;
     char *auth; /* "Authorization: Basic ...\r\n" or NULL */
-    sofa__http_req *reqs;
-    size_t nreqs;
+    sofa__dlist reqs; /* running requests */
     sofa__conn *idle[SOFA__HTTP_MAX_IDLE];
     size_t nidle;
     uint64_t opened;
@@ -189,7 +189,7 @@ static void idle_on_error(sofa__conn *c, int status, void *arg)
 
 size_t sofa__http_running(const sofa__http *h)
 {
-    return h->nreqs;
+    return h->reqs.n;
 }
 
 size_t sofa__http_idle(const sofa__http *h)
@@ -206,17 +206,7 @@ uint64_t sofa__http_opened(const sofa__http *h)
 
 static void req_unlink(sofa__http_req *r)
 {
-    sofa__http *h = r->pool;
-    if (r->prev) {
-        r->prev->next = r->next;
-    } else if (h->reqs == r) {
-        h->reqs = r->next;
-    }
-    if (r->next) {
-        r->next->prev = r->prev;
-    }
-    r->prev = r->next = NULL;
-    h->nreqs--;
+    (void)sofa__dlist_unlink(&r->pool->reqs, &r->link);
 }
 
 static void req_destroy(sofa__http_req *r)
@@ -474,12 +464,7 @@ int sofa__http_start(sofa__http *h, const sofa__http_spec *spec, const sofa__htt
         req_destroy(r);
         return SOFA_E_IO;
     }
-    r->next = h->reqs;
-    if (h->reqs) {
-        h->reqs->prev = r;
-    }
-    h->reqs = r;
-    h->nreqs++;
+    sofa__dlist_push(&h->reqs, &r->link);
     rc = req_attach(r);
     if (rc != 0) {
         req_release_conn(r, 0);
@@ -520,8 +505,9 @@ void sofa__http_free(sofa__http *h)
     if (!h) {
         return;
     }
-    while (h->reqs) {
-        req_finish(h->reqs, SOFA_E_CANCELED, 1, "canceled: the client is being destroyed");
+    while (h->reqs.head) {
+        req_finish(SOFA__DLIST_ENTRY(h->reqs.head, sofa__http_req, link), SOFA_E_CANCELED, 1,
+                   "canceled: the client is being destroyed");
     }
     for (size_t i = 0; i < h->nidle; i++) {
         sofa__conn_free(h->idle[i]);

@@ -199,18 +199,28 @@ static int all_same(const sofa_client *c)
     return c->boot_status != 0 && c->boot_status != SOFA_E_BOOTSTRAP_FAILED;
 }
 
+void sofa__boot_init_ports(sofa_client *c)
+{
+    c->seed_mgmt_port = c->tls ? DEFAULT_MGMT_TLS_PORT : DEFAULT_MGMT_PORT;
+    c->seed_kv_port = c->tls ? DEFAULT_KV_TLS_PORT : DEFAULT_KV_PORT;
+}
+
+uint16_t sofa__boot_cccp_port(const sofa_client *c, const sofa__host *h)
+{
+    if (h->type == SOFA__HOST_KV || h->port != c->seed_mgmt_port ||
+        !(c->cs.bootstrap_on & SOFA__BOOTSTRAP_CCCP))
+        return 0;
+    return c->seed_kv_port;
+}
+
 static void try_next_seed(sofa_client *c)
 {
     while (c->seed < c->cs.nhosts) {
         const sofa__host *h = &c->cs.hosts[c->seed];
-        /* An HTTP seed on the cluster manager's default port: try CCCP on the same host's
-         * default KV port first (as libcouchbase does), then the HTTP stream. */
-        uint16_t mgmt_port = c->tls ? DEFAULT_MGMT_TLS_PORT : DEFAULT_MGMT_PORT;
-        if (h->type != SOFA__HOST_KV && c->seed_phase == 0 && h->port == mgmt_port &&
-            (c->cs.bootstrap_on & SOFA__BOOTSTRAP_CCCP)) {
+        uint16_t cccp_port = c->seed_phase == 0 ? sofa__boot_cccp_port(c, h) : 0;
+        if (cccp_port != 0) {
             c->seed_phase = 1;
-            sofa__kvnode *n =
-                sofa__node_new(c, h->host, c->tls ? DEFAULT_KV_TLS_PORT : DEFAULT_KV_PORT, 1);
+            sofa__kvnode *n = sofa__node_new(c, h->host, cccp_port, 1);
             if (n) {
                 c->boot_node = n;
                 sofa__node_connect(n);

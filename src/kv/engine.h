@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/connstr.h"
+#include "core/dlist.h"
 #include "http/client.h"
 #include "core/log.h"
 #include "io/conn.h"
@@ -106,7 +107,7 @@ struct sofa__op {
     sofa__tentry timer;
     sofa__op *next, *prev;   /* list links */
     sofa__op_list *list;
-    sofa__op *lnext, *lprev; /* client->live links */
+    sofa__dlink live;        /* on client->live */
     sofa_client *client;
     const sofa__op_type *type;
     sofa__kvnode *node;        /* when QUEUED or SENT (and during delivery of a response) */
@@ -249,6 +250,8 @@ struct sofa_client {
     int boot_status;
     size_t seed;             /* next seed index */
     int seed_phase;          /* 1: the CCCP attempt of an HTTP seed on port 8091 is running */
+    uint16_t seed_mgmt_port; /* an HTTP seed on this port is tried over CCCP first ... */
+    uint16_t seed_kv_port;   /* ... on this port (8091/11210, 18091/11207 with TLS) */
     sofa__kvnode *boot_node;
     sofa__tentry boot_timer; /* total bootstrap timeout */
     sofa_connect_cb connect_cb;
@@ -271,11 +274,10 @@ struct sofa_client {
     size_t poll_rr;
     /* ops */
     sofa__op_list waiting;
-    sofa__op *live_head;
+    sofa__dlist live; /* records alive, including zombies and children (sofa__op.live) */
     sofa__op *free_ops[SOFA__OP_CLASSES]; /* recycled records per size class (through next) */
     size_t nfree_ops[SOFA__OP_CLASSES];
     size_t npending;  /* user-visible operations not yet answered */
-    size_t nlive;     /* records alive (including zombies and children) */
     /* life cycle */
     int depth;        /* > 0 inside a callback from the loop */
     int waiting_loop; /* inside sofa_client_wait */
@@ -370,9 +372,24 @@ static inline int sofa__check_submit(sofa_client *c, const void *cb)
         return SOFA_E_INVALID_ARGUMENT;
     if (c->destroying || c->free_asked)
         return SOFA_E_SHUTDOWN;
-    if (c->nlive >= SOFA__MAX_PENDING_OPS)
+    if (c->live.n >= SOFA__MAX_PENDING_OPS)
         return SOFA_E_NO_MEMORY;
     return 0;
+}
+/* sofa__check_submit, then sofa__check_key: the checks of every operation on one key. */
+static inline int sofa__check_key_submit(sofa_client *c, const void *cb, const void *key,
+                                         size_t nkey)
+{
+    int rc = sofa__check_submit(c, cb);
+    return rc != 0 ? rc : sofa__check_key(key, nkey);
+}
+/* sofa__check_key_submit, then SOFA_E_NOT_SUPPORTED in memcached mode: the checks of an
+ * operation on a key's copies (replica reads, observe), which memcached does not have. */
+static inline int sofa__check_copies_submit(sofa_client *c, const void *cb, const void *key,
+                                            size_t nkey)
+{
+    int rc = sofa__check_key_submit(c, cb, key, nkey);
+    return rc != 0 ? rc : c->memcached ? SOFA_E_NOT_SUPPORTED : 0;
 }
 /* Fill the request: copies framing, extras, key and value into op->body. */
 void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uint8_t nframing,
@@ -461,6 +478,12 @@ void sofa__hs_on_response(sofa__kvnode *n, const sofa__resp *r);
 
 /* ------------------------------------------------------------ config (confmon.c) */
 int sofa__boot_start(sofa_client *c);
+/* Sets c->seed_mgmt_port and c->seed_kv_port to the defaults for c->tls (at client creation). */
+void sofa__boot_init_ports(sofa_client *c);
+/* The port to try CCCP on before the HTTP config stream of seed @h, 0 for none: an HTTP seed
+ * on the cluster manager's default port is tried first on the same host's default KV port
+ * (as libcouchbase does), unless bootstrap_on excludes CCCP. */
+uint16_t sofa__boot_cccp_port(const sofa_client *c, const sofa__host *h);
 /* A node connection failed during handshake (or a bootstrap step failed). */
 void sofa__boot_node_failed(sofa_client *c, sofa__kvnode *n, int status, const char *why);
 /* The bootstrap node is ready: fetch the config. */

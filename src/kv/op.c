@@ -79,28 +79,10 @@ void sofa__op_set_request(sofa__op *op, uint8_t opcode, const void *framing, uin
     op_fill(op, opcode, framing, nframing, extras, nextras, key, nkey, value, nvalue);
 }
 
-static void live_link(sofa_client *c, sofa__op *op)
+/* The next live record after @p op (the first when @p op is NULL), or NULL. */
+static sofa__op *live_next(const sofa_client *c, const sofa__op *op)
 {
-    op->lprev = NULL;
-    op->lnext = c->live_head;
-    if (c->live_head)
-        c->live_head->lprev = op;
-    c->live_head = op;
-    c->nlive++;
-}
-
-static void live_unlink(sofa_client *c, sofa__op *op)
-{
-    if (op->lprev)
-        op->lprev->lnext = op->lnext;
-    else if (c->live_head == op)
-        c->live_head = op->lnext;
-    else
-        return; /* not linked */
-    if (op->lnext)
-        op->lnext->lprev = op->lprev;
-    op->lnext = op->lprev = NULL;
-    c->nlive--;
+    return SOFA__DLIST_ENTRY(op ? op->live.next : c->live.head, sofa__op, live);
 }
 
 static int counted(const sofa__op *op)
@@ -120,7 +102,7 @@ int sofa__op_submit(sofa__op *op, uint64_t timeout_us)
         free(op);
         return SOFA_E_NO_MEMORY;
     }
-    live_link(c, op);
+    sofa__dlist_push(&c->live, &op->live);
     if (counted(op))
         c->npending++;
     op->state = SOFA__OPS_NEW;
@@ -139,7 +121,7 @@ int sofa__op_submit_parent(sofa__op *parent, size_t n)
     parent->is_parent = 1;
     parent->remaining = n;
     parent->start = sofa__now(c->io);
-    live_link(c, parent);
+    sofa__dlist_push(&c->live, &parent->live);
     c->npending++;
     parent->state = SOFA__OPS_NEW;
     if (n == 0)
@@ -209,7 +191,7 @@ void sofa__op_free(sofa__op *op)
     sofa__list_remove(op);
     if (sofa__tentry_queued(&op->timer)) /* answered ops left the queue already */
         sofa__timerq_remove(&c->tq, &op->timer);
-    live_unlink(c, op);
+    (void)sofa__dlist_unlink(&c->live, &op->live);
     if (op->priv)
         free(op->priv);
     int cls = op->size_class;
@@ -386,7 +368,7 @@ static void cancel_pass(sofa_client *c, int parents)
 {
     /* Completing one op may free others (its collector), so take a snapshot first. */
     size_t n = 0;
-    for (sofa__op *op = c->live_head; op; op = op->lnext)
+    for (sofa__op *op = live_next(c, NULL); op; op = live_next(c, op))
         if (op->state != SOFA__OPS_DONE && op->is_parent == parents)
             n++;
     if (n == 0)
@@ -394,9 +376,9 @@ static void cancel_pass(sofa_client *c, int parents)
     sofa__op **snap = malloc(n * sizeof(*snap));
     if (!snap) { /* slow path without memory: restart from the head after each one */
         for (;;) {
-            sofa__op *op = c->live_head;
+            sofa__op *op = live_next(c, NULL);
             while (op && (op->state == SOFA__OPS_DONE || op->is_parent != parents))
-                op = op->lnext;
+                op = live_next(c, op);
             if (!op)
                 return;
             op->fail_status = 0;
@@ -405,14 +387,14 @@ static void cancel_pass(sofa_client *c, int parents)
         }
     }
     size_t i = 0;
-    for (sofa__op *op = c->live_head; op && i < n; op = op->lnext)
+    for (sofa__op *op = live_next(c, NULL); op && i < n; op = live_next(c, op))
         if (op->state != SOFA__OPS_DONE && op->is_parent == parents)
             snap[i++] = op;
     for (size_t k = 0; k < i; k++) {
         sofa__op *op = snap[k];
         if (parents) { /* a collector may have been completed (and freed) by its children */
             int alive = 0;
-            for (sofa__op *q = c->live_head; q; q = q->lnext)
+            for (sofa__op *q = live_next(c, NULL); q; q = live_next(c, q))
                 if (q == op) {
                     alive = 1;
                     break;

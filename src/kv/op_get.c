@@ -43,9 +43,7 @@ static int submit_get(sofa_client *c, const sofa__op_type *t, uint8_t opcode, co
                       size_t nkey, const void *extras, uint8_t nextras, unsigned replica,
                       const sofa_kv_opts *o, void (*cb)(void), void *cookie)
 {
-    int rc = sofa__check_submit(c, (const void *)cb);
-    if (rc == 0)
-        rc = sofa__check_key(key, nkey);
+    int rc = sofa__check_key_submit(c, (const void *)cb, key, nkey);
     if (rc != 0)
         return rc;
     sofa__op *op = sofa__kv_op(c, t, opcode, key, nkey, extras, nextras, NULL, 0, NULL);
@@ -133,13 +131,9 @@ static const sofa__op_type any_parent_type = {"get_any_replica", 0, any_parent_d
 int sofa_kv_get_replica(sofa_client *c, const void *key, size_t nkey, sofa_replica_mode mode,
                         unsigned index, const sofa_kv_opts *o, sofa_get_cb cb, void *cookie)
 {
-    int rc = sofa__check_submit(c, (const void *)cb);
-    if (rc == 0)
-        rc = sofa__check_key(key, nkey);
+    int rc = sofa__check_copies_submit(c, (const void *)cb, key, nkey);
     if (rc != 0)
         return rc;
-    if (c->memcached)
-        return SOFA_E_NOT_SUPPORTED;
     if (mode == SOFA_REPLICA_INDEX) {
         if (index < 1 || index > SOFA__CONFIG_MAX_REPLICAS)
             return SOFA_E_INVALID_ARGUMENT;
@@ -230,13 +224,9 @@ static const sofa__op_type all_parent_type = {"get_all_replicas", 0, all_parent_
 int sofa_kv_get_all_replicas(sofa_client *c, const void *key, size_t nkey,
                              const sofa_kv_opts *o, sofa_replicas_cb cb, void *cookie)
 {
-    int rc = sofa__check_submit(c, (const void *)cb);
-    if (rc == 0)
-        rc = sofa__check_key(key, nkey);
+    int rc = sofa__check_copies_submit(c, (const void *)cb, key, nkey);
     if (rc != 0)
         return rc;
-    if (c->memcached)
-        return SOFA_E_NOT_SUPPORTED;
     if (!c->config)
         return SOFA_E_NOT_CONNECTED;
     size_t n = (size_t)c->config->nreplicas + 1;

@@ -72,7 +72,7 @@ int sofa_kv_get_multi(sofa_client *c, const sofa_key *keys, size_t nkeys, int fl
         return rc;
     if ((!keys && nkeys) || (flags & ~SOFA_MULTI_QUIET))
         return SOFA_E_INVALID_ARGUMENT;
-    if (nkeys > SOFA__MAX_PENDING_OPS - c->nlive)
+    if (nkeys > SOFA__MAX_PENDING_OPS - c->live.n)
         return SOFA_E_NO_MEMORY;
     for (size_t i = 0; i < nkeys; i++) {
         rc = sofa__check_key(keys[i].key, keys[i].nkey);

@@ -71,13 +71,9 @@ static void free_kids(sofa__op **kids, size_t n)
 int sofa_kv_observe(sofa_client *c, const void *key, size_t nkey, int master_only,
                     const sofa_kv_opts *o, sofa_observe_cb cb, void *cookie)
 {
-    int rc = sofa__check_submit(c, (const void *)cb);
-    if (rc == 0)
-        rc = sofa__check_key(key, nkey);
+    int rc = sofa__check_copies_submit(c, (const void *)cb, key, nkey);
     if (rc != 0)
         return rc;
-    if (c->memcached)
-        return SOFA_E_NOT_SUPPORTED;
     if (!c->config)
         return SOFA_E_NOT_CONNECTED;
     const sofa__config *cfg = c->config;

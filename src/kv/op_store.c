@@ -48,9 +48,7 @@ static int submit_mut(sofa_client *c, const sofa__op_type *t, uint8_t opcode, co
                       size_t nvalue, const sofa_kv_opts *o, uint64_t cas, sofa_mutation_cb cb,
                       void *cookie)
 {
-    int rc = sofa__check_submit(c, (const void *)cb);
-    if (rc == 0)
-        rc = sofa__check_key(key, nkey);
+    int rc = sofa__check_key_submit(c, (const void *)cb, key, nkey);
     if (rc != 0)
         return rc;
     if (!value && nvalue)

@@ -285,32 +285,23 @@ static const sofa__qops n1ql_ops = {n1ql_prepare_request, n1ql_on_complete, n1ql
 int sofa__n1ql_start(sofa__svc *svc, const char *statement, const sofa_query_opts *opts,
                      const sofa_query_callbacks *cbs, void *cookie, sofa_query **handle)
 {
-    if (handle) {
-        *handle = NULL;
-    }
-    if (!svc || !cbs || !cbs->on_done || !cbs->on_error) {
-        return SOFA_E_INVALID_ARGUMENT;
-    }
-    if (svc->freeing) {
-        return SOFA_E_SHUTDOWN;
+    int rc = sofa__q_check_start(svc, cbs && cbs->on_done && cbs->on_error, handle);
+    if (rc != 0) {
+        return rc;
     }
     char err[200] = "";
-    int rc = sofa__n1ql_check_opts(statement, opts, err, sizeof(err));
+    rc = sofa__n1ql_check_opts(statement, opts, err, sizeof(err));
     if (rc != 0) {
         SOFA_LOG(svc->lg, SOFA_LOG_WARN, "query", "query refused: %s", err);
         return rc;
     }
     uint64_t timeout = opts && opts->timeout_us ? opts->timeout_us : svc->query_timeout_us;
     sofa_query *q = sofa__q_new(svc, SOFA__Q_N1QL, &n1ql_ops, SOFA__SVC_N1QL, "results", timeout,
-                                opts ? opts->max_row : 0, cookie);
-    n1ql_state *st = q ? calloc(1, sizeof(*st)) : NULL;
-    if (!st) {
-        if (q) {
-            sofa__q_discard(q);
-        }
+                                opts ? opts->max_row : 0, sizeof(n1ql_state), cookie);
+    if (!q) {
         return SOFA_E_NO_MEMORY;
     }
-    q->kind_state = st;
+    n1ql_state *st = q->kind_state;
     st->cbs = *cbs;
     st->statement = strdup(statement);
     st->common = json_object();

@@ -32,21 +32,12 @@ static void release(sofa_query *q)
 
 static void unlink_query(sofa_query *q)
 {
-    sofa__svc *s = q->svc;
-    if (q->prev) {
-        q->prev->next = q->next;
-    } else if (s->queries == q) {
-        s->queries = q->next;
-    }
-    if (q->next) {
-        q->next->prev = q->prev;
-    }
-    q->prev = q->next = NULL;
+    (void)sofa__dlist_unlink(&q->svc->queries, &q->link);
 }
 
 sofa_query *sofa__q_new(sofa__svc *svc, sofa__qkind kind, const sofa__qops *ops,
                         sofa__service service, const char *rows_key, uint64_t timeout_us,
-                        size_t max_row, void *cookie)
+                        size_t max_row, size_t state_size, void *cookie)
 {
     sofa_query *q = calloc(1, sizeof(*q));
     if (!q) {
@@ -63,16 +54,24 @@ sofa_query *sofa__q_new(sofa__svc *svc, sofa__qkind kind, const sofa__qops *ops,
     q->errmax = rows_key ? SOFA__Q_MAX_ERROR_BODY : SOFA_HTTP_MAX_BODY;
     q->deadline = svc->io->timer_new(svc->io, on_deadline, q);
     q->kick = svc->io->timer_new(svc->io, on_kick, q);
-    if (!q->deadline || !q->kick) {
+    q->kind_state = state_size ? calloc(1, state_size) : NULL;
+    if (!q->deadline || !q->kick || (state_size && !q->kind_state)) {
         release(q);
         return NULL;
     }
-    q->next = svc->queries;
-    if (svc->queries) {
-        svc->queries->prev = q;
-    }
-    svc->queries = q;
+    sofa__dlist_push(&svc->queries, &q->link);
     return q;
+}
+
+int sofa__q_check_start(const sofa__svc *svc, int args_ok, sofa_query **handle)
+{
+    if (handle) {
+        *handle = NULL;
+    }
+    if (!svc || !args_ok) {
+        return SOFA_E_INVALID_ARGUMENT;
+    }
+    return svc->freeing ? SOFA_E_SHUTDOWN : 0;
 }
 
 void sofa__q_discard(sofa_query *q)
@@ -396,8 +395,9 @@ void sofa__q_unbusy(sofa_query *q)
 
 void sofa__queries_cancel_all(sofa__svc *s)
 {
-    while (s->queries) {
-        sofa__q_finish(s->queries, SOFA_E_CANCELED, "canceled: the client is being destroyed");
+    while (s->queries.head) {
+        sofa__q_finish(SOFA__DLIST_ENTRY(s->queries.head, sofa_query, link), SOFA_E_CANCELED,
+                       "canceled: the client is being destroyed");
     }
 }
 

@@ -41,7 +41,7 @@ typedef struct sofa__qops {
 
 struct sofa_query {
     sofa__svc *svc;
-    sofa_query *prev, *next;
+    sofa__dlink link; /* on svc->queries */
     sofa__qkind kind;
     const sofa__qops *ops;
     sofa__service service;
@@ -83,12 +83,18 @@ struct sofa_query {
 };
 
 /*
- * Allocate and register a query; counts it as pending (op_begin). Does not send.
+ * Allocate and register a query, with @p state_size zeroed bytes as q->kind_state (none for
+ * 0; ops->cleanup frees it); counts it as pending (op_begin). Does not send.
  * @return NULL when out of memory.
  */
 sofa_query *sofa__q_new(sofa__svc *svc, sofa__qkind kind, const sofa__qops *ops,
                         sofa__service service, const char *rows_key, uint64_t timeout_us,
-                        size_t max_row, void *cookie);
+                        size_t max_row, size_t state_size, void *cookie);
+
+/* The first checks of every query start: sets *@p handle (when given) to NULL; returns
+ * SOFA_E_INVALID_ARGUMENT without @p svc or unless @p args_ok, SOFA_E_SHUTDOWN while the
+ * service is being freed, else 0. */
+int sofa__q_check_start(const sofa__svc *svc, int args_ok, sofa_query **handle);
 
 /* Undo sofa__q_new() for a query that was never started (no callback fires). */
 void sofa__q_discard(sofa_query *q);

@@ -91,30 +91,30 @@ static int clean(const char *s, size_t max)
     return 1;
 }
 
+/* 1 when @p req (and @p cb) can be sent as they are. */
+static int request_ok(const sofa_http_request *req, sofa_http_cb cb)
+{
+    return req && cb && req->struct_size == sizeof(*req) && req->method && req->path &&
+           req->path[0] == '/' && (!req->nbody || req->body) &&
+           (unsigned)req->service <= SOFA_HTTP_QUERY && req->nbody <= SOFA_HTTP_MAX_BODY &&
+           clean(req->method, 16) && clean(req->path, SOFA__HTTP_MAX_PATH) &&
+           (!req->content_type || !strpbrk(req->content_type, "\r\n"));
+}
+
 int sofa__raw_start(sofa__svc *svc, const sofa_http_request *req, sofa_http_cb cb, void *cookie)
 {
-    if (!svc || !req || !cb || req->struct_size != sizeof(*req) || !req->method || !req->path ||
-        req->path[0] != '/' || (req->nbody && !req->body) ||
-        (unsigned)req->service > SOFA_HTTP_QUERY || req->nbody > SOFA_HTTP_MAX_BODY ||
-        !clean(req->method, 16) || !clean(req->path, SOFA__HTTP_MAX_PATH) ||
-        (req->content_type && strpbrk(req->content_type, "\r\n"))) {
-        return SOFA_E_INVALID_ARGUMENT;
-    }
-    if (svc->freeing) {
-        return SOFA_E_SHUTDOWN;
+    int rc = sofa__q_check_start(svc, request_ok(req, cb), NULL);
+    if (rc != 0) {
+        return rc;
     }
     static const sofa__service map[] = {SOFA__SVC_MGMT, SOFA__SVC_CAPI, SOFA__SVC_N1QL};
     uint64_t timeout = req->timeout_us ? req->timeout_us : SOFA_QUERY_DEFAULT_TIMEOUT_US;
-    sofa_query *q =
-        sofa__q_new(svc, SOFA__Q_RAW, &raw_ops, map[req->service], NULL, timeout, 0, cookie);
-    raw_state *rs = q ? calloc(1, sizeof(*rs)) : NULL;
-    if (!rs) {
-        if (q) {
-            sofa__q_discard(q);
-        }
+    sofa_query *q = sofa__q_new(svc, SOFA__Q_RAW, &raw_ops, map[req->service], NULL, timeout, 0,
+                                sizeof(raw_state), cookie);
+    if (!q) {
         return SOFA_E_NO_MEMORY;
     }
-    q->kind_state = rs;
+    raw_state *rs = q->kind_state;
     rs->cb = cb;
     int failed = 0;
     rs->method = dup_or_null(req->method, &failed);
@@ -132,7 +132,7 @@ int sofa__raw_start(sofa__svc *svc, const sofa_http_request *req, sofa_http_cb c
             failed = 1;
         }
     }
-    int rc = failed ? SOFA_E_NO_MEMORY : sofa__q_start(q);
+    rc = failed ? SOFA_E_NO_MEMORY : sofa__q_start(q);
     if (rc != 0) {
         sofa__q_discard(q);
         return rc;

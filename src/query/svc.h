@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "core/dlist.h"
 #include "core/log.h"
 #include "http/client.h"
 #include "proto/config.h"
@@ -85,7 +86,7 @@ typedef struct sofa__svc {
     int tls;      /* couchbases://: the services' TLS ports (mgmtSSL, capiSSL, n1qlSSL) */
     sofa__prepared *prepared;
     size_t nprepared;
-    sofa_query *queries; /* running */
+    sofa__dlist queries; /* running (sofa_query.link) */
     uint64_t next_id;
     int freeing;
 } sofa__svc;

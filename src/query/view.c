@@ -376,18 +376,13 @@ static const sofa__qops view_ops = {view_prepare_request, view_on_complete, view
 int sofa__view_start(sofa__svc *svc, const char *ddoc, const char *view, const sofa_view_opts *opts,
                      const sofa_view_callbacks *cbs, void *cookie, sofa_query **handle)
 {
-    if (handle) {
-        *handle = NULL;
-    }
-    if (!svc || !cbs || !cbs->on_done || !cbs->on_error) {
-        return SOFA_E_INVALID_ARGUMENT;
-    }
-    if (svc->freeing) {
-        return SOFA_E_SHUTDOWN;
+    int rc = sofa__q_check_start(svc, cbs && cbs->on_done && cbs->on_error, handle);
+    if (rc != 0) {
+        return rc;
     }
     char err[200] = "";
     sofa__view_req req;
-    int rc = sofa__view_req_build("", ddoc, view, opts, &req, err, sizeof(err));
+    rc = sofa__view_req_build("", ddoc, view, opts, &req, err, sizeof(err));
     if (rc != 0) {
         SOFA_LOG(svc->lg, SOFA_LOG_WARN, "view", "view query refused: %s", err);
         return rc;
@@ -398,16 +393,12 @@ int sofa__view_start(sofa__svc *svc, const char *ddoc, const char *view, const s
     }
     uint64_t timeout = opts && opts->timeout_us ? opts->timeout_us : svc->view_timeout_us;
     sofa_query *q = sofa__q_new(svc, SOFA__Q_VIEW, &view_ops, SOFA__SVC_CAPI, "rows", timeout,
-                                opts ? opts->max_row : 0, cookie);
-    view_state *vs = q ? calloc(1, sizeof(*vs)) : NULL;
-    if (!vs) {
-        if (q) {
-            sofa__q_discard(q);
-        }
+                                opts ? opts->max_row : 0, sizeof(view_state), cookie);
+    if (!q) {
         sofa__view_req_free(&req);
         return SOFA_E_NO_MEMORY;
     }
-    q->kind_state = vs;
+    view_state *vs = q->kind_state;
     vs->q = q;
     vs->cbs = *cbs;
     vs->suffix = req.path;

@@ -50,11 +50,9 @@ static pid_t respawn(int i)
         for (int t = 0; t < 100; t++) {
             if (sofa_test_child_exited(pid))
                 break; /* port still in TIME_WAIT trouble: try again */
-            int fd = sofa_test_connect(mc[i].port, 100);
-            if (fd >= 0) {
-                close(fd);
+            /* the server on the port must be this child, not another process's */
+            if (sofa_test_memcached_pid(mc[i].port, 500) == (long)pid)
                 return pid;
-            }
             sofa_test_sleep_ms(5);
         }
         sofa_test_kill_wait(pid, 1000);

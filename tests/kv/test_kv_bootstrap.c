@@ -325,22 +325,34 @@ static void test_http_stream_updates(void **state)
     sofa_client_free(c);
 }
 
-/* http://host on the default port: CCCP on host:11210 is tried first, then the HTTP stream
- * on 8091 (nothing listens on either here: both show in the report, in that order). */
+/* An HTTP seed on the cluster manager's default port: CCCP on the same host's default KV
+ * port is tried first, then the HTTP stream; both failures show in the report, in that
+ * order. The defaults (8091/11210, checked in test_kv_seedports) are moved to two ports
+ * known to be closed, so nothing else on the machine can answer. */
 static void test_http_default_port_tries_cccp_first(void **state)
 {
     (void)state;
-    sofa_client *c = kt_client("http://127.0.0.1/default?config_node_timeout=0.5&"
-                               "config_total_timeout=2",
-                               "Administrator", "password", NULL);
+    int mgmt = closed_port(), kv = closed_port();
+    char cs[512];
+    snprintf(cs, sizeof(cs),
+             "http://127.0.0.1:%d/default?bootstrap_on=all&config_node_timeout=0.5&"
+             "config_total_timeout=2",
+             mgmt);
+    sofa_client *c = kt_client(cs, "Administrator", "password", NULL);
     assert_non_null(c);
-    assert_int_not_equal(kt_connect(c), SOFA_OK);
+    c->seed_mgmt_port = (uint16_t)mgmt;
+    c->seed_kv_port = (uint16_t)kv;
+    assert_int_equal(kt_connect(c), SOFA_E_BOOTSTRAP_FAILED);
     const char *rep = sofa_client_bootstrap_report(c);
-    const char *kv = strstr(rep, "seed 1 127.0.0.1:11210");
-    const char *http = strstr(rep, "seed 1 127.0.0.1:8091 (http)");
-    assert_non_null(kv);
-    assert_non_null(http);
-    assert_true(kv < http);
+    char want_kv[64], want_http[64];
+    snprintf(want_kv, sizeof(want_kv), "seed 1 127.0.0.1:%d: ", kv);
+    snprintf(want_http, sizeof(want_http), "seed 1 127.0.0.1:%d (http)", mgmt);
+    const char *pkv = strstr(rep, want_kv);
+    const char *phttp = strstr(rep, want_http);
+    assert_non_null(pkv);
+    assert_non_null(phttp);
+    assert_true(pkv < phttp);
+    assert_null(strstr(rep, "seed 2"));
     sofa_client_free(c);
 }
 

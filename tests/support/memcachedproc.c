@@ -5,41 +5,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MC_START_TIMEOUT_MS 10000
-#define MC_START_ATTEMPTS 3
 
 static const char *memcached_path(void)
 {
     const char *p = getenv("SOFA_MEMCACHED");
     return (p != NULL && *p != '\0') ? p : "/usr/bin/memcached";
-}
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(sa);
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0) {
-        port = ntohs(sa.sin_port);
-    }
-    close(fd);
-    return port;
 }
 
 /* Run saslpasswd2 -p -a memcached -c -f DB USER with the password on stdin. */
@@ -95,18 +77,21 @@ static int write_sasl_conf(const char *dir)
     return rc == 0 ? chmod(path, 0644) : -1;
 }
 
+/* memcached -p -1 binds a port the kernel picks and, with MEMCACHED_PORT_FILENAME set,
+ * writes "TCP INET: <port>" lines to <file>.lck and renames it to <file> once it listens:
+ * the port is never free in between, so no other process can be reached by mistake. */
 static pid_t spawn(const sofa_test_memcached *m, int sasl)
 {
-    char port[16], log[512];
-    snprintf(port, sizeof(port), "%d", m->port);
+    char log[512], ports[512];
     snprintf(log, sizeof(log), "%s/memcached.log", m->dir);
+    snprintf(ports, sizeof(ports), "%s/ports", m->dir);
     const char *argv[16];
     int argc = 0;
     argv[argc++] = memcached_path();
     argv[argc++] = "-l";
     argv[argc++] = "127.0.0.1";
     argv[argc++] = "-p";
-    argv[argc++] = port;
+    argv[argc++] = "-1";
     argv[argc++] = "-U";
     argv[argc++] = "0";
     argv[argc++] = "-B";
@@ -119,7 +104,30 @@ static pid_t spawn(const sofa_test_memcached *m, int sasl)
         argv[argc++] = "nobody";
     }
     argv[argc] = NULL;
-    return sofa_test_spawn(argv, log, sasl ? "SASL_CONF_PATH" : NULL, m->dir);
+    const char *env[] = {"MEMCACHED_PORT_FILENAME", ports, sasl ? "SASL_CONF_PATH" : NULL, m->dir,
+                         NULL};
+    return sofa_test_spawn_env(argv, log, env);
+}
+
+/* The TCP port from memcached's port file, 0 while the file is not there yet, -1 if it is
+ * there without one. */
+static int read_port_file(const sofa_test_memcached *m)
+{
+    char path[512], line[128];
+    snprintf(path, sizeof(path), "%s/ports", m->dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    int port = -1;
+    while (port < 0 && fgets(line, sizeof(line), f) != NULL) {
+        unsigned p = 0;
+        if (sscanf(line, "TCP INET: %u", &p) == 1 && p > 0 && p < 65536) {
+            port = (int)p;
+        }
+    }
+    fclose(f);
+    return port;
 }
 
 static int wait_ready(sofa_test_memcached *m)
@@ -130,10 +138,18 @@ static int wait_ready(sofa_test_memcached *m)
             m->pid = 0;
             return -1;
         }
-        int fd = sofa_test_connect(m->port, 200);
-        if (fd >= 0) {
-            close(fd);
-            return 0;
+        int port = read_port_file(m);
+        if (port < 0) {
+            fprintf(stderr, "memcachedproc: no TCP port in %s/ports\n", m->dir);
+            return -1;
+        }
+        if (port > 0) {
+            m->port = port;
+            int fd = sofa_test_connect(m->port, 1000);
+            if (fd >= 0) {
+                close(fd);
+                return 0;
+            }
         }
         sofa_test_sleep_ms(5);
     }
@@ -149,9 +165,17 @@ int sofa_test_memcached_start(sofa_test_memcached *m, int sasl, const char *user
     if (sofa_test_mkdtemp(m->dir, sizeof(m->dir), "sofa-memcached") != 0) {
         return -1;
     }
-    /* memcached drops privileges to nobody when run as root: let it read the dir. */
+    /* memcached drops privileges to nobody when run as root (before it writes the port
+     * file): let it read the dir and write there. */
     if (chmod(m->dir, 0755) != 0) {
         goto fail;
+    }
+    if (geteuid() == 0) {
+        struct passwd *pw = getpwnam("nobody");
+        if (pw == NULL || chown(m->dir, pw->pw_uid, pw->pw_gid) != 0) {
+            fprintf(stderr, "memcachedproc: cannot give %s to nobody\n", m->dir);
+            goto fail;
+        }
     }
     if (sasl) {
         char db[512];
@@ -160,29 +184,77 @@ int sofa_test_memcached_start(sofa_test_memcached *m, int sasl, const char *user
             goto fail;
         }
     }
-    for (int attempt = 0; attempt < MC_START_ATTEMPTS; attempt++) {
-        m->port = free_port();
-        if (m->port <= 0) {
-            continue;
-        }
-        m->pid = spawn(m, sasl);
-        if (m->pid <= 0) {
-            m->pid = 0;
-            goto fail;
-        }
-        if (wait_ready(m) == 0) {
-            snprintf(m->connstr, sizeof(m->connstr), "memcached://127.0.0.1:%d", m->port);
-            return 0;
-        }
-        if (m->pid > 0) {
-            sofa_test_kill_wait(m->pid, 2000);
-            m->pid = 0;
-        }
+    m->pid = spawn(m, sasl);
+    if (m->pid <= 0) {
+        m->pid = 0;
+        goto fail;
+    }
+    if (wait_ready(m) == 0) {
+        snprintf(m->connstr, sizeof(m->connstr), "memcached://127.0.0.1:%d", m->port);
+        return 0;
     }
     fprintf(stderr, "memcachedproc: memcached did not start (log in %s)\n", m->dir);
 fail:
     sofa_test_memcached_stop(m);
     return -1;
+}
+
+static int read_full(int fd, unsigned char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = recv(fd, p, n, 0);
+        if (r <= 0) {
+            return -1;
+        }
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* The "pid" of a binary STAT (op 0x10) on fd: one packet per statistic, ended by one with
+ * an empty key. -1 on any error. */
+static long stats_pid(int fd)
+{
+    unsigned char req[24] = {0x80, 0x10};
+    if (send(fd, req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req)) {
+        return -1;
+    }
+    long pid = -1;
+    for (;;) {
+        unsigned char hdr[24], body[1024];
+        if (read_full(fd, hdr, 24) != 0 || hdr[0] != 0x81 || hdr[1] != 0x10 || hdr[6] != 0 ||
+            hdr[7] != 0) {
+            return -1;
+        }
+        uint32_t blen;
+        memcpy(&blen, hdr + 8, 4);
+        blen = ntohl(blen);
+        size_t klen = (size_t)((hdr[2] << 8) | hdr[3]);
+        if (blen >= sizeof(body) || klen > blen || read_full(fd, body, blen) != 0) {
+            return -1;
+        }
+        if (klen == 0) {
+            return pid;
+        }
+        body[blen] = '\0';
+        if (klen == 3 && memcmp(body, "pid", 3) == 0) {
+            pid = strtol((const char *)body + 3, NULL, 10);
+        }
+    }
+}
+
+long sofa_test_memcached_pid(int port, int timeout_ms)
+{
+    int fd = sofa_test_connect(port, timeout_ms);
+    if (fd < 0) {
+        return -1;
+    }
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    long pid = stats_pid(fd);
+    close(fd);
+    return pid;
 }
 
 void sofa_test_memcached_stop(sofa_test_memcached *m)

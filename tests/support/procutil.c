@@ -137,6 +137,12 @@ int sofa_test_connect(int port, int timeout_ms)
 pid_t sofa_test_spawn(const char *const *argv, const char *logfile, const char *env_name,
                       const char *env_value)
 {
+    const char *env[] = {env_name, env_value, NULL};
+    return sofa_test_spawn_env(argv, logfile, env_name != NULL ? env : NULL);
+}
+
+pid_t sofa_test_spawn_env(const char *const *argv, const char *logfile, const char *const *env)
+{
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -156,8 +162,8 @@ pid_t sofa_test_spawn(const char *const *argv, const char *logfile, const char *
     if (nul >= 0) {
         dup2(nul, 0);
     }
-    if (env_name != NULL) {
-        setenv(env_name, env_value, 1);
+    for (size_t i = 0; env != NULL && env[i] != NULL && env[i + 1] != NULL; i += 2) {
+        setenv(env[i], env[i + 1], 1);
     }
     execv(argv[0], (char *const *)argv);
     fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));

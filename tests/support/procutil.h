@@ -22,6 +22,9 @@ void sofa_test_sleep_ms(int ms);
  * is not NULL, @p env_name=@p env_value set in the child. The child's pid, or -1. */
 pid_t sofa_test_spawn(const char *const *argv, const char *logfile, const char *env_name,
                       const char *env_value);
+/* The same with any number of variables: @p env is NULL or a NULL-terminated list of
+ * name, value, name, value, ... set in the child. */
+pid_t sofa_test_spawn_env(const char *const *argv, const char *logfile, const char *const *env);
 /* Stop a started server and remove its temp dir: sofa_test_kill_wait(*pid, 5 s) and
  * *pid = 0 if *pid > 0, then sofa_test_rmtree(dir) and dir[0] = '\0' if dir is set. */
 void sofa_test_proc_cleanup(pid_t *pid, char *dir);

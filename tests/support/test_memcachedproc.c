@@ -69,6 +69,20 @@ static int rpc(int fd, uint8_t op, const char *key, const void *val, size_t nval
     return (hdr[6] << 8) | hdr[7];
 }
 
+/* The server on m.port is the child started, not another process's memcached. */
+static void instance_on_port_is_the_child(void **state)
+{
+    (void)state;
+    sofa_test_memcached a, b;
+    assert_int_equal(sofa_test_memcached_start(&a, 0, NULL, NULL), 0);
+    assert_int_equal(sofa_test_memcached_start(&b, 0, NULL, NULL), 0);
+    assert_int_not_equal(a.port, b.port);
+    assert_int_equal(sofa_test_memcached_pid(a.port, 2000), (long)a.pid);
+    assert_int_equal(sofa_test_memcached_pid(b.port, 2000), (long)b.pid);
+    sofa_test_memcached_stop(&b);
+    sofa_test_memcached_stop(&a);
+}
+
 static void plain_instance_answers_version(void **state)
 {
     (void)state;
@@ -117,6 +131,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plain_instance_answers_version),
         cmocka_unit_test(sasl_instance_requires_auth),
+        cmocka_unit_test(instance_on_port_is_the_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
