@@ -462,14 +462,12 @@ static void http_read_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     mock_httpconn *c = arg;
-    if (c->tls.ssl != NULL && c->tls.hs) {
-        int h = mock_tls_handshake(&c->tls);
-        if (h < 0) {
-            free_conn(c);
-        }
-        if (h <= 0) {
-            return;
-        }
+    int h = mock_tls_read_ready(&c->tls);
+    if (h < 0) {
+        free_conn(c);
+    }
+    if (h <= 0) {
+        return;
     }
     int got = 0;
     do { /* TLS: also what is already decrypted inside the session */
@@ -508,16 +506,12 @@ static void http_write_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     mock_httpconn *c = arg;
-    if (c->tls.ssl != NULL && c->tls.hs) {
-        int r = mock_tls_handshake(&c->tls);
-        if (r < 0) {
-            free_conn(c);
-        } else if (r > 0 && !c->want_write) {
-            event_del(c->wev);
-        }
-        return;
+    int r = mock_tls_write_ready(&c->tls, c->want_write);
+    if (r < 0) {
+        free_conn(c);
+    } else if (r == 0) {
+        flush(c);
     }
-    flush(c);
 }
 
 static mock_httpconn *accept_conn(mock_cluster *cl, mock_node *n, mock_httpconn **list, int fd)

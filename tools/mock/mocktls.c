@@ -87,6 +87,26 @@ int mock_tls_handshake(mock_tls *t)
     return -1;
 }
 
+int mock_tls_read_ready(mock_tls *t)
+{
+    return t->ssl != NULL && t->hs ? mock_tls_handshake(t) : 1;
+}
+
+int mock_tls_write_ready(mock_tls *t, int want_write)
+{
+    if (t->ssl == NULL || !t->hs) {
+        return 0;
+    }
+    int r = mock_tls_handshake(t);
+    if (r < 0) {
+        return -1;
+    }
+    if (r > 0 && !want_write) {
+        event_del(t->wev);
+    }
+    return 1;
+}
+
 ssize_t mock_tls_recv(mock_tls *t, void *buf, size_t n)
 {
     ERR_clear_error();

@@ -22,6 +22,12 @@ int mock_tls_setup(mock_tls *t, struct ssl_ctx_st *ctx, int fd, struct event *we
 void mock_tls_free(mock_tls *t);
 /* 1 done, 0 waiting for readiness (the write event is armed when needed), -1 failed. */
 int mock_tls_handshake(mock_tls *t);
+/* Readiness on a connection that may still be in its handshake (also fine on plain TCP).
+ * read: 1 go on reading, 0 the handshake waits for more, -1 failed (free the connection).
+ * write: 0 no handshake running (flush), 1 the event was the handshake's (the write event
+ * is dropped once it is done unless @p want_write), -1 failed (free the connection). */
+int mock_tls_read_ready(mock_tls *t);
+int mock_tls_write_ready(mock_tls *t, int want_write);
 /* Like recv/send: > 0 bytes, 0 = closed (recv), -1 with errno (EAGAIN = try again). */
 ssize_t mock_tls_recv(mock_tls *t, void *buf, size_t n);
 ssize_t mock_tls_send(mock_tls *t, const void *buf, size_t n);
