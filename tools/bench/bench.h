@@ -61,10 +61,10 @@ typedef struct bench_worker {
     struct bench_slot *slots;
     uint64_t populated;
     int populate_status; /* first failure while populating, or 0 */
-    /* --window > 1: operations still unanswered in each batch, and the run it serves */
+    /* --window > 1: operations still unanswered in each batch, and the run it serves
+     * (run is set only while the windowed timed phase runs) */
     uint32_t *batch_left;
     struct bench_run *run;
-    int windowed;
 } bench_worker;
 
 typedef struct bench_slot {

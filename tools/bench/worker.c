@@ -103,7 +103,7 @@ static void finish_op(bench_slot *s, int status)
     hist_record(&w->latency, bench_now_ns() - s->start_ns);
     count(w, status);
     atomic_fetch_add_explicit(&w->done, 1, memory_order_relaxed);
-    if (w->windowed && --w->batch_left[s->batch] == 0) {
+    if (w->run != NULL && --w->batch_left[s->batch] == 0) {
         batch_answered(w, s->batch);
     }
 }
@@ -235,7 +235,6 @@ static void run_timed(bench_run *run, bench_worker *w)
     o.timeout_us = c->timeout_us;
     if (c->window > 1) {
         w->run = run;
-        w->windowed = 1;
         for (uint32_t b = 0; b < c->window; b++) {
             for (uint32_t i = 0; i < c->batch; i++) {
                 w->slots[(size_t)b * c->batch + i].batch = b;
@@ -245,7 +244,7 @@ static void run_timed(bench_run *run, bench_worker *w)
         /* each answered batch schedules the next from its callback: wait returns when the
          * run is over and the last batches are answered */
         sofa_client_wait(w->client);
-        w->windowed = 0;
+        w->run = NULL;
         return;
     }
     unsigned n;
