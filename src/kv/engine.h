@@ -413,7 +413,7 @@ void sofa__op_retry_later(sofa__op *op, uint64_t delay_us);
 /* Complete from the deadline queue on the next loop turn (never inside a submit). */
 void sofa__op_fail_later(sofa__op *op, int status);
 /* A child of a collector finished: count it; completes the collector after the last. */
-void sofa__op_child_done(sofa__op *child, int parent_status);
+void sofa__op_child_done(sofa__op *child);
 /* Make sure a collector can always be completed later (room in the deadline heap): call
  * before sofa__op_submit_parent(), treating failure as out of memory. 0 or NO_MEMORY. */
 int sofa__op_parent_reserve(sofa_client *c);

@@ -239,10 +239,9 @@ void sofa__op_complete(sofa__op *op, int status, const sofa__resp *resp)
         sofa__op_free(op);
 }
 
-void sofa__op_child_done(sofa__op *child, int parent_status)
+void sofa__op_child_done(sofa__op *child)
 {
     sofa__op *p = child->parent;
-    (void)parent_status;
     if (!p || p->remaining == 0)
         return;
     /* During sofa_client_free() the collector ends because it was canceled, whatever its

@@ -105,7 +105,7 @@ static void any_child_deliver(sofa__op *op, int status, const sofa__resp *r)
             ra->first_error_idx = op->replica;
         }
     }
-    sofa__op_child_done(op, status);
+    sofa__op_child_done(op);
 }
 
 static void any_parent_deliver(sofa__op *p, int status, const sofa__resp *r)
@@ -195,7 +195,7 @@ static void all_child_deliver(sofa__op *op, int status, const sofa__resp *r)
         }
         it->result.value = ra->values[op->slot];
     }
-    sofa__op_child_done(op, status);
+    sofa__op_child_done(op);
 }
 
 static void all_parent_deliver(sofa__op *p, int status, const sofa__resp *r)

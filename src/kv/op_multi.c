@@ -38,7 +38,7 @@ static void multi_child_deliver(sofa__op *op, int status, const sofa__resp *r)
             }
         }
     }
-    sofa__op_child_done(op, status);
+    sofa__op_child_done(op);
 }
 
 static void multi_parent_deliver(sofa__op *p, int status, const sofa__resp *r)

@@ -42,7 +42,7 @@ static void observe_child_deliver(sofa__op *op, int status, const sofa__resp *r)
             e->status = SOFA_E_PROTOCOL;
         }
     }
-    sofa__op_child_done(op, status);
+    sofa__op_child_done(op);
 }
 
 static void observe_parent_deliver(sofa__op *p, int status, const sofa__resp *r)
@@ -192,7 +192,7 @@ static void ping_child_deliver(sofa__op *op, int status, const sofa__resp *r)
     (void)r;
     pc->entries[op->slot].status = (sofa_status)status;
     pc->entries[op->slot].latency_us = sofa__now(op->client->io) - op->start;
-    sofa__op_child_done(op, status);
+    sofa__op_child_done(op);
 }
 
 static void ping_parent_deliver(sofa__op *p, int status, const sofa__resp *r)
@@ -265,7 +265,7 @@ static void stats_child_deliver(sofa__op *op, int status, const sofa__resp *r)
     stats_coll *sc = op->parent->priv;
     if (status != SOFA_OK && !sc->first_error)
         sc->first_error = status;
-    sofa__op_child_done(op, status);
+    sofa__op_child_done(op);
 }
 
 static void stats_parent_deliver(sofa__op *p, int status, const sofa__resp *r)
