@@ -414,7 +414,9 @@ static void tls_read(sofa__conn *c)
     c->tls_read_wants_write = 0;
     /* read_batch bounds a wakeup, but what is decrypted already is always taken (at most
      * one record): nothing would announce it later */
-    for (int i = 0; (i < 64 && nread < batch) || sofa__tls_pending(c->tls) > 0; i++) {
+    for (int i = 0;
+         (i < SOFA__CONN_TLS_READS_PER_WAKEUP && nread < batch) || sofa__tls_pending(c->tls) > 0;
+         i++) {
         uint8_t *p = sofa__buf_reserve(&c->rbuf, SOFA__CONN_READ_CHUNK, limit);
         if (!p) {
             err = SOFA_E_NO_MEMORY;

@@ -50,6 +50,8 @@
 #define SOFA__CONN_WBUF_MAX (512u * 1024u * 1024u)
 #define SOFA__CONN_READ_CHUNK (64u * 1024u)
 #define SOFA__CONN_READS_PER_WAKEUP 16
+/* TLS: SSL_read returns at most one record (16 KiB), so more reads fit in one wakeup */
+#define SOFA__CONN_TLS_READS_PER_WAKEUP 64
 #define SOFA__CONN_HOST_MAX 256u
 
 typedef struct sofa__conn sofa__conn;
